@@ -1,0 +1,242 @@
+#!/usr/bin/env bash
+# Runs the hotline server on this machine, or tests everything (docs/API.md section 8).
+#
+#   deploy/local.sh up       install what is missing, build, start PostgreSQL (var/pg) and the server
+#   deploy/local.sh down     stop both; the data stays in var/
+#   deploy/local.sh status   what runs; exit 0 when both run, 3 otherwise
+#   deploy/local.sh test     unit tests (normal, sanitizers, valgrind), then integration and e2e
+#                            tests against a throwaway cluster; exit 0 only when all pass
+#
+# Works from any directory, as root (PostgreSQL then runs as the `postgres` user) or as a user
+# who already has the packages.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+VAR="$ROOT/var"
+. "$ROOT/deploy/lib.sh"
+
+SERVER_BIN="$ROOT/build/server/hotline-server"
+STATE="$VAR/state.env"
+PIDFILE="$VAR/server.pid"
+
+usage() {
+	sed -n '4,8s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+	exit 2
+}
+
+# --- up / down / status -----------------------------------------------------------------------
+
+# Ports and the socket directory chosen the first time are kept in var/state.env, so that `up`
+# after `down` comes back on the same addresses when they are still free.
+load_state() {
+	PG_PORT="" PG_SOCKDIR="" SERVER_PORT=""
+	if [[ -f $STATE ]]; then
+		. "$STATE"
+	fi
+}
+
+save_state() {
+	printf 'PG_PORT=%q\nPG_SOCKDIR=%q\nSERVER_PORT=%q\n' "$PG_PORT" "$PG_SOCKDIR" "$SERVER_PORT" >"$STATE"
+}
+
+# A file of var/ readable by its owner only, created once with the output of a command.
+secret_file() {
+	local file=$1
+	shift
+	if [[ ! -s $file ]]; then
+		(umask 077 && "$@" >"$file.new") || return 1
+		mv "$file.new" "$file"
+	fi
+}
+
+start_postgres() {
+	mkdir -p "$VAR/log"
+	chmod 755 "$VAR"
+	hl_pg_allow_traverse "$VAR"
+	hl_pg_create "$VAR/pg"
+	if hl_pg_running "$VAR/pg"; then
+		# postmaster.pid lines 4 and 5: the port and the socket directory it really uses
+		PG_PORT=$(sed -n 4p "$VAR/pg/postmaster.pid")
+		PG_SOCKDIR=$(sed -n 5p "$VAR/pg/postmaster.pid")
+	else
+		PG_PORT=$(hl_free_port "$PG_PORT")
+		PG_SOCKDIR=$(hl_pg_sockdir "$VAR/run" "$PG_PORT")
+		hl_pg_configure "$VAR/pg" "$PG_PORT" "$PG_SOCKDIR"
+		hl_pg_start "$VAR/pg" "$VAR/log/postgresql.log"
+	fi
+	save_state
+	secret_file "$VAR/pg.password" hl_random_hex 24
+	hl_pg_app_db "$PG_SOCKDIR" "$PG_PORT" hotline hotline "$(<"$VAR/pg.password")"
+}
+
+write_local_env() {
+	(
+		umask 077
+		printf 'HOTLINE_URL=http://127.0.0.1:%s\nHOTLINE_TOKEN=%s\nHOTLINE_DB=%q\n' \
+			"$SERVER_PORT" "$(<"$VAR/admin.token")" "$HOTLINE_DB" >"$VAR/local.env.new"
+	)
+	mv "$VAR/local.env.new" "$VAR/local.env"
+}
+
+cmd_up() {
+	hl_ensure_packages
+	hl_build "$ROOT" "$ROOT/build" "$VAR/log/build.log" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	load_state
+	start_postgres
+	export HOTLINE_DB="host=127.0.0.1 port=$PG_PORT dbname=hotline user=hotline password=$(<"$VAR/pg.password")"
+	"$SERVER_BIN" migrate
+	secret_file "$VAR/admin.token" "$SERVER_BIN" create-admin admin
+	if hl_server_running "$PIDFILE"; then
+		hl_say "the server already runs (pid $(<"$PIDFILE")); 'down' then 'up' to run a new build"
+	else
+		SERVER_PORT=$(hl_free_port "$SERVER_PORT")
+		save_state
+		hl_server_start "$SERVER_BIN" "$SERVER_PORT" "$VAR/log/server.log" "$PIDFILE"
+	fi
+	write_local_env
+	cat <<-EOF
+	hotline server:  http://127.0.0.1:$SERVER_PORT (pid $(<"$PIDFILE"), log $VAR/log/server.log)
+	PostgreSQL 15:   127.0.0.1:$PG_PORT, database hotline, data $VAR/pg
+	admin token:     $(<"$VAR/admin.token")
+	Try the client:
+	  . $(printf %q "$VAR/local.env"); export HOTLINE_URL HOTLINE_TOKEN
+	  $(printf %q "$ROOT/build/client/hotline") submit --text '小区门口占道摆摊' --district 驿城区
+	  $(printf %q "$ROOT/build/client/hotline") list
+	EOF
+}
+
+cmd_down() {
+	if hl_server_running "$PIDFILE"; then
+		hl_server_stop "$PIDFILE"
+		echo "server stopped"
+	fi
+	rm -f "$PIDFILE"
+	if hl_pg_running "$VAR/pg"; then
+		hl_pg_stop "$VAR/pg" fast
+		echo "PostgreSQL stopped (data kept in $VAR/pg)"
+	fi
+}
+
+cmd_status() {
+	local up=0
+	load_state
+	if hl_server_running "$PIDFILE"; then
+		echo "server:     running, pid $(<"$PIDFILE"), http://127.0.0.1:$SERVER_PORT," \
+			"/readyz $(hl_http_status "http://127.0.0.1:$SERVER_PORT/readyz")"
+	else
+		echo "server:     not running"
+		up=3
+	fi
+	if hl_pg_running "$VAR/pg"; then
+		echo "PostgreSQL: running on 127.0.0.1:$(sed -n 4p "$VAR/pg/postmaster.pid"), data $VAR/pg"
+	else
+		echo "PostgreSQL: not running"
+		up=3
+	fi
+	return "$up"
+}
+
+# --- test -------------------------------------------------------------------------------------
+
+FAILED=()
+
+# stage NAME CMD...: runs one stage of the test run, times it, and records a failure without
+# stopping, so that one run reports every failing stage.
+stage() {
+	local name=$1 start=$SECONDS rc=0
+	shift
+	printf '\n=== %s\n' "$name"
+	"$@" || rc=$?
+	if ((rc == 0)); then
+		printf '=== %s: ok (%ds)\n' "$name" $((SECONDS - start))
+	else
+		printf '=== %s: FAILED, exit %d (%ds)\n' "$name" "$rc" $((SECONDS - start))
+		FAILED+=("$name")
+	fi
+}
+
+# Every unit test program of the normal build under valgrind: a memory error or a leak fails.
+valgrind_units() {
+	ctest --test-dir "$ROOT/build" --show-only=json-v1 | "$HL_PYTHON" -c '
+import json, subprocess, sys
+failed = 0
+tests = json.load(sys.stdin)["tests"]
+for t in tests:
+    r = subprocess.run(["valgrind", "-q", "--error-exitcode=99", "--leak-check=full",
+                        "--track-origins=yes", *t["command"]],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if r.returncode != 0:
+        failed += 1
+        print(r.stdout, end="")
+        print("valgrind: %s FAILED (exit %d)" % (t["name"], r.returncode))
+print("valgrind: %d passed, %d failed" % (len(tests) - failed, failed))
+sys.exit(1 if failed else 0)'
+}
+
+# run_pytest BUILD ARGS...: pytest from the checkout against BUILD's server and client.
+run_pytest() {
+	local build=$1
+	shift
+	(
+		cd "$ROOT"
+		export HOTLINE_SERVER_BIN="$build/server/hotline-server" HOTLINE_CLIENT_BIN="$build/client/hotline"
+		"$HL_PYTHON" -m pytest -p no:cacheprovider "$@"
+	)
+}
+
+TEST_TMP=""
+cleanup_test() {
+	if [[ -n $TEST_TMP ]]; then
+		hl_pg_stop "$TEST_TMP/pg" immediate || true
+		rm -rf "$TEST_TMP"
+	fi
+}
+
+cmd_test() {
+	local start=$SECONDS suites=() d port sock
+	hl_ensure_packages
+	mkdir -p "$VAR/log"
+	hl_build "$ROOT" "$ROOT/build" "$VAR/log/build.log" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	hl_build "$ROOT" "$ROOT/build-asan" "$VAR/log/build-asan.log" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DHOTLINE_SANITIZE=ON
+	echo "built build/ and build-asan/ ($((SECONDS - start))s)"
+
+	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+	stage "unit tests" ctest --test-dir "$ROOT/build" --output-on-failure -j2
+	stage "unit tests (ASan+UBSan)" ctest --test-dir "$ROOT/build-asan" --output-on-failure -j2
+	stage "unit tests (valgrind)" valgrind_units
+
+	TEST_TMP=$(mktemp -d)
+	trap cleanup_test EXIT
+	trap 'exit 130' INT TERM
+	chmod 711 "$TEST_TMP"
+	port=$(hl_free_port)
+	sock=$(hl_pg_sockdir "$TEST_TMP/run" "$port")
+	hl_pg_create "$TEST_TMP/pg" throwaway
+	hl_pg_configure "$TEST_TMP/pg" "$port" "$sock"
+	hl_pg_start "$TEST_TMP/pg" "$TEST_TMP/postgresql.log"
+	export HOTLINE_TEST_PGDATA="$TEST_TMP/pg" HOTLINE_TEST_PGHOST="$sock" HOTLINE_TEST_PGPORT="$port" \
+		HOTLINE_TEST_PGLOG="$TEST_TMP/postgresql.log"
+
+	for d in tests/integration tests/e2e; do
+		[[ -d $ROOT/$d ]] && suites+=("$d")
+	done
+	stage "integration + e2e (ASan+UBSan server and client)" run_pytest "$ROOT/build-asan" -q "${suites[@]}"
+	stage "smoke (normal build)" run_pytest "$ROOT/build" -q -m smoke "${suites[@]}"
+
+	printf '\n'
+	if ((${#FAILED[@]})); then
+		printf 'local.sh test: FAILED: %s (%ds)\n' "$(IFS=,; echo "${FAILED[*]}")" $((SECONDS - start))
+		return 1
+	fi
+	printf 'local.sh test: all stages passed (%ds)\n' $((SECONDS - start))
+}
+
+case "${1:-}" in
+up) cmd_up ;;
+down) cmd_down ;;
+status) cmd_status ;;
+test) cmd_test ;;
+*) usage ;;
+esac
