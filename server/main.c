@@ -1,1 +1,278 @@
-int main(void) { return 0; }
+/*
+ * hotline-server: wires configuration -> log -> database pool -> HTTP -> API routes,
+ * and the subcommands migrate and create-admin. Only main() exits the process.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <libpq-fe.h>
+
+#include "api/health.h"
+#include "api/users.h"
+#include "app.h"
+#include "config.h"
+#include "db/migrate.h"
+#include "db/pool.h"
+#include "http/server.h"
+#include "log.h"
+#include "token.h"
+
+extern char **environ;
+
+typedef struct Server {
+	App app;
+	HttpServer *http;
+	struct event *sigterm, *sigint, *drain_timer;
+	int exit_code;
+} Server;
+
+static const char usage[] =
+	"usage: hotline-server [--config FILE] [--KEY=VALUE ...] [serve | migrate | create-admin NAME | version]\n"
+	"  serve              run the HTTP server (default)\n"
+	"  migrate            apply the migrations of sql_dir that the database lacks\n"
+	"  create-admin NAME  create an admin user and print its token\n"
+	"settings (also HOTLINE_<KEY> in the environment, or KEY = VALUE lines in --config):\n"
+	"  db listen port timezone sql_dir pool_size queue_max max_body max_headers\n"
+	"  max_connections timeout sweep_interval statement_timeout_ms log_level\n";
+
+/* Parse flags and the command; returns the index of the command in argv, or -1. */
+static int
+parse_args(int argc, char **argv, Config *cfg)
+{
+	char err[512];
+	int i;
+
+	config_defaults(cfg);
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+			if (!config_load_file(cfg, argv[++i], err, sizeof(err)))
+				goto fail;
+		} else if (strncmp(argv[i], "--", 2) != 0) {
+			break;
+		}
+	}
+	if (!config_load_env(cfg, environ, err, sizeof(err)))
+		goto fail;
+	for (int j = 1; j < i; j++) {
+		char key[64], *eq;
+
+		if (strcmp(argv[j], "--config") == 0) {
+			j++;
+			continue;
+		}
+		if (strcmp(argv[j], "--help") == 0) {
+			fputs(usage, stdout);
+			exit(0);
+		}
+		eq = strchr(argv[j], '=');
+		if (!eq || (size_t)(eq - argv[j] - 2) >= sizeof(key)) {
+			snprintf(err, sizeof(err), "expected --key=value, got '%s'", argv[j]);
+			goto fail;
+		}
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - argv[j] - 2), argv[j] + 2);
+		if (!config_set(cfg, key, eq + 1, err, sizeof(err)))
+			goto fail;
+	}
+	return i;
+fail:
+	fprintf(stderr, "hotline-server: %s\n", err);
+	return -1;
+}
+
+static int
+cmd_create_admin(const Config *cfg, const char *name)
+{
+	char token[TOKEN_LEN + 1], hash[TOKEN_HASH_HEX + 3];
+	const char *params[] = {name, hash};
+	PGconn *pg = PQconnectdb(cfg->db);
+	PGresult *res = NULL;
+	int rc = 1;
+
+	if (PQstatus(pg) != CONNECTION_OK) {
+		fprintf(stderr, "hotline-server: cannot connect: %s", PQerrorMessage(pg));
+		goto done;
+	}
+	if (!token_generate(token)) {
+		fprintf(stderr, "hotline-server: no randomness available\n");
+		goto done;
+	}
+	token_hash_literal(token, hash);
+	res = PQexecParams(pg,
+			   "WITH u AS (INSERT INTO users (name, role) VALUES ($1, 'admin') RETURNING id) "
+			   "INSERT INTO tokens (hash, user_id) SELECT $2::bytea, id FROM u",
+			   2, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		fprintf(stderr, "hotline-server: create-admin failed: %s", PQerrorMessage(pg));
+		goto done;
+	}
+	printf("%s\n", token);
+	rc = 0;
+done:
+	PQclear(res);
+	PQfinish(pg);
+	return rc;
+}
+
+static void
+drain_done_cb(void *arg)
+{
+	Server *s = arg;
+
+	log_info("all requests answered; exiting");
+	event_base_loopexit(s->app.base, NULL);
+}
+
+static void
+drain_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	Server *s = arg;
+
+	(void)fd;
+	(void)what;
+	log_warn("drain timed out; exiting with requests unanswered");
+	event_base_loopexit(s->app.base, NULL);
+}
+
+/* SIGTERM/SIGINT: stop accepting, answer what is in flight, then leave the loop. */
+static void
+signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	Server *s = arg;
+	struct timeval tv = {s->app.config->timeout, 0};
+
+	(void)what;
+	if (s->drain_timer)
+		return;
+	log_info("signal %d: draining", (int)sig);
+	s->drain_timer = evtimer_new(s->app.base, drain_timeout_cb, s);
+	if (s->drain_timer)
+		evtimer_add(s->drain_timer, &tv);
+	http_server_drain(s->http, drain_done_cb, s);
+}
+
+/* Allow as many descriptors as the hard limit: each client connection needs one. */
+static void
+raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			log_warn("cannot raise the open-file limit");
+	}
+}
+
+static bool
+schema_ok(const Config *cfg)
+{
+	int have, know;
+
+	switch (migrate_check(cfg->db, cfg->sql_dir, &have, &know)) {
+	case MIGRATE_AHEAD:
+		log_error("the database schema (version %d) is newer than this server knows (%d): "
+			  "upgrade hotline-server", have, know);
+		return false;
+	case MIGRATE_BEHIND:
+		log_error("the database schema (version %d) is older than this server (%d): "
+			  "run `hotline-server migrate` first", have, know);
+		return false;
+	case MIGRATE_UNREACHABLE:
+		log_warn("database unreachable at start; serving 503 until it answers");
+		return true;
+	default:
+		return true;
+	}
+}
+
+static int
+cmd_serve(const Config *cfg)
+{
+	static const RouteTable *tables[8];
+	Server s = {0};
+	DbPoolConfig pc = {cfg->db, cfg->timezone, cfg->pool_size, cfg->queue_max, cfg->statement_timeout_ms};
+	char described[2048];
+	int ntables = 0;
+
+	config_describe(cfg, described, sizeof(described));
+	log_info("starting: %s", described);
+	if (!schema_ok(cfg))
+		return 1;
+	raise_fd_limit();
+	signal(SIGPIPE, SIG_IGN);
+	s.app.config = cfg;
+	s.app.base = event_base_new();
+	s.app.pool = s.app.base ? db_pool_new(s.app.base, &pc) : NULL;
+	tables[ntables++] = health_routes();
+	tables[ntables++] = users_routes();
+	s.http = s.app.pool ? http_server_start(&s.app, tables, ntables) : NULL;
+	if (!s.http) {
+		s.exit_code = 1;
+		goto done;
+	}
+	s.sigterm = evsignal_new(s.app.base, SIGTERM, signal_cb, &s);
+	s.sigint = evsignal_new(s.app.base, SIGINT, signal_cb, &s);
+	evsignal_add(s.sigterm, NULL);
+	evsignal_add(s.sigint, NULL);
+	event_base_dispatch(s.app.base);
+done:
+	if (s.sigterm)
+		event_free(s.sigterm);
+	if (s.sigint)
+		event_free(s.sigint);
+	if (s.drain_timer)
+		event_free(s.drain_timer);
+	http_server_free(s.http);
+	db_pool_free(s.app.pool);
+	if (s.app.base)
+		event_base_free(s.app.base);
+	return s.exit_code;
+}
+
+int
+main(int argc, char **argv)
+{
+	static Config cfg;
+	char err[512];
+	int cmd = parse_args(argc, argv, &cfg);
+	const char *name = cmd >= 0 && cmd < argc ? argv[cmd] : "serve";
+
+	if (cmd < 0)
+		return 2;
+	if (strcmp(name, "version") == 0) {
+		puts("hotline-server 0.1");
+		return 0;
+	}
+	if (strcmp(name, "help") == 0) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (!config_check(&cfg, err, sizeof(err))) {
+		fprintf(stderr, "hotline-server: %s\n", err);
+		return 2;
+	}
+	log_set_level(strcmp(cfg.log_level, "debug") == 0 ? LOG_DEBUG
+		      : strcmp(cfg.log_level, "warn") == 0  ? LOG_WARN
+		      : strcmp(cfg.log_level, "error") == 0 ? LOG_ERROR : LOG_INFO);
+	/* Working-day arithmetic in the core uses local time: make local time the configured zone. */
+	setenv("TZ", cfg.timezone, 1);
+	tzset();
+	if (strcmp(name, "migrate") == 0)
+		return migrate_apply(cfg.db, cfg.sql_dir) ? 0 : 1;
+	if (strcmp(name, "create-admin") == 0) {
+		if (cmd + 1 >= argc) {
+			fprintf(stderr, "hotline-server: create-admin needs a NAME\n");
+			return 2;
+		}
+		return cmd_create_admin(&cfg, argv[cmd + 1]);
+	}
+	if (strcmp(name, "serve") == 0)
+		return cmd_serve(&cfg);
+	fprintf(stderr, "hotline-server: unknown command '%s'\n%s", name, usage);
+	return 2;
+}

@@ -16,3 +16,15 @@ CREATE TABLE tokens (
 	revoked_at timestamptz
 );
 CREATE INDEX tokens_user ON tokens(user_id);
+
+-- RFC 3339 with the offset of the session's TimeZone (the server sets it per connection).
+CREATE FUNCTION rfc3339(ts timestamptz) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+	SELECT to_char(ts, 'YYYY-MM-DD"T"HH24:MI:SSTZH:TZM')
+$$;
+
+CREATE FUNCTION user_json(u users) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+	SELECT jsonb_build_object('id', u.id, 'name', u.name, 'role', u.role, 'department', u.department,
+				  'created_at', rfc3339(u.created_at), 'disabled', u.disabled_at IS NOT NULL)
+$$;

@@ -1,0 +1,116 @@
+/*
+ * api/users: create users (the token is shown once), list them, replace a token,
+ * disable a user (its tokens stop working at once: auth checks disabled_at on every
+ * request), and /v1/me.
+ */
+#include "api/users.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/user_input.h"
+#include "http/reply.h"
+#include "token.h"
+
+static void
+users_create(Req *req)
+{
+	UserInput in;
+	ApiError err;
+	char token[TOKEN_LEN + 1], hash[TOKEN_HASH_HEX + 3];
+
+	if (!user_input_parse(req->body, &in, &err)) {
+		reply_api_error(req, &err);
+		return;
+	}
+	if (!token_generate(token)) {
+		reply_error(req, 503, "unavailable", NULL, "no randomness available, try again");
+		return;
+	}
+	token_hash_literal(token, hash);
+	const char *params[] = {in.name, role_name(in.role), in.department, hash, token};
+
+	req_query_reply(req,
+		"WITH u AS (INSERT INTO users (name, role, department) "
+		"  SELECT $1, $2, $3 WHERE $3::text IS NULL OR EXISTS (SELECT 1 FROM departments WHERE code = $3) "
+		"  RETURNING *), "
+		"t AS (INSERT INTO tokens (hash, user_id) SELECT $4::bytea, id FROM u) "
+		"SELECT 201, (user_json(u) || jsonb_build_object('token', $5::text))::text FROM u "
+		"UNION ALL SELECT 422, '{\"error\": {\"code\": \"invalid_field\", \"field\": \"department\", "
+		"\"message\": \"no such department\"}}' WHERE NOT EXISTS (SELECT 1 FROM u)",
+		5, params);
+}
+
+static void
+users_list(Req *req)
+{
+	req_query_reply(req,
+		"SELECT 200, jsonb_build_object('items', coalesce(jsonb_agg(user_json(u) ORDER BY u.id), '[]'))::text "
+		"FROM users u", 0, NULL);
+}
+
+static void
+users_new_token(Req *req)
+{
+	char id[24], token[TOKEN_LEN + 1], hash[TOKEN_HASH_HEX + 3];
+
+	if (!token_generate(token)) {
+		reply_error(req, 503, "unavailable", NULL, "no randomness available, try again");
+		return;
+	}
+	token_hash_literal(token, hash);
+	snprintf(id, sizeof(id), "%lld", (long long)req->path_id);
+	const char *params[] = {id, hash, token};
+
+	req_query_reply(req,
+		"WITH u AS (SELECT * FROM users WHERE id = $1::bigint AND disabled_at IS NULL), "
+		"r AS (UPDATE tokens SET revoked_at = now() WHERE user_id = (SELECT id FROM u) AND revoked_at IS NULL), "
+		"t AS (INSERT INTO tokens (hash, user_id) SELECT $2::bytea, id FROM u) "
+		"SELECT 200, (user_json(u) || jsonb_build_object('token', $3::text))::text FROM u "
+		"UNION ALL SELECT 404, '{\"error\": {\"code\": \"not_found\", \"message\": \"no such active user\"}}' "
+		"WHERE NOT EXISTS (SELECT 1 FROM u)",
+		3, params);
+}
+
+static void
+users_disable(Req *req)
+{
+	char id[24];
+	const char *params[] = {id};
+
+	snprintf(id, sizeof(id), "%lld", (long long)req->path_id);
+	req_query_reply(req,
+		"WITH d AS (UPDATE users SET disabled_at = coalesce(disabled_at, now()) WHERE id = $1::bigint RETURNING *) "
+		"SELECT 200, user_json(d)::text FROM d "
+		"UNION ALL SELECT 404, '{\"error\": {\"code\": \"not_found\", \"message\": \"no such user\"}}' "
+		"WHERE NOT EXISTS (SELECT 1 FROM d)",
+		1, params);
+}
+
+static void
+users_me(Req *req)
+{
+	char id[24];
+	const char *params[] = {id};
+
+	snprintf(id, sizeof(id), "%lld", (long long)req->user.id);
+	req_query_reply(req, "SELECT 200, user_json(u)::text FROM users u WHERE id = $1::bigint", 1, params);
+}
+
+#define ADMIN ROLE_BIT(ROLE_ADMIN)
+
+static const Route users_route_list[] = {
+	{"POST", "/v1/users", ADMIN, BODY_JSON, users_create},
+	{"GET", "/v1/users", ADMIN, BODY_NONE, users_list},
+	{"POST", "/v1/users/{id}/token", ADMIN, BODY_JSON, users_new_token},
+	{"DELETE", "/v1/users/{id}", ADMIN, BODY_NONE, users_disable},
+	{"GET", "/v1/me", ROLES_ANY, BODY_NONE, users_me},
+};
+
+const RouteTable *
+users_routes(void)
+{
+	static const RouteTable table = {users_route_list, sizeof(users_route_list) / sizeof(users_route_list[0])};
+
+	return &table;
+}

@@ -1,0 +1,50 @@
+/*
+ * config: the server's settings, from a file (--config), the environment (HOTLINE_<KEY>)
+ * and flags (--key=value), in rising precedence, each checked against its bounds.
+ */
+#ifndef HOTLINE_CONFIG_H
+#define HOTLINE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct Config {
+	char db[1024];            /* libpq conninfo (secret: never logged whole) */
+	char listen[64];
+	int port;
+	char timezone[64];
+	char sql_dir[1024];
+	int pool_size;
+	int queue_max;
+	int max_body;             /* bytes */
+	int max_headers;          /* bytes */
+	int max_connections;
+	int timeout;              /* seconds: read/write inactivity per connection */
+	int sweep_interval;       /* seconds */
+	int statement_timeout_ms;
+	char log_level[16];
+} Config;
+
+/* Fill cfg with the defaults. */
+void config_defaults(Config *cfg);
+
+/*
+ * Apply one "key" = "value" setting; origin names where it came from for the error.
+ * Returns false and writes a message into err (size errlen) when the key is unknown or
+ * the value is out of bounds.
+ */
+bool config_set(Config *cfg, const char *key, const char *value, char *err, size_t errlen);
+
+/* Apply a file of "key = value" lines ('#' comments, blank lines). */
+bool config_load_file(Config *cfg, const char *path, char *err, size_t errlen);
+
+/* Apply HOTLINE_<KEY> variables from envp (NULL-terminated "NAME=value" strings). */
+bool config_load_env(Config *cfg, char *const *envp, char *err, size_t errlen);
+
+/* Check what no single setting can: required keys present. */
+bool config_check(const Config *cfg, char *err, size_t errlen);
+
+/* Write the effective configuration into buf as one line, secrets masked. */
+void config_describe(const Config *cfg, char *buf, size_t len);
+
+#endif

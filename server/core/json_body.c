@@ -1,0 +1,44 @@
+/* json_body: json-c's tokener in strict, UTF-8-validating mode, with a depth bound. */
+#include "core/json_body.h"
+
+#include <string.h>
+
+bool
+json_body_parse(const char *buf, size_t len, json_object **out, ApiError *err)
+{
+	struct json_tokener *tok;
+	json_object *obj;
+	enum json_tokener_error jerr;
+	size_t end;
+
+	*out = NULL;
+	if (memchr(buf, '\0', len))
+		return api_error_set(err, 400, "bad_json", NULL, "body contains a NUL byte");
+	tok = json_tokener_new_ex(JSON_BODY_MAX_DEPTH);
+	if (!tok)
+		return api_error_set(err, 400, "bad_json", NULL, "cannot parse body");
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	obj = json_tokener_parse_ex(tok, buf, (int)len);
+	jerr = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	if (!obj || jerr != json_tokener_success) {
+		json_object_put(obj);
+		if (jerr == json_tokener_continue)
+			return api_error_set(err, 400, "bad_json", NULL, "body is truncated JSON");
+		return api_error_set(err, 400, "bad_json", NULL, "body is not valid UTF-8 JSON: %s",
+				     json_tokener_error_desc(jerr));
+	}
+	for (; end < len; end++) {
+		if (!strchr(" \t\r\n", buf[end])) {
+			json_object_put(obj);
+			return api_error_set(err, 400, "bad_json", NULL, "trailing data after the JSON value");
+		}
+	}
+	if (!json_object_is_type(obj, json_type_object)) {
+		json_object_put(obj);
+		return api_error_set(err, 400, "bad_json", NULL, "body must be a JSON object");
+	}
+	*out = obj;
+	return true;
+}

@@ -1,0 +1,546 @@
+/*
+ * db/pool: asynchronous libpq connections driven by libevent.
+ *
+ * Each DbConn is a small state machine (DB_DOWN -> DB_CONNECTING -> DB_IDLE <-> DB_BUSY,
+ * and back to DB_DOWN on any failure, with a back-off timer before reconnecting).
+ * Queries wait in one FIFO; an idle connection takes the head. libpq is used in
+ * non-blocking mode: PQsendQueryParams, PQflush until done, PQconsumeInput/PQisBusy,
+ * and PQgetResult until NULL. Nothing here ever waits for the database.
+ */
+#include "db/pool.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+
+#include <event2/event.h>
+
+#include "log.h"
+
+#define DB_BACKOFF_MIN_MS 100
+#define DB_BACKOFF_MAX_MS 5000
+#define DB_CONNECT_TIMEOUT_S 5
+
+typedef enum DbConnState { DB_DOWN, DB_CONNECTING, DB_IDLE, DB_BUSY } DbConnState;
+
+typedef struct DbQuery {
+	TAILQ_ENTRY(DbQuery) link;
+	char *sql;
+	int nparams;
+	char **params;
+	DbCallback cb;
+	void *arg;
+} DbQuery;
+TAILQ_HEAD(DbQueryQueue, DbQuery);
+
+typedef struct DbConn {
+	DbPool *pool;
+	int index;
+	PGconn *pg;
+	DbConnState state;
+	struct event *io;          /* socket readiness; re-created when the socket changes */
+	struct event *timer;       /* reconnect back-off and connect timeout */
+	int backoff_ms;
+	DbQuery *query;            /* in flight when DB_BUSY */
+	PGresult *result;          /* the first result of the query in flight */
+	bool listener;             /* the dedicated LISTEN connection */
+} DbConn;
+
+struct DbPool {
+	struct event_base *base;
+	DbPoolConfig cfg;
+	char *conninfo, *timezone;
+	DbConn *conns;             /* cfg.size query connections */
+	DbConn *listener;          /* NULL until db_pool_listen */
+	char listen_channel[64];
+	DbNotifyCallback notify_cb;
+	void *notify_arg;
+	struct DbQueryQueue queue;
+	int waiting;
+	unsigned long long reconnects, queries, failures;
+};
+
+static void conn_start(DbConn *conn);
+static void conn_fail(DbConn *conn, const char *why);
+static void conn_watch(DbConn *conn, short what, event_callback_fn fn);
+static void conn_connect_cb(evutil_socket_t fd, short what, void *arg);
+static void conn_io_cb(evutil_socket_t fd, short what, void *arg);
+static void conn_timer_cb(evutil_socket_t fd, short what, void *arg);
+static void conn_send_next(DbConn *conn);
+static void conn_finish_query(DbConn *conn, DbStatus status);
+static void conn_read_notifies(DbConn *conn);
+static void query_deliver(DbQuery *q, DbStatus status, PGresult *res);
+static void query_free(DbQuery *q);
+static void pool_fail_waiting_if_down(DbPool *pool);
+static int pool_connected(const DbPool *pool);
+
+/*
+ *********************************
+ * Public functions
+ *********************************
+ */
+
+DbPool *
+db_pool_new(struct event_base *base, const DbPoolConfig *cfg)
+{
+	DbPool *pool = calloc(1, sizeof(*pool));
+
+	if (!pool)
+		return NULL;
+	pool->base = base;
+	pool->cfg = *cfg;
+	pool->conninfo = strdup(cfg->conninfo);
+	pool->timezone = strdup(cfg->timezone ? cfg->timezone : "UTC");
+	pool->conns = calloc((size_t)cfg->size, sizeof(DbConn));
+	TAILQ_INIT(&pool->queue);
+	if (!pool->conninfo || !pool->timezone || !pool->conns) {
+		db_pool_free(pool);
+		return NULL;
+	}
+	for (int i = 0; i < cfg->size; i++) {
+		pool->conns[i].pool = pool;
+		pool->conns[i].index = i;
+		pool->conns[i].backoff_ms = DB_BACKOFF_MIN_MS;
+		conn_start(&pool->conns[i]);
+	}
+	return pool;
+}
+
+static void
+conn_close(DbConn *conn)
+{
+	if (conn->io)
+		event_free(conn->io);
+	if (conn->timer)
+		event_free(conn->timer);
+	if (conn->result)
+		PQclear(conn->result);
+	if (conn->pg)
+		PQfinish(conn->pg);
+	conn->io = conn->timer = NULL;
+	conn->result = NULL;
+	conn->pg = NULL;
+}
+
+void
+db_pool_free(DbPool *pool)
+{
+	DbQuery *q;
+
+	if (!pool)
+		return;
+	for (int i = 0; pool->conns && i < pool->cfg.size; i++) {
+		DbConn *conn = &pool->conns[i];
+
+		if (conn->query) {
+			query_deliver(conn->query, DB_UNAVAILABLE, NULL);
+			conn->query = NULL;
+		}
+		conn_close(conn);
+	}
+	while ((q = TAILQ_FIRST(&pool->queue))) {
+		TAILQ_REMOVE(&pool->queue, q, link);
+		query_deliver(q, DB_UNAVAILABLE, NULL);
+	}
+	if (pool->listener) {
+		conn_close(pool->listener);
+		free(pool->listener);
+	}
+	free(pool->conns);
+	free(pool->conninfo);
+	free(pool->timezone);
+	free(pool);
+}
+
+bool
+db_pool_submit(DbPool *pool, const char *sql, int nparams, const char *const *params, DbCallback cb,
+	       void *arg)
+{
+	DbQuery *q;
+
+	if (pool_connected(pool) == 0 || pool->waiting >= pool->cfg.queue_max)
+		return false;
+	q = calloc(1, sizeof(*q));
+	if (!q)
+		return false;
+	q->sql = strdup(sql);
+	q->nparams = nparams;
+	q->params = calloc((size_t)(nparams > 0 ? nparams : 1), sizeof(char *));
+	q->cb = cb;
+	q->arg = arg;
+	if (!q->sql || !q->params)
+		goto fail;
+	for (int i = 0; i < nparams; i++) {
+		if (params[i] && !(q->params[i] = strdup(params[i])))
+			goto fail;
+	}
+	TAILQ_INSERT_TAIL(&pool->queue, q, link);
+	pool->waiting++;
+	for (int i = 0; i < pool->cfg.size; i++) {
+		if (pool->conns[i].state == DB_IDLE) {
+			conn_send_next(&pool->conns[i]);
+			break;
+		}
+	}
+	return true;
+fail:
+	query_free(q);
+	return false;
+}
+
+bool
+db_pool_ready(const DbPool *pool)
+{
+	return pool_connected(pool) > 0;
+}
+
+void
+db_pool_stats(const DbPool *pool, DbPoolStats *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->size = pool->cfg.size;
+	for (int i = 0; i < pool->cfg.size; i++) {
+		if (pool->conns[i].state == DB_IDLE || pool->conns[i].state == DB_BUSY)
+			out->connected++;
+		if (pool->conns[i].state == DB_BUSY)
+			out->in_use++;
+	}
+	out->waiting = pool->waiting;
+	out->reconnects = pool->reconnects;
+	out->queries = pool->queries;
+	out->failures = pool->failures;
+}
+
+bool
+db_pool_listen(DbPool *pool, const char *channel, DbNotifyCallback cb, void *arg)
+{
+	if (pool->listener || strlen(channel) >= sizeof(pool->listen_channel))
+		return false;
+	pool->listener = calloc(1, sizeof(DbConn));
+	if (!pool->listener)
+		return false;
+	snprintf(pool->listen_channel, sizeof(pool->listen_channel), "%s", channel);
+	pool->notify_cb = cb;
+	pool->notify_arg = arg;
+	pool->listener->pool = pool;
+	pool->listener->index = -1;
+	pool->listener->listener = true;
+	pool->listener->backoff_ms = DB_BACKOFF_MIN_MS;
+	conn_start(pool->listener);
+	return true;
+}
+
+/*
+ *********************************
+ * Connection state machine
+ *********************************
+ */
+
+/* Begin a non-blocking connect; on immediate failure schedule a retry. */
+static void
+conn_start(DbConn *conn)
+{
+	DbPool *pool = conn->pool;
+	char options[256];
+	const char *keys[] = {"dbname", "options", "application_name", "keepalives", "keepalives_idle",
+			      "keepalives_interval", "keepalives_count", "tcp_user_timeout", NULL};
+	const char *values[] = {pool->conninfo, options, "hotline-server", "1", "30", "10", "3", "30000", NULL};
+
+	snprintf(options, sizeof(options), "-c TimeZone=%s -c statement_timeout=%d", pool->timezone,
+		 pool->cfg.statement_timeout_ms);
+	conn->state = DB_CONNECTING;
+	conn->pg = PQconnectStartParams(keys, values, 1);
+	if (!conn->pg || PQstatus(conn->pg) == CONNECTION_BAD) {
+		conn_fail(conn, "connect start");
+		return;
+	}
+	PQsetnonblocking(conn->pg, 1);
+	conn->timer = evtimer_new(pool->base, conn_timer_cb, conn);
+	if (conn->timer) {
+		struct timeval tv = {DB_CONNECT_TIMEOUT_S, 0};
+
+		evtimer_add(conn->timer, &tv);
+	}
+	/* libpq: on the first round, behave as if PQconnectPoll asked for write. */
+	conn_watch(conn, EV_WRITE, conn_connect_cb);
+}
+
+/* Drop the connection, fail its query, and retry after the back-off. */
+static void
+conn_fail(DbConn *conn, const char *why)
+{
+	DbPool *pool = conn->pool;
+	struct timeval tv;
+	bool was_up = conn->state == DB_IDLE || conn->state == DB_BUSY;
+
+	if (was_up || conn->state == DB_CONNECTING)
+		log_debug("db conn %d down (%s): %s", conn->index, why,
+			  conn->pg ? PQerrorMessage(conn->pg) : "no connection");
+	if (was_up)
+		log_warn("db connection %d lost (%s)", conn->index, why);
+	if (conn->query) {
+		DbQuery *q = conn->query;
+
+		conn->query = NULL;
+		pool->failures++;
+		query_deliver(q, DB_UNAVAILABLE, NULL);
+	}
+	conn_close(conn);
+	conn->state = DB_DOWN;
+	pool_fail_waiting_if_down(pool);
+	conn->timer = evtimer_new(pool->base, conn_timer_cb, conn);
+	tv.tv_sec = conn->backoff_ms / 1000;
+	tv.tv_usec = (conn->backoff_ms % 1000) * 1000;
+	if (conn->timer)
+		evtimer_add(conn->timer, &tv);
+	conn->backoff_ms = conn->backoff_ms * 2 > DB_BACKOFF_MAX_MS ? DB_BACKOFF_MAX_MS : conn->backoff_ms * 2;
+}
+
+/* Watch the connection's current socket for `what`; the socket may change between polls. */
+static void
+conn_watch(DbConn *conn, short what, event_callback_fn fn)
+{
+	if (conn->io)
+		event_free(conn->io);
+	conn->io = event_new(conn->pool->base, PQsocket(conn->pg), what | EV_PERSIST, fn, conn);
+	if (!conn->io || event_add(conn->io, NULL) != 0)
+		log_error("db conn %d: cannot watch socket", conn->index);
+}
+
+static void
+conn_became_ready(DbConn *conn)
+{
+	DbPool *pool = conn->pool;
+
+	if (conn->timer) {
+		event_free(conn->timer);
+		conn->timer = NULL;
+	}
+	if (conn->backoff_ms > DB_BACKOFF_MIN_MS) {
+		pool->reconnects++;
+		log_info("db connection %d restored", conn->index);
+	}
+	conn->backoff_ms = DB_BACKOFF_MIN_MS;
+	conn->state = DB_IDLE;
+	if (conn->listener) {
+		char sql[96];
+
+		snprintf(sql, sizeof(sql), "LISTEN \"%s\"", pool->listen_channel);
+		conn->state = DB_BUSY;
+		if (!PQsendQuery(conn->pg, sql)) {
+			conn_fail(conn, "listen");
+			return;
+		}
+		conn_watch(conn, EV_READ, conn_io_cb);
+		/* Changes made while we were away were not notified: let the owner reload. */
+		pool->notify_cb(pool->listen_channel, NULL, pool->notify_arg);
+		return;
+	}
+	conn_watch(conn, EV_READ, conn_io_cb);
+	conn_send_next(conn);
+}
+
+static void
+conn_connect_cb(evutil_socket_t fd, short what, void *arg)
+{
+	DbConn *conn = arg;
+	PostgresPollingStatusType st;
+
+	(void)fd;
+	(void)what;
+	st = PQconnectPoll(conn->pg);
+	switch (st) {
+	case PGRES_POLLING_READING:
+		conn_watch(conn, EV_READ, conn_connect_cb);
+		break;
+	case PGRES_POLLING_WRITING:
+		conn_watch(conn, EV_WRITE, conn_connect_cb);
+		break;
+	case PGRES_POLLING_OK:
+		conn_became_ready(conn);
+		break;
+	default:
+		conn_fail(conn, "connect");
+		break;
+	}
+}
+
+static void
+conn_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	DbConn *conn = arg;
+
+	(void)fd;
+	(void)what;
+	if (conn->state == DB_CONNECTING) {
+		conn_fail(conn, "connect timeout");
+		return;
+	}
+	event_free(conn->timer);
+	conn->timer = NULL;
+	conn_start(conn);
+}
+
+/* Take the head of the queue and send it, if this connection is idle. */
+static void
+conn_send_next(DbConn *conn)
+{
+	DbPool *pool = conn->pool;
+	DbQuery *q = TAILQ_FIRST(&pool->queue);
+	int flushed;
+
+	if (conn->state != DB_IDLE || !q)
+		return;
+	TAILQ_REMOVE(&pool->queue, q, link);
+	pool->waiting--;
+	conn->query = q;
+	conn->state = DB_BUSY;
+	pool->queries++;
+	if (!PQsendQueryParams(conn->pg, q->sql, q->nparams, NULL, (const char *const *)q->params, NULL, NULL, 0)) {
+		conn_fail(conn, "send");
+		return;
+	}
+	flushed = PQflush(conn->pg);
+	if (flushed < 0)
+		conn_fail(conn, "flush");
+	else
+		conn_watch(conn, flushed ? EV_READ | EV_WRITE : EV_READ, conn_io_cb);
+}
+
+/* Socket readiness while idle or busy: flush, read, collect results, notices of death. */
+static void
+conn_io_cb(evutil_socket_t fd, short what, void *arg)
+{
+	DbConn *conn = arg;
+	PGresult *res;
+
+	(void)fd;
+	if (what & EV_WRITE) {
+		int flushed = PQflush(conn->pg);
+
+		if (flushed < 0) {
+			conn_fail(conn, "flush");
+			return;
+		}
+		if (flushed == 0)
+			conn_watch(conn, EV_READ, conn_io_cb);
+	}
+	if (!(what & EV_READ))
+		return;
+	if (!PQconsumeInput(conn->pg) || PQstatus(conn->pg) == CONNECTION_BAD) {
+		conn_fail(conn, "read");
+		return;
+	}
+	if (conn->listener)
+		conn_read_notifies(conn);
+	while (conn->state == DB_BUSY && !PQisBusy(conn->pg)) {
+		res = PQgetResult(conn->pg);
+		if (!res) {
+			if (conn->listener) {
+				PQclear(conn->result);
+				conn->result = NULL;
+				conn->state = DB_IDLE;
+			} else {
+				conn_finish_query(conn, DB_OK);
+			}
+			return;
+		}
+		/* Keep the first result; drain and drop the rest (libpq requires reading to NULL). */
+		if (!conn->result)
+			conn->result = res;
+		else
+			PQclear(res);
+	}
+}
+
+/* Deliver the finished query's result and take the next one. */
+static void
+conn_finish_query(DbConn *conn, DbStatus status)
+{
+	DbQuery *q = conn->query;
+	PGresult *res = conn->result;
+	ExecStatusType est = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+
+	conn->query = NULL;
+	conn->result = NULL;
+	conn->state = DB_IDLE;
+	if (status == DB_OK && est != PGRES_TUPLES_OK && est != PGRES_COMMAND_OK) {
+		const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+		status = (state && strcmp(state, "57014") == 0) ? DB_TIMEOUT : DB_FAILED;
+		conn->pool->failures++;
+	}
+	query_deliver(q, status, res);
+	if (res)
+		PQclear(res);
+	conn_send_next(conn);
+}
+
+static void
+conn_read_notifies(DbConn *conn)
+{
+	PGnotify *n;
+
+	while ((n = PQnotifies(conn->pg))) {
+		conn->pool->notify_cb(n->relname, n->extra, conn->pool->notify_arg);
+		PQfreemem(n);
+	}
+}
+
+/*
+ *********************************
+ * Helpers
+ *********************************
+ */
+
+static void
+query_deliver(DbQuery *q, DbStatus status, PGresult *res)
+{
+	DbResult r = {status, res, "", ""};
+
+	if (status == DB_FAILED || status == DB_TIMEOUT) {
+		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+
+		r.sqlstate = state ? state : "";
+		r.message = msg ? msg : "";
+	}
+	q->cb(&r, q->arg);
+	query_free(q);
+}
+
+static void
+query_free(DbQuery *q)
+{
+	for (int i = 0; q->params && i < q->nparams; i++)
+		free(q->params[i]);
+	free(q->params);
+	free(q->sql);
+	free(q);
+}
+
+static int
+pool_connected(const DbPool *pool)
+{
+	int n = 0;
+
+	for (int i = 0; i < pool->cfg.size; i++)
+		n += pool->conns[i].state == DB_IDLE || pool->conns[i].state == DB_BUSY;
+	return n;
+}
+
+/* With no connection left, waiting queries can only time out: fail them now (503). */
+static void
+pool_fail_waiting_if_down(DbPool *pool)
+{
+	DbQuery *q;
+
+	if (pool_connected(pool) > 0)
+		return;
+	while ((q = TAILQ_FIRST(&pool->queue))) {
+		TAILQ_REMOVE(&pool->queue, q, link);
+		pool->waiting--;
+		query_deliver(q, DB_UNAVAILABLE, NULL);
+	}
+}

@@ -1,0 +1,129 @@
+/* http/reply: the one place that writes answers, error JSON included, and frees the Req. */
+#include "http/reply.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+
+#include "http/server.h"
+
+#define JSON_TYPE "application/json; charset=utf-8"
+
+static const char *reply_reason(int status);
+static void reply_send(Req *req, int status, const char *content_type, const char *prefix,
+		       const char *body, size_t len);
+
+void
+reply_json(Req *req, int status, json_object *obj)
+{
+	size_t len = 0;
+	const char *text = json_object_to_json_string_length(obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+
+	reply_send(req, status, JSON_TYPE, NULL, text, len);
+	json_object_put(obj);
+}
+
+void
+reply_json_text(Req *req, int status, const char *json, size_t len)
+{
+	reply_send(req, status, JSON_TYPE, NULL, json, len);
+}
+
+void
+reply_api_error(Req *req, const ApiError *err)
+{
+	json_object *e = json_object_new_object(), *root = json_object_new_object();
+
+	json_object_object_add(e, "code", json_object_new_string(err->code));
+	json_object_object_add(e, "message", json_object_new_string(err->message));
+	if (err->field[0])
+		json_object_object_add(e, "field", json_object_new_string(err->field));
+	json_object_object_add(root, "error", e);
+	reply_json(req, err->status, root);
+}
+
+void
+reply_error(Req *req, int status, const char *code, const char *field, const char *fmt, ...)
+{
+	ApiError err = {status, code, "", ""};
+	va_list ap;
+
+	snprintf(err.field, sizeof(err.field), "%s", field ? field : "");
+	va_start(ap, fmt);
+	vsnprintf(err.message, sizeof(err.message), fmt, ap);
+	va_end(ap);
+	reply_api_error(req, &err);
+}
+
+void
+reply_csv(Req *req, const char *csv, size_t len, const char *filename)
+{
+	if (req->ev && filename) {
+		char disposition[160];
+
+		snprintf(disposition, sizeof(disposition), "attachment; filename=\"%s\"", filename);
+		evhttp_add_header(evhttp_request_get_output_headers(req->ev), "Content-Disposition", disposition);
+	}
+	/* The BOM makes spreadsheet programs read the file as UTF-8 instead of the local code page. */
+	reply_send(req, 200, "text/csv; charset=utf-8", "\xEF\xBB\xBF", csv, len);
+}
+
+void
+reply_text(Req *req, int status, const char *content_type, const char *text, size_t len)
+{
+	reply_send(req, status, content_type, NULL, text, len);
+}
+
+/* Headers every reply carries, then the body; finally account for and free the Req. */
+static void
+reply_send(Req *req, int status, const char *content_type, const char *prefix, const char *body, size_t len)
+{
+	if (req->ev) {
+		struct evkeyvalq *h = evhttp_request_get_output_headers(req->ev);
+		struct evbuffer *buf = evbuffer_new();
+		char id[24];
+
+		snprintf(id, sizeof(id), "%llu", (unsigned long long)req->id);
+		evhttp_remove_header(h, "Content-Type");
+		evhttp_add_header(h, "Content-Type", content_type);
+		evhttp_add_header(h, "X-Request-Id", id);
+		evhttp_add_header(h, "Cache-Control", "no-store");
+		if (status == 503 || status == 429)
+			evhttp_add_header(h, "Retry-After", "1");
+		if (buf) {
+			if (prefix)
+				evbuffer_add(buf, prefix, strlen(prefix));
+			evbuffer_add(buf, body, len);
+		}
+		evhttp_send_reply(req->ev, status, reply_reason(status), buf);
+		if (buf)
+			evbuffer_free(buf);
+	}
+	http_server_request_done(req, status);
+}
+
+static const char *
+reply_reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 204: return "No Content";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
+	case 422: return "Unprocessable Entity";
+	case 429: return "Too Many Requests";
+	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
+	default: return "Unknown";
+	}
+}

@@ -1,0 +1,112 @@
+/* http/request: accessors of the request context and the query helpers. */
+#include "http/request.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/http.h>
+
+#include "app.h"
+#include "http/reply.h"
+#include "log.h"
+
+typedef struct ReqQuery {
+	Req *req;
+	ReqQueryCb cb;
+} ReqQuery;
+
+static void req_query_done(const DbResult *r, void *arg);
+static void req_query_reply_cb(Req *req, PGresult *res);
+
+const char *
+req_param(Req *req, const char *name)
+{
+	if (!req->query_parsed) {
+		const char *q = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req->ev));
+
+		TAILQ_INIT(&req->query);
+		req->query_parsed = true;
+		if (q && evhttp_parse_query_str(q, &req->query) != 0)
+			evhttp_clear_headers(&req->query);
+	}
+	return evhttp_find_header(&req->query, name);
+}
+
+const char *
+req_header(Req *req, const char *name)
+{
+	return req->ev ? evhttp_find_header(evhttp_request_get_input_headers(req->ev), name) : NULL;
+}
+
+double
+req_elapsed_ms(const Req *req)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - req->started.tv_sec) * 1000.0 +
+	       (double)(now.tv_nsec - req->started.tv_nsec) / 1e6;
+}
+
+void
+req_query(Req *req, const char *sql, int nparams, const char *const *params, ReqQueryCb cb)
+{
+	ReqQuery *q = malloc(sizeof(*q));
+
+	if (!q) {
+		reply_error(req, 503, "unavailable", NULL, "server is out of memory, try again");
+		return;
+	}
+	q->req = req;
+	q->cb = cb;
+	if (!db_pool_submit(req->app->pool, sql, nparams, params, req_query_done, q)) {
+		free(q);
+		reply_error(req, 503, "unavailable", NULL, "the database is unavailable, try again shortly");
+	}
+}
+
+void
+req_query_reply(Req *req, const char *sql, int nparams, const char *const *params)
+{
+	req_query(req, sql, nparams, params, req_query_reply_cb);
+}
+
+static void
+req_query_done(const DbResult *r, void *arg)
+{
+	ReqQuery *q = arg;
+	Req *req = q->req;
+	ReqQueryCb cb = q->cb;
+
+	free(q);
+	switch (r->status) {
+	case DB_OK:
+		cb(req, r->res);
+		break;
+	case DB_UNAVAILABLE:
+		reply_error(req, 503, "unavailable", NULL, "the database is unavailable, try again shortly");
+		break;
+	case DB_TIMEOUT:
+		reply_error(req, 503, "unavailable", NULL, "the database did not answer in time, try again");
+		break;
+	case DB_FAILED:
+		/* The primary message names constraints, never row values (those are in DETAIL). */
+		log_error("req=%llu query failed: %s %s", (unsigned long long)req->id, r->sqlstate, r->message);
+		reply_error(req, 500, "internal", NULL, "internal error (request %llu)", (unsigned long long)req->id);
+		break;
+	}
+}
+
+static void
+req_query_reply_cb(Req *req, PGresult *res)
+{
+	const char *body;
+
+	if (PQntuples(res) != 1 || PQnfields(res) != 2) {
+		log_error("req=%llu: a (status, body) query gave %d rows", (unsigned long long)req->id, PQntuples(res));
+		reply_error(req, 500, "internal", NULL, "internal error (request %llu)", (unsigned long long)req->id);
+		return;
+	}
+	body = PQgetvalue(res, 0, 1);
+	reply_json_text(req, atoi(PQgetvalue(res, 0, 0)), body, strlen(body));
+}

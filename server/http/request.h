@@ -1,0 +1,76 @@
+/*
+ * http/request: the context of one HTTP request, from parsing to reply.
+ *
+ * The Req owns everything it points to (parsed body, query string, user) and is freed
+ * by the reply functions of http/reply.h: a handler must end every path with exactly
+ * one reply_* call, possibly later from a database callback. If the client hangs up
+ * meanwhile, req->alive turns false and the reply is dropped, but the Req is still
+ * freed by that reply call, so handlers never free it themselves.
+ */
+#ifndef HOTLINE_HTTP_REQUEST_H
+#define HOTLINE_HTTP_REQUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <time.h>
+
+#include <event2/keyvalq_struct.h>
+#include <json-c/json.h>
+#include <libpq-fe.h>
+
+#include "core/role.h"
+#include "db/pool.h"
+
+struct evhttp_request;
+typedef struct App App;
+
+typedef struct User {
+	int64_t id;
+	char name[128];
+	Role role;
+	char department[48]; /* "" unless role == ROLE_DEPARTMENT */
+} User;
+
+typedef struct Req {
+	struct evhttp_request *ev;
+	App *app;
+	uint64_t id;              /* request id, also sent as X-Request-Id */
+	bool alive;               /* false once the client connection closed */
+	struct timespec started;
+	const struct Route *route; /* the matched route (set before authentication) */
+	const char *route_name;   /* pattern of the matched route, for metrics ("/v1/cases/{id}") */
+	int64_t path_id;          /* {id} of the path, 0 when none */
+	char path_arg[64];        /* a non-numeric path segment ({code}, {year} as text) */
+	struct evkeyvalq query;   /* decoded query string */
+	bool query_parsed;
+	const char *body_raw;     /* the raw body, NUL-terminated copy (NULL when empty) */
+	size_t body_len;
+	json_object *body;        /* the parsed JSON object for JSON routes, else NULL */
+	User user;                /* the authenticated caller (routes with auth) */
+} Req;
+
+/* A query-string parameter, decoded; NULL when absent. Valid until the reply. */
+const char *req_param(Req *req, const char *name);
+/* A request header; NULL when absent. */
+const char *req_header(Req *req, const char *name);
+/* Milliseconds since the request arrived. */
+double req_elapsed_ms(const Req *req);
+
+/*
+ * Run one parameterized query for this request. On success cb(req, res) is called with
+ * the result (cleared after cb returns); cb must reply. On failure the request is
+ * answered for you (503 unavailable with Retry-After when the database is away or
+ * busy, 500 otherwise) and cb is not called.
+ */
+typedef void (*ReqQueryCb)(Req *req, PGresult *res);
+void req_query(Req *req, const char *sql, int nparams, const char *const *params, ReqQueryCb cb);
+
+/*
+ * Run a query whose single row has two columns, (status integer, body text), as the
+ * SQL functions of the API return, and reply with that status and JSON body.
+ */
+void req_query_reply(Req *req, const char *sql, int nparams, const char *const *params);
+
+#endif

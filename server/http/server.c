@@ -1,0 +1,554 @@
+/*
+ * http/server: evhttp configured for a JSON API in production.
+ *
+ * libevent 2.1 has no connection cap (evhttp_set_max_connections is 2.2), so we count
+ * connections ourselves: the first request on a connection registers a close callback;
+ * a connection that would exceed max_connections gets a polite 503 and is closed.
+ * Idle connections are bounded by the inactivity timeout.
+ *
+ * Request flow: match route (404/405) -> size check (413) -> authenticate with one
+ * query (401) -> role check (403) -> content type and JSON body (415/400) -> handler.
+ */
+#include "http/server.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+
+#include "core/json_body.h"
+#include "http/reply.h"
+#include "log.h"
+#include "metrics.h"
+#include "token.h"
+
+#define MAX_PATH_SEGMENTS 8
+
+/* One tracked client connection: the slot is found by linear probing on the pointer. */
+typedef struct ConnSlot {
+	struct evhttp_connection *evcon;
+	Req *current;                /* the request being handled on it, if any */
+} ConnSlot;
+
+struct HttpServer {
+	App *app;
+	struct evhttp *http;
+	struct evhttp_bound_socket *bound;
+	const RouteTable *const *tables;
+	int ntables;
+	uint64_t next_id;
+	int in_flight;
+	bool draining;
+	void (*drain_done)(void *arg);
+	void *drain_arg;
+	ConnSlot *slots;
+	size_t nslots;               /* power of two, at least 2 * max_connections */
+};
+
+static HttpServer *the_server; /* one per process; reply.c reports back through it */
+
+static void server_request_cb(struct evhttp_request *ev, void *arg);
+static void server_conn_closed_cb(struct evhttp_connection *evcon, void *arg);
+static ConnSlot *server_conn_slot(HttpServer *srv, struct evhttp_connection *evcon, bool create);
+static void server_conn_remove(HttpServer *srv, struct evhttp_connection *evcon);
+static const Route *server_match(HttpServer *srv, Req *req, const char *method, const char *path,
+				 bool *other_method);
+static void server_authenticate(Req *req);
+static void server_auth_cb(Req *req, PGresult *res);
+static void server_run_handler(Req *req, const Route *route);
+static const char *server_method_name(enum evhttp_cmd_type cmd);
+static void server_req_free(Req *req);
+
+/*
+ *********************************
+ * Public functions
+ *********************************
+ */
+
+HttpServer *
+http_server_start(App *app, const RouteTable *const *tables, int ntables)
+{
+	HttpServer *srv = calloc(1, sizeof(*srv));
+	const Config *cfg = app->config;
+	struct timeval tv = {cfg->timeout, 0};
+
+	if (!srv)
+		return NULL;
+	srv->app = app;
+	srv->tables = tables;
+	srv->ntables = ntables;
+	srv->nslots = 16;
+	while (srv->nslots < (size_t)cfg->max_connections * 2 + 2)
+		srv->nslots *= 2;
+	srv->slots = calloc(srv->nslots, sizeof(ConnSlot));
+	srv->http = evhttp_new(app->base);
+	if (!srv->slots || !srv->http)
+		goto fail;
+	/* Bodies up to twice the limit reach us and get the contract's JSON 413; libevent
+	 * itself cuts off anything larger (chunked included) without buffering it. */
+	evhttp_set_max_body_size(srv->http, (ev_ssize_t)cfg->max_body * 2);
+	evhttp_set_max_headers_size(srv->http, (ev_ssize_t)cfg->max_headers);
+	evhttp_set_timeout_tv(srv->http, &tv);
+	evhttp_set_flags(srv->http, EVHTTP_SERVER_LINGERING_CLOSE);
+	evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
+						      EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
+						      EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
+	evhttp_set_default_content_type(srv->http, "application/json; charset=utf-8");
+	evhttp_set_gencb(srv->http, server_request_cb, srv);
+	srv->bound = evhttp_bind_socket_with_handle(srv->http, cfg->listen, (ev_uint16_t)cfg->port);
+	if (!srv->bound) {
+		log_error("cannot listen on %s:%d", cfg->listen, cfg->port);
+		goto fail;
+	}
+	the_server = srv;
+	log_info("listening on http://%s:%d", cfg->listen, cfg->port);
+	return srv;
+fail:
+	http_server_free(srv);
+	return NULL;
+}
+
+void
+http_server_drain(HttpServer *srv, void (*done)(void *arg), void *arg)
+{
+	srv->draining = true;
+	srv->drain_done = done;
+	srv->drain_arg = arg;
+	if (srv->bound) {
+		evhttp_del_accept_socket(srv->http, srv->bound);
+		srv->bound = NULL;
+	}
+	log_info("draining: %d request(s) in flight", srv->in_flight);
+	if (srv->in_flight == 0)
+		done(arg);
+}
+
+void
+http_server_free(HttpServer *srv)
+{
+	if (!srv)
+		return;
+	if (srv->http)
+		evhttp_free(srv->http);
+	free(srv->slots);
+	if (the_server == srv)
+		the_server = NULL;
+	free(srv);
+}
+
+void
+http_server_request_done(Req *req, int status)
+{
+	HttpServer *srv = the_server;
+	const char *method = req->ev ? server_method_name(evhttp_request_get_command(req->ev)) : "?";
+	const char *path = req->ev ? evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req->ev)) : "?";
+	double ms = req_elapsed_ms(req);
+
+	/* Path only: the query string may hold search words a citizen said. */
+	log_info("req=%llu %s %s %d %.1fms%s", (unsigned long long)req->id, method, path ? path : "?", status,
+		 ms, req->alive ? "" : " (client gone)");
+	metrics_request(method, req->route_name ? req->route_name : "unmatched", status, ms);
+	if (srv) {
+		struct evhttp_connection *evcon = req->ev ? evhttp_request_get_connection(req->ev) : NULL;
+		ConnSlot *slot = evcon ? server_conn_slot(srv, evcon, false) : NULL;
+
+		if (slot && slot->current == req)
+			slot->current = NULL;
+		srv->in_flight--;
+		if (srv->draining && srv->in_flight == 0 && srv->drain_done)
+			srv->drain_done(srv->drain_arg);
+	}
+	server_req_free(req);
+}
+
+/*
+ *********************************
+ * Request pipeline
+ *********************************
+ */
+
+static Req *
+server_req_new(HttpServer *srv, struct evhttp_request *ev)
+{
+	Req *req = calloc(1, sizeof(*req));
+
+	if (!req)
+		return NULL;
+	req->ev = ev;
+	req->app = srv->app;
+	req->id = ++srv->next_id;
+	req->alive = true;
+	clock_gettime(CLOCK_MONOTONIC, &req->started);
+	srv->in_flight++;
+	return req;
+}
+
+/* Track the request's connection; false when the connection cap refuses it. */
+static bool
+server_admit(HttpServer *srv, Req *req)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req->ev);
+	ConnSlot *slot;
+
+	if (!evcon)
+		return true;
+	slot = server_conn_slot(srv, evcon, false);
+	if (!slot) {
+		if (metrics_open_connections() >= srv->app->config->max_connections ||
+		    !(slot = server_conn_slot(srv, evcon, true))) {
+			metrics_connection_rejected();
+			return false;
+		}
+		evhttp_connection_set_closecb(evcon, server_conn_closed_cb, srv);
+		metrics_connection_opened();
+	}
+	slot->current = req;
+	return true;
+}
+
+static void
+server_request_cb(struct evhttp_request *ev, void *arg)
+{
+	HttpServer *srv = arg;
+	Req *req = server_req_new(srv, ev);
+	const char *method = server_method_name(evhttp_request_get_command(ev));
+	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(ev));
+	const Route *route;
+	bool other_method = false;
+	size_t len;
+
+	if (!req) {
+		evhttp_send_error(ev, 503, "Service Unavailable");
+		return;
+	}
+	if (!server_admit(srv, req)) {
+		evhttp_add_header(evhttp_request_get_output_headers(ev), "Connection", "close");
+		reply_error(req, 503, "unavailable", NULL, "too many connections, try again shortly");
+		return;
+	}
+	if (srv->draining) {
+		evhttp_add_header(evhttp_request_get_output_headers(ev), "Connection", "close");
+		reply_error(req, 503, "unavailable", NULL, "server is shutting down, try again");
+		return;
+	}
+	route = server_match(srv, req, method, path ? path : "", &other_method);
+	if (!route) {
+		if (other_method)
+			reply_error(req, 405, "method_not_allowed", NULL, "%s is not allowed here", method);
+		else if (req->route_name)
+			reply_error(req, 400, "bad_request", NULL, "the id in the path must be a positive integer");
+		else
+			reply_error(req, 404, "not_found", NULL, "no such route");
+		return;
+	}
+	len = evbuffer_get_length(evhttp_request_get_input_buffer(ev));
+	if (len > (size_t)srv->app->config->max_body) {
+		reply_error(req, 413, "too_large", NULL, "body is over the limit of %d bytes",
+			    srv->app->config->max_body);
+		return;
+	}
+	if (route->roles == ROLES_NONE)
+		server_run_handler(req, route);
+	else
+		server_authenticate(req);
+}
+
+static void
+server_authenticate(Req *req)
+{
+	const char *auth = req_header(req, "Authorization");
+	char hash[TOKEN_HASH_HEX + 3];
+	const char *params[1] = {hash};
+	const char *token;
+
+	if (!auth || strncasecmp(auth, "Bearer ", 7) != 0) {
+		reply_error(req, 401, "unauthorized", NULL, "send Authorization: Bearer <token>");
+		return;
+	}
+	token = auth + 7;
+	while (*token == ' ')
+		token++;
+	if (!token_well_formed(token)) {
+		reply_error(req, 401, "unauthorized", NULL, "unknown or revoked token");
+		return;
+	}
+	token_hash_literal(token, hash);
+	req_query(req,
+		  "SELECT u.id, u.name, u.role, coalesce(u.department, ''), encode(t.hash, 'hex') "
+		  "FROM tokens t JOIN users u ON u.id = t.user_id "
+		  "WHERE t.hash = $1::bytea AND t.revoked_at IS NULL AND u.disabled_at IS NULL",
+		  1, params, server_auth_cb);
+}
+
+static void
+server_auth_cb(Req *req, PGresult *res)
+{
+	const Route *route = req->route;
+	const char *token = req_header(req, "Authorization") + 7;
+	char expect[TOKEN_HASH_HEX + 3];
+	Role role;
+
+	while (*token == ' ')
+		token++;
+	token_hash_literal(token, expect);
+	if (PQntuples(res) != 1 || !token_equal_ct(PQgetvalue(res, 0, 4), expect + 2, TOKEN_HASH_HEX) ||
+	    !role_parse(PQgetvalue(res, 0, 2), &role)) {
+		reply_error(req, 401, "unauthorized", NULL, "unknown or revoked token");
+		return;
+	}
+	req->user.id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	snprintf(req->user.name, sizeof(req->user.name), "%s", PQgetvalue(res, 0, 1));
+	req->user.role = role;
+	snprintf(req->user.department, sizeof(req->user.department), "%s", PQgetvalue(res, 0, 3));
+	if (!(route->roles & ROLE_BIT(role))) {
+		reply_error(req, 403, "forbidden", NULL, "the %s role may not do this", role_name(role));
+		return;
+	}
+	server_run_handler(req, route);
+}
+
+static bool
+server_is_json(const char *content_type)
+{
+	size_t n = strlen("application/json");
+
+	return content_type && strncasecmp(content_type, "application/json", n) == 0 &&
+	       (content_type[n] == '\0' || content_type[n] == ';' || content_type[n] == ' ');
+}
+
+/* Read the body as the route wants it, then call the handler. */
+static void
+server_run_handler(Req *req, const Route *route)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(req->ev);
+	size_t len = evbuffer_get_length(in);
+	char *raw = NULL;
+	ApiError err;
+
+	if (route->body != BODY_NONE && len > 0) {
+		raw = malloc(len + 1);
+		if (!raw) {
+			reply_error(req, 503, "unavailable", NULL, "server is out of memory, try again");
+			return;
+		}
+		evbuffer_copyout(in, raw, len);
+		raw[len] = '\0';
+		req->body_raw = raw;
+		req->body_len = len;
+	}
+	if (route->body == BODY_JSON) {
+		if (len == 0) {
+			req->body = json_object_new_object();
+		} else if (!server_is_json(req_header(req, "Content-Type"))) {
+			reply_error(req, 415, "unsupported_media_type", NULL, "send Content-Type: application/json");
+			return;
+		} else if (!json_body_parse(raw, len, &req->body, &err)) {
+			reply_api_error(req, &err);
+			return;
+		}
+	}
+	route->handler(req);
+}
+
+/*
+ *********************************
+ * Routing
+ *********************************
+ */
+
+static int
+server_split(char *path, char **segs)
+{
+	int n = 0;
+
+	for (char *s = strtok(path, "/"); s; s = strtok(NULL, "/")) {
+		if (n == MAX_PATH_SEGMENTS)
+			return -1;
+		segs[n++] = s;
+	}
+	return n;
+}
+
+static bool
+server_parse_id(const char *s, int64_t *out)
+{
+	int64_t v = 0;
+
+	if (!*s || strlen(s) > 18)
+		return false;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return false;
+		v = v * 10 + (*s - '0');
+	}
+	*out = v;
+	return v > 0;
+}
+
+/* Compare one pattern with the path's segments; fills path_id / path_arg on a match. */
+static bool
+server_pattern_matches(Req *req, const char *pattern, char **segs, int nseg, bool *bad_id)
+{
+	char pat[128];
+	char *psegs[MAX_PATH_SEGMENTS];
+	int np;
+
+	snprintf(pat, sizeof(pat), "%s", pattern);
+	np = server_split(pat, psegs);
+	if (np != nseg)
+		return false;
+	for (int i = 0; i < np; i++) {
+		if (strcmp(psegs[i], "{id}") == 0) {
+			if (!server_parse_id(segs[i], &req->path_id))
+				*bad_id = true;
+		} else if (strcmp(psegs[i], "{arg}") == 0) {
+			if (strlen(segs[i]) >= sizeof(req->path_arg))
+				return false;
+			snprintf(req->path_arg, sizeof(req->path_arg), "%s", segs[i]);
+		} else if (strcmp(psegs[i], segs[i]) != 0) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static const Route *
+server_match(HttpServer *srv, Req *req, const char *method, const char *path, bool *other_method)
+{
+	char buf[512];
+	char *segs[MAX_PATH_SEGMENTS];
+	int nseg;
+
+	if (strlen(path) >= sizeof(buf))
+		return NULL;
+	snprintf(buf, sizeof(buf), "%s", path);
+	nseg = server_split(buf, segs);
+	if (nseg < 0)
+		return NULL;
+	for (int t = 0; t < srv->ntables; t++) {
+		for (int i = 0; i < srv->tables[t]->count; i++) {
+			const Route *r = &srv->tables[t]->routes[i];
+			bool bad_id = false;
+
+			if (!server_pattern_matches(req, r->pattern, segs, nseg, &bad_id))
+				continue;
+			if (strcmp(r->method, method) != 0) {
+				*other_method = true;
+				continue;
+			}
+			req->route = r;
+			req->route_name = r->pattern;
+			return bad_id ? NULL : r;
+		}
+	}
+	return NULL;
+}
+
+/*
+ *********************************
+ * Connections
+ *********************************
+ */
+
+static size_t
+server_hash_ptr(const void *p, size_t nslots)
+{
+	uintptr_t v = (uintptr_t)p;
+
+	v ^= v >> 17;
+	v *= 0x9E3779B97F4A7C15ull;
+	return (size_t)(v >> 7) & (nslots - 1);
+}
+
+static ConnSlot *
+server_conn_slot(HttpServer *srv, struct evhttp_connection *evcon, bool create)
+{
+	size_t i = server_hash_ptr(evcon, srv->nslots);
+
+	for (size_t probes = 0; probes < srv->nslots; probes++, i = (i + 1) & (srv->nslots - 1)) {
+		if (srv->slots[i].evcon == evcon)
+			return &srv->slots[i];
+		if (!srv->slots[i].evcon) {
+			if (!create)
+				return NULL;
+			srv->slots[i].evcon = evcon;
+			srv->slots[i].current = NULL;
+			return &srv->slots[i];
+		}
+	}
+	return NULL;
+}
+
+/* Remove with backward-shift deletion so probing chains stay intact. */
+static void
+server_conn_remove(HttpServer *srv, struct evhttp_connection *evcon)
+{
+	ConnSlot *slot = server_conn_slot(srv, evcon, false);
+	size_t i, j, mask = srv->nslots - 1;
+
+	if (!slot)
+		return;
+	i = (size_t)(slot - srv->slots);
+	srv->slots[i].evcon = NULL;
+	for (j = (i + 1) & mask; srv->slots[j].evcon; j = (j + 1) & mask) {
+		size_t home = server_hash_ptr(srv->slots[j].evcon, srv->nslots);
+
+		/* Move j back to i when i lies cyclically between j's home and j. */
+		if (((j - home) & mask) >= ((j - i) & mask)) {
+			srv->slots[i] = srv->slots[j];
+			srv->slots[j].evcon = NULL;
+			i = j;
+		}
+	}
+}
+
+static void
+server_conn_closed_cb(struct evhttp_connection *evcon, void *arg)
+{
+	HttpServer *srv = arg;
+	ConnSlot *slot = server_conn_slot(srv, evcon, false);
+
+	if (slot && slot->current) {
+		/* libevent detaches the unanswered request; our reply will free it unsent. */
+		slot->current->alive = false;
+	}
+	server_conn_remove(srv, evcon);
+	metrics_connection_closed();
+}
+
+/*
+ *********************************
+ * Helpers
+ *********************************
+ */
+
+static const char *
+server_method_name(enum evhttp_cmd_type cmd)
+{
+	switch (cmd) {
+	case EVHTTP_REQ_GET: return "GET";
+	case EVHTTP_REQ_POST: return "POST";
+	case EVHTTP_REQ_HEAD: return "HEAD";
+	case EVHTTP_REQ_PUT: return "PUT";
+	case EVHTTP_REQ_DELETE: return "DELETE";
+	case EVHTTP_REQ_OPTIONS: return "OPTIONS";
+	case EVHTTP_REQ_TRACE: return "TRACE";
+	case EVHTTP_REQ_CONNECT: return "CONNECT";
+	case EVHTTP_REQ_PATCH: return "PATCH";
+	default: return "OTHER";
+	}
+}
+
+static void
+server_req_free(Req *req)
+{
+	if (req->query_parsed)
+		evhttp_clear_headers(&req->query);
+	json_object_put(req->body);
+	free((char *)req->body_raw);
+	free(req);
+}

@@ -1,0 +1,24 @@
+/*
+ * metrics: process-wide counters exported in the Prometheus text format at /metrics.
+ * Loop-thread only (the server has one thread), so plain integers suffice.
+ */
+#ifndef HOTLINE_METRICS_H
+#define HOTLINE_METRICS_H
+
+#include <stddef.h>
+
+#include "db/pool.h"
+
+/* Count one answered request; route is the matched pattern or "unmatched". */
+void metrics_request(const char *method, const char *route, int status, double ms);
+void metrics_connection_opened(void);
+void metrics_connection_closed(void);
+void metrics_connection_rejected(void);
+int metrics_open_connections(void);
+/* Count a sweeper pass and the history rows it wrote. */
+void metrics_sweep(unsigned warnings, unsigned overdue);
+
+/* Render everything; returns a malloc'd NUL-terminated string the caller frees (NULL on OOM). */
+char *metrics_render(const DbPoolStats *pool);
+
+#endif
