@@ -1,0 +1,88 @@
+/* utf8: strict UTF-8 validation, following the well-formed byte table of RFC 3629. */
+#include "core/utf8.h"
+
+#include <stdint.h>
+
+static bool is_continuation(uint8_t b);
+static size_t utf8_sequence(const uint8_t *p, size_t avail);
+
+/*
+ *********************************
+ * Public functions
+ *********************************
+ */
+
+bool
+utf8_validate(const char *s, size_t len, size_t *nchars)
+{
+	const uint8_t *p = (const uint8_t *)s;
+	size_t count = 0;
+
+	while (len > 0) {
+		size_t n = utf8_sequence(p, len);
+
+		if (n == 0)
+			return false;
+		p += n;
+		len -= n;
+		count++;
+	}
+	if (nchars)
+		*nchars = count;
+	return true;
+}
+
+/*
+ *********************************
+ * Helpers
+ *********************************
+ */
+
+static bool
+is_continuation(uint8_t b)
+{
+	return (b & 0xC0) == 0x80;
+}
+
+/*
+ * Length of the well-formed sequence starting at p, or 0 when it is not one.
+ * The second byte's range depends on the lead byte: that is where overlong forms
+ * (E0, F0), surrogates (ED) and code points above U+10FFFF (F4) are refused.
+ */
+static size_t
+utf8_sequence(const uint8_t *p, size_t avail)
+{
+	uint8_t lead = p[0];
+	uint8_t lo = 0x80, hi = 0xBF;
+	size_t n;
+
+	if (lead == 0x00)
+		return 0;
+	if (lead < 0x80)
+		return 1;
+	if (lead >= 0xC2 && lead <= 0xDF)
+		n = 2;
+	else if (lead >= 0xE0 && lead <= 0xEF)
+		n = 3;
+	else if (lead >= 0xF0 && lead <= 0xF4)
+		n = 4;
+	else
+		return 0; /* continuation byte, C0/C1 overlong lead, or F5..FF */
+
+	if (lead == 0xE0)
+		lo = 0xA0;
+	else if (lead == 0xED)
+		hi = 0x9F;
+	else if (lead == 0xF0)
+		lo = 0x90;
+	else if (lead == 0xF4)
+		hi = 0x8F;
+
+	if (avail < n || p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++) {
+		if (!is_continuation(p[i]))
+			return 0;
+	}
+	return n;
+}
