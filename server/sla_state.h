@@ -1,0 +1,31 @@
+/*
+ * sla_state: the SLA policy and the working-day calendar in force, loaded from the
+ * database at start and reloaded when their versions change, so every deadline the
+ * server computes uses the same rules the admin last saved. Times are Unix seconds;
+ * the process time zone is the configured one (main.c sets TZ).
+ */
+#ifndef HOTLINE_SLA_STATE_H
+#define HOTLINE_SLA_STATE_H
+
+#include <stdbool.h>
+#include <time.h>
+
+#include "app.h"
+
+bool sla_state_start(App *app);
+void sla_state_stop(void);
+/* Ask for a reload now (after this server changed the policy or a calendar). */
+void sla_state_reload(void);
+
+/* The three clocks of a dispatch at `at` for a case of this type and urgency.
+ * False until the policy is loaded, or for an unknown type. */
+bool sla_state_deadlines(const char *type, bool urgent, time_t at, time_t *sign_by, time_t *contact_by,
+			 time_t *finish_by);
+/* finish_by of a case reopened at `at` (整改时限). */
+bool sla_state_rectify(time_t at, time_t *finish_by);
+/* finish_by moved by n approved working days. */
+bool sla_state_extend(time_t finish_by, int workdays, time_t *out);
+/* The policy's warn_at fraction (0..1), for the sweeper. */
+double sla_state_warn_at(void);
+
+#endif
