@@ -20,3 +20,16 @@ api_error_set(ApiError *err, int status, const char *code, const char *field, co
 	va_end(ap);
 	return false;
 }
+
+json_object *
+api_error_to_json(const ApiError *err)
+{
+	json_object *e = json_object_new_object(), *root = json_object_new_object();
+
+	json_object_object_add(e, "code", json_object_new_string(err->code));
+	json_object_object_add(e, "message", json_object_new_string(err->message));
+	if (err->field[0])
+		json_object_object_add(e, "field", json_object_new_string(err->field));
+	json_object_object_add(root, "error", e);
+	return root;
+}

@@ -8,6 +8,7 @@
 #define HOTLINE_CORE_API_ERROR_H
 
 #include <stdbool.h>
+#include <json-c/json.h>
 
 typedef struct ApiError {
 	int status;          /* HTTP status: 400, 401, 403, 404, 409, 413, 422, 503 ... */
@@ -20,5 +21,8 @@ typedef struct ApiError {
  * `return api_error_set(err, 422, "invalid_field", "text", "...")`. */
 bool api_error_set(ApiError *err, int status, const char *code, const char *field,
 		   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* The contract's JSON: {"error": {"code", "message", "field"?}}; a new object the caller puts. */
+json_object *api_error_to_json(const ApiError *err);
 
 #endif

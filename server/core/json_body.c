@@ -1,7 +1,9 @@
-/* json_body: json-c's tokener in strict, UTF-8-validating mode, with a depth bound. */
+/* json_body: strict UTF-8, then json-c's tokener in strict mode with a depth bound. */
 #include "core/json_body.h"
 
 #include <string.h>
+
+#include "core/utf8.h"
 
 bool
 json_body_parse(const char *buf, size_t len, json_object **out, ApiError *err)
@@ -12,12 +14,13 @@ json_body_parse(const char *buf, size_t len, json_object **out, ApiError *err)
 	size_t end;
 
 	*out = NULL;
-	if (memchr(buf, '\0', len))
-		return api_error_set(err, 400, "bad_json", NULL, "body contains a NUL byte");
+	/* json-c's own UTF-8 check lets overlong forms and surrogates through: ours is strict. */
+	if (!utf8_validate(buf, len, NULL))
+		return api_error_set(err, 400, "bad_json", NULL, "body is not valid UTF-8 (or has a NUL byte)");
 	tok = json_tokener_new_ex(JSON_BODY_MAX_DEPTH);
 	if (!tok)
 		return api_error_set(err, 400, "bad_json", NULL, "cannot parse body");
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	obj = json_tokener_parse_ex(tok, buf, (int)len);
 	jerr = json_tokener_get_error(tok);
 	end = json_tokener_get_parse_end(tok);

@@ -35,14 +35,7 @@ reply_json_text(Req *req, int status, const char *json, size_t len)
 void
 reply_api_error(Req *req, const ApiError *err)
 {
-	json_object *e = json_object_new_object(), *root = json_object_new_object();
-
-	json_object_object_add(e, "code", json_object_new_string(err->code));
-	json_object_object_add(e, "message", json_object_new_string(err->message));
-	if (err->field[0])
-		json_object_object_add(e, "field", json_object_new_string(err->field));
-	json_object_object_add(root, "error", e);
-	reply_json(req, err->status, root);
+	reply_json(req, err->status, api_error_to_json(err));
 }
 
 void
