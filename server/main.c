@@ -20,6 +20,7 @@
 #include "db/pool.h"
 #include "http/server.h"
 #include "log.h"
+#include "sla_state.h"
 #include "token.h"
 
 extern char **environ;
@@ -211,7 +212,7 @@ cmd_serve(const Config *cfg)
 	tables[ntables++] = health_routes();
 	tables[ntables++] = users_routes();
 	s.http = s.app.pool ? http_server_start(&s.app, tables, ntables) : NULL;
-	if (!s.http) {
+	if (!s.http || !sla_state_start(&s.app)) {
 		s.exit_code = 1;
 		goto done;
 	}
@@ -221,6 +222,7 @@ cmd_serve(const Config *cfg)
 	evsignal_add(s.sigint, NULL);
 	event_base_dispatch(s.app.base);
 done:
+	sla_state_stop();
 	if (s.sigterm)
 		event_free(s.sigterm);
 	if (s.sigint)
