@@ -54,6 +54,8 @@ hl_port_free() {
 	"$HL_PYTHON" - "$1" <<-'EOF'
 	import socket, sys
 	s = socket.socket()
+	# as servers do: a port held only by closed connections (TIME_WAIT) is free for a listener
+	s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 	try:
 	    s.bind(("127.0.0.1", int(sys.argv[1])))
 	except OSError:
@@ -209,18 +211,22 @@ hl_psql() {
 	"$HL_PG_BIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 -h "$1" -p "$2" -U postgres -d "$3" -c "$4"
 }
 
-# hl_pg_app_db SOCKDIR PORT DB ROLE PASSWORD: makes ROLE (login, PASSWORD) and DB owned by it.
-# Idempotent; the password is reset each time so that the caller's copy always works. ROLE and
-# DB must be plain identifiers and PASSWORD hex: they are put in SQL as they are.
-hl_pg_app_db() {
-	local sock=$1 port=$2 db=$3 role=$4 password=$5
-	hl_psql "$sock" "$port" postgres "DO \$\$ BEGIN
-		IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$role') THEN
-			CREATE ROLE $role LOGIN;
+# hl_pg_app_role SOCKDIR PORT ROLE PASSWORD: makes the login ROLE, or resets its PASSWORD so that
+# the caller's copy always works. ROLE must be a plain identifier and PASSWORD hex: they are put
+# in SQL as they are.
+hl_pg_app_role() {
+	hl_psql "$1" "$2" postgres "DO \$\$ BEGIN
+		IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$3') THEN
+			CREATE ROLE $3 LOGIN;
 		END IF; END \$\$;
-		ALTER ROLE $role PASSWORD '$password';" || return 1
-	if [[ -z $(hl_psql "$sock" "$port" postgres "SELECT 1 FROM pg_database WHERE datname = '$db'") ]]; then
-		hl_psql "$sock" "$port" postgres "CREATE DATABASE $db OWNER $role" || return 1
+		ALTER ROLE $3 PASSWORD '$4';"
+}
+
+# hl_pg_app_db SOCKDIR PORT DB OWNER: makes the database DB (a plain identifier) owned by OWNER,
+# unless it exists.
+hl_pg_app_db() {
+	if [[ -z $(hl_psql "$1" "$2" postgres "SELECT 1 FROM pg_database WHERE datname = '$3'") ]]; then
+		hl_psql "$1" "$2" postgres "CREATE DATABASE $3 OWNER $4" || return 1
 	fi
 }
 

@@ -66,13 +66,14 @@ start_postgres() {
 	fi
 	save_state
 	secret_file "$VAR/pg.password" hl_random_hex 24
-	hl_pg_app_db "$PG_SOCKDIR" "$PG_PORT" hotline hotline "$(<"$VAR/pg.password")"
+	hl_pg_app_role "$PG_SOCKDIR" "$PG_PORT" hotline "$(<"$VAR/pg.password")"
+	hl_pg_app_db "$PG_SOCKDIR" "$PG_PORT" hotline hotline
 }
 
 write_local_env() {
 	(
 		umask 077
-		printf 'HOTLINE_URL=http://127.0.0.1:%s\nHOTLINE_TOKEN=%s\nHOTLINE_DB=%q\n' \
+		printf "HOTLINE_URL=http://127.0.0.1:%s\nHOTLINE_TOKEN=%s\nHOTLINE_DB='%s'\n" \
 			"$SERVER_PORT" "$(<"$VAR/admin.token")" "$HOTLINE_DB" >"$VAR/local.env.new"
 	)
 	mv "$VAR/local.env.new" "$VAR/local.env"
@@ -195,6 +196,7 @@ cleanup_test() {
 cmd_test() {
 	local start=$SECONDS suites=() d port sock
 	hl_ensure_packages
+	rm -rf "$VAR/log/test" # the test servers' logs (tests/conftest.py) of the last run only
 	mkdir -p "$VAR/log"
 	hl_build "$ROOT" "$ROOT/build" "$VAR/log/build.log" -DCMAKE_BUILD_TYPE=RelWithDebInfo
 	hl_build "$ROOT" "$ROOT/build-asan" "$VAR/log/build-asan.log" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
@@ -227,7 +229,8 @@ cmd_test() {
 
 	printf '\n'
 	if ((${#FAILED[@]})); then
-		printf 'local.sh test: FAILED: %s (%ds)\n' "$(IFS=,; echo "${FAILED[*]}")" $((SECONDS - start))
+		printf 'local.sh test: FAILED (%ds):\n' $((SECONDS - start))
+		printf '  %s\n' "${FAILED[@]}"
 		return 1
 	fi
 	printf 'local.sh test: all stages passed (%ds)\n' $((SECONDS - start))
