@@ -13,6 +13,7 @@
 #include <libpq-fe.h>
 
 #include "api/health.h"
+#include "api/sla.h"
 #include "api/users.h"
 #include "app.h"
 #include "config.h"
@@ -21,6 +22,7 @@
 #include "http/server.h"
 #include "log.h"
 #include "sla_state.h"
+#include "sweeper.h"
 #include "token.h"
 
 extern char **environ;
@@ -211,8 +213,9 @@ cmd_serve(const Config *cfg)
 	s.app.pool = s.app.base ? db_pool_new(s.app.base, &pc) : NULL;
 	tables[ntables++] = health_routes();
 	tables[ntables++] = users_routes();
+	tables[ntables++] = sla_routes();
 	s.http = s.app.pool ? http_server_start(&s.app, tables, ntables) : NULL;
-	if (!s.http || !sla_state_start(&s.app)) {
+	if (!s.http || !sla_state_start(&s.app) || !sweeper_start(&s.app)) {
 		s.exit_code = 1;
 		goto done;
 	}
@@ -222,6 +225,7 @@ cmd_serve(const Config *cfg)
 	evsignal_add(s.sigint, NULL);
 	event_base_dispatch(s.app.base);
 done:
+	sweeper_stop();
 	sla_state_stop();
 	if (s.sigterm)
 		event_free(s.sigterm);
