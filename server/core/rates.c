@@ -1,0 +1,422 @@
+/* rates: report formulas, query validation and JSON/CSV rendering (see rates.h). */
+#include "core/rates.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A column of the rates report: a count (den < 0) or the fraction num / den. */
+typedef struct RateColumn {
+	const char *name;
+	int num;
+	int den;
+} RateColumn;
+
+/* The fields of a row after "key", in the order of API.md's table; CSV uses the same order. */
+static const RateColumn rate_columns[] = {
+	{"received", RC_RECEIVED, -1},
+	{"answered", RC_ANSWERED, -1},
+	{"dispatched", RC_DISPATCHED, -1},
+	{"signed_on_time", RC_SIGNED_ON_TIME, -1},
+	{"contacted_on_time", RC_CONTACTED_ON_TIME, -1},
+	{"response_rate", RC_CONTACTED_ON_TIME, RC_DISPATCHED},
+	{"replied", RC_REPLIED, -1},
+	{"replied_on_time", RC_REPLIED_ON_TIME, -1},
+	{"on_time_rate", RC_REPLIED_ON_TIME, RC_REPLIED},
+	{"visited", RC_VISITED, -1},
+	{"resolved", RC_RESOLVED, -1},
+	{"resolution_rate", RC_RESOLVED, RC_VISITED},
+	{"satisfied", RC_SATISFIED, -1},
+	{"satisfaction_rate", RC_SATISFIED, RC_VISITED},
+	{"avg_score", RC_SCORE_SUM, RC_VISITED},
+	{"returned", RC_RETURNED, -1},
+	{"return_rate", RC_RETURNED, RC_DISPATCHED},
+	{"reopened", RC_REOPENED, -1},
+	{"overdue_open", RC_OVERDUE_OPEN, -1},
+};
+#define NCOLUMNS (sizeof(rate_columns) / sizeof(rate_columns[0]))
+
+static const char *const rates_by_names[RATES_BY__COUNT] = {"department", "district", "type", "channel"};
+static const char *const hotspot_by_names[HOTSPOT_BY__COUNT] = {"district", "category", "department"};
+
+/* A growing text for the CSV. */
+typedef struct Text {
+	char *buf;
+	size_t len, cap;
+	bool failed;
+} Text;
+
+static bool parse_enum(const char *text, const char *const *names, int n, int *out);
+static bool parse_int_param(const char *text, int min, int max, int *out);
+static json_object *fraction_json(int64_t num, int64_t den);
+static json_object *double_json(double d);
+static void text_add(Text *t, const char *s, size_t len);
+static void text_add_str(Text *t, const char *s);
+static void csv_add_key(Text *t, const char *s);
+
+/*
+ *********************************
+ * Public functions
+ *********************************
+ */
+
+const char *
+rates_by_name(RatesBy by)
+{
+	return by >= 0 && by < RATES_BY__COUNT ? rates_by_names[by] : "unknown";
+}
+
+const char *
+hotspot_by_name(HotspotBy by)
+{
+	return by >= 0 && by < HOTSPOT_BY__COUNT ? hotspot_by_names[by] : "unknown";
+}
+
+bool
+rates_date_valid(const char *text)
+{
+	static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int year, month, day;
+
+	if (!text || strlen(text) != 10 || text[4] != '-' || text[7] != '-')
+		return false;
+	for (int i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && (text[i] < '0' || text[i] > '9'))
+			return false;
+	year = atoi(text);
+	month = atoi(text + 5);
+	day = atoi(text + 8);
+	if (year < 1000 || month < 1 || month > 12 || day < 1 || day > mdays[month - 1])
+		return false;
+	/* February 29 only in leap years. */
+	return !(month == 2 && day == 29 && !(year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)));
+}
+
+bool
+rates_query_parse(const char *from, const char *to, const char *by, const char *format, const char *accept,
+		  RatesQuery *out, ApiError *err)
+{
+	int v = RATES_BY_DEPARTMENT;
+
+	if (!from || !rates_date_valid(from))
+		return api_error_set(err, 400, "bad_request", "from", "from must be a date YYYY-MM-DD");
+	if (!to || !rates_date_valid(to))
+		return api_error_set(err, 400, "bad_request", "to", "to must be a date YYYY-MM-DD");
+	/* Same-length YYYY-MM-DD texts order like the dates they name. */
+	if (strcmp(from, to) >= 0)
+		return api_error_set(err, 400, "bad_request", "to", "to must be after from (the range is [from, to))");
+	if (by && !parse_enum(by, rates_by_names, RATES_BY__COUNT, &v))
+		return api_error_set(err, 400, "bad_request", "by", "by must be department, district, type or channel");
+	if (format && strcmp(format, "csv") != 0 && strcmp(format, "json") != 0)
+		return api_error_set(err, 400, "bad_request", "format", "format must be json or csv");
+	memcpy(out->from, from, sizeof(out->from));
+	memcpy(out->to, to, sizeof(out->to));
+	out->by = (RatesBy)v;
+	out->csv = format ? strcmp(format, "csv") == 0 : (accept && strstr(accept, "text/csv") != NULL);
+	return true;
+}
+
+bool
+hotspot_query_parse(const char *days, const char *by, const char *top, HotspotQuery *out, ApiError *err)
+{
+	int v = HOTSPOT_BY_DISTRICT;
+
+	out->days = 7;
+	out->top = 20;
+	if (days && !parse_int_param(days, 1, RATES_HOTSPOT_DAYS_MAX, &out->days))
+		return api_error_set(err, 400, "bad_request", "days", "days must be an integer 1 to %d",
+				     RATES_HOTSPOT_DAYS_MAX);
+	if (top && !parse_int_param(top, 1, RATES_HOTSPOT_TOP_MAX, &out->top))
+		return api_error_set(err, 400, "bad_request", "top", "top must be an integer 1 to %d",
+				     RATES_HOTSPOT_TOP_MAX);
+	if (by && !parse_enum(by, hotspot_by_names, HOTSPOT_BY__COUNT, &v))
+		return api_error_set(err, 400, "bad_request", "by", "by must be district, category or department");
+	out->by = (HotspotBy)v;
+	return true;
+}
+
+bool
+rates_counts_parse(const char *const *texts, RateCounts *out)
+{
+	for (int i = 0; i < RC__COUNT; i++) {
+		const char *s = texts[i];
+		char *end;
+		long long v;
+
+		if (!s || !*s) {
+			out->n[i] = 0;
+			continue;
+		}
+		if (*s < '0' || *s > '9')
+			return false;
+		errno = 0;
+		v = strtoll(s, &end, 10);
+		if (errno || *end)
+			return false;
+		out->n[i] = v;
+	}
+	return true;
+}
+
+void
+rates_counts_add(RateCounts *sum, const RateCounts *c)
+{
+	for (int i = 0; i < RC__COUNT; i++)
+		sum->n[i] += c->n[i];
+}
+
+bool
+rates_fraction(int64_t num, int64_t den, double *out)
+{
+	if (den == 0)
+		return false;
+	*out = (double)num / (double)den;
+	return true;
+}
+
+char *
+rates_format_double(double d, char *buf, size_t len)
+{
+	/* The fewest significant digits that read back as d: 2/3 is 0.6666666666666666, not ...63. */
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(buf, len, "%.*g", prec, d);
+		if (strtod(buf, NULL) == d)
+			break;
+	}
+	if (!strpbrk(buf, ".eEn") && strlen(buf) + 3 <= len)
+		strcat(buf, ".0");
+	return buf;
+}
+
+json_object *
+rates_row_json(const char *key, const RateCounts *c)
+{
+	json_object *row = json_object_new_object();
+
+	if (!row)
+		return NULL;
+	json_object_object_add(row, "key", key ? json_object_new_string(key) : NULL);
+	for (size_t i = 0; i < NCOLUMNS; i++) {
+		const RateColumn *col = &rate_columns[i];
+
+		json_object_object_add(row, col->name,
+				       col->den < 0 ? json_object_new_int64(c->n[col->num])
+						    : fraction_json(c->n[col->num], c->n[col->den]));
+	}
+	return row;
+}
+
+json_object *
+rates_report_json(const RatesQuery *q, const RateRow *rows, size_t n)
+{
+	json_object *root = json_object_new_object(), *list = json_object_new_array();
+	RateCounts total = {{0}};
+
+	if (!root || !list) {
+		json_object_put(root);
+		json_object_put(list);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_object_array_add(list, rates_row_json(rows[i].key, &rows[i].counts));
+		rates_counts_add(&total, &rows[i].counts);
+	}
+	json_object_object_add(root, "from", json_object_new_string(q->from));
+	json_object_object_add(root, "to", json_object_new_string(q->to));
+	json_object_object_add(root, "by", json_object_new_string(rates_by_name(q->by)));
+	json_object_object_add(root, "rows", list);
+	json_object_object_add(root, "total", rates_row_json("total", &total));
+	return root;
+}
+
+char *
+rates_report_csv(const RateRow *rows, size_t n, size_t *len)
+{
+	Text t = {0};
+	char num[32];
+
+	text_add_str(&t, "key");
+	for (size_t i = 0; i < NCOLUMNS; i++) {
+		text_add_str(&t, ",");
+		text_add_str(&t, rate_columns[i].name);
+	}
+	text_add_str(&t, "\r\n");
+	for (size_t r = 0; r < n; r++) {
+		const RateCounts *c = &rows[r].counts;
+
+		csv_add_key(&t, rows[r].key ? rows[r].key : "");
+		for (size_t i = 0; i < NCOLUMNS; i++) {
+			const RateColumn *col = &rate_columns[i];
+			double f;
+
+			text_add_str(&t, ",");
+			if (col->den < 0) {
+				snprintf(num, sizeof(num), "%lld", (long long)c->n[col->num]);
+				text_add_str(&t, num);
+			} else if (rates_fraction(c->n[col->num], c->n[col->den], &f)) {
+				text_add_str(&t, rates_format_double(f, num, sizeof(num)));
+			}
+		}
+		text_add_str(&t, "\r\n");
+	}
+	if (t.failed) {
+		free(t.buf);
+		return NULL;
+	}
+	*len = t.len;
+	return t.buf;
+}
+
+bool
+rates_hotspot_growth(int64_t count, int64_t previous, double *out)
+{
+	return rates_fraction(count - previous, previous, out);
+}
+
+bool
+rates_hotspot_rising(int64_t count, int64_t previous)
+{
+	return count >= RATES_RISING_MIN_COUNT && count >= RATES_RISING_FACTOR * previous;
+}
+
+json_object *
+rates_hotspots_json(const HotspotQuery *q, const char *from, const char *to, const Hotspot *rows, size_t n)
+{
+	json_object *root = json_object_new_object(), *list = json_object_new_array();
+
+	if (!root || !list) {
+		json_object_put(root);
+		json_object_put(list);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_object *row = json_object_new_object();
+		double growth;
+
+		json_object_object_add(row, "key", rows[i].key ? json_object_new_string(rows[i].key) : NULL);
+		json_object_object_add(row, "count", json_object_new_int64(rows[i].count));
+		json_object_object_add(row, "previous", json_object_new_int64(rows[i].previous));
+		json_object_object_add(row, "growth", rates_hotspot_growth(rows[i].count, rows[i].previous, &growth)
+							      ? double_json(growth) : NULL);
+		json_object_object_add(row, "rising",
+				       json_object_new_boolean(rates_hotspot_rising(rows[i].count, rows[i].previous)));
+		json_object_array_add(list, row);
+	}
+	json_object_object_add(root, "days", json_object_new_int(q->days));
+	json_object_object_add(root, "by", json_object_new_string(hotspot_by_name(q->by)));
+	json_object_object_add(root, "top", json_object_new_int(q->top));
+	json_object_object_add(root, "from", json_object_new_string(from));
+	json_object_object_add(root, "to", json_object_new_string(to));
+	json_object_object_add(root, "rows", list);
+	return root;
+}
+
+/*
+ *********************************
+ * Helpers
+ *********************************
+ */
+
+static bool
+parse_enum(const char *text, const char *const *names, int n, int *out)
+{
+	for (int i = 0; i < n; i++) {
+		if (strcmp(text, names[i]) == 0) {
+			*out = i;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* A plain decimal in [min, max]: no sign, no spaces, no leading zeros. */
+static bool
+parse_int_param(const char *text, int min, int max, int *out)
+{
+	long v = 0;
+	size_t len = strlen(text);
+
+	if (len == 0 || len > 9 || (text[0] == '0' && len > 1))
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (text[i] < '0' || text[i] > '9')
+			return false;
+		v = v * 10 + (text[i] - '0');
+	}
+	if (v < min || v > max)
+		return false;
+	*out = (int)v;
+	return true;
+}
+
+/* num / den as a JSON number written in its shortest exact form, or JSON null (NULL) when den is 0. */
+static json_object *
+fraction_json(int64_t num, int64_t den)
+{
+	double f;
+
+	return rates_fraction(num, den, &f) ? double_json(f) : NULL;
+}
+
+/* d as a JSON number written in its shortest exact form. */
+static json_object *
+double_json(double d)
+{
+	char buf[32];
+
+	return json_object_new_double_s(d, rates_format_double(d, buf, sizeof(buf)));
+}
+
+static void
+text_add(Text *t, const char *s, size_t len)
+{
+	if (t->failed)
+		return;
+	if (t->len + len + 1 > t->cap) {
+		size_t cap = t->cap ? t->cap : 1024;
+		char *grown;
+
+		while (t->len + len + 1 > cap)
+			cap *= 2;
+		grown = realloc(t->buf, cap);
+		if (!grown) {
+			t->failed = true;
+			return;
+		}
+		t->buf = grown;
+		t->cap = cap;
+	}
+	memcpy(t->buf + t->len, s, len);
+	t->len += len;
+	t->buf[t->len] = '\0';
+}
+
+static void
+text_add_str(Text *t, const char *s)
+{
+	text_add(t, s, strlen(s));
+}
+
+/*
+ * The key as a CSV field, quoted when RFC 4180 requires it. Keys are free text (district
+ * names), so a leading = + - @ TAB or CR gets an apostrophe first (OWASP's advice against
+ * CSV injection); the other fields are numbers.
+ */
+static void
+csv_add_key(Text *t, const char *s)
+{
+	bool quote = strpbrk(s, ",\"\r\n") != NULL;
+
+	if (quote)
+		text_add_str(t, "\"");
+	if (*s && strchr("=+-@\t\r", *s))
+		text_add_str(t, "'");
+	for (const char *p = s; *p; p++) {
+		if (*p == '"')
+			text_add_str(t, "\"");
+		text_add(t, p, 1);
+	}
+	if (quote)
+		text_add_str(t, "\"");
+}
