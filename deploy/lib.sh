@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shell functions shared by deploy/local.sh, tests/conftest.py and the bench/ scripts:
 # packages, builds, free ports, and private PostgreSQL 15 clusters run as an unprivileged user.
 #
@@ -66,12 +67,12 @@ hl_port_free() {
 # hl_free_port [PREFERRED]: prints PREFERRED when it is free, else a free port in 20000-29999,
 # below the kernel's ephemeral range, so that outgoing connections do not take it later.
 hl_free_port() {
-	local port=${1:-} i
+	local port=${1:-}
 	if [[ -n $port ]] && hl_port_free "$port"; then
 		printf '%s\n' "$port"
 		return 0
 	fi
-	for i in $(seq 1 200); do
+	for _ in $(seq 1 200); do
 		port=$((20000 + RANDOM % 10000))
 		if hl_port_free "$port"; then
 			printf '%s\n' "$port"

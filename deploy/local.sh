@@ -31,6 +31,7 @@ usage() {
 load_state() {
 	PG_PORT="" PG_SOCKDIR="" SERVER_PORT=""
 	if [[ -f $STATE ]]; then
+		# shellcheck source=/dev/null
 		. "$STATE"
 	fi
 }
@@ -84,7 +85,8 @@ cmd_up() {
 	hl_build "$ROOT" "$ROOT/build" "$VAR/log/build.log" -DCMAKE_BUILD_TYPE=RelWithDebInfo
 	load_state
 	start_postgres
-	export HOTLINE_DB="host=127.0.0.1 port=$PG_PORT dbname=hotline user=hotline password=$(<"$VAR/pg.password")"
+	HOTLINE_DB="host=127.0.0.1 port=$PG_PORT dbname=hotline user=hotline password=$(<"$VAR/pg.password")"
+	export HOTLINE_DB
 	"$SERVER_BIN" migrate
 	secret_file "$VAR/admin.token" "$SERVER_BIN" create-admin admin
 	if hl_server_running "$PIDFILE"; then
