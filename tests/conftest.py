@@ -13,6 +13,7 @@ Cluster work goes through deploy/lib.sh, the functions deploy/local.sh uses too.
 Every server's log is checked after each test and at the end: a sanitizer report
 ("ERROR: AddressSanitizer", "runtime error:", ...) or an unexpected exit fails the run.
 """
+import ctypes
 import http.client
 import itertools
 import json
@@ -37,6 +38,13 @@ SANITIZER_REPORT = re.compile(
     r"ERROR: (Address|Leak|Memory|Thread|UndefinedBehavior)Sanitizer|runtime error:")
 
 _names = itertools.count(1)
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _die_with_parent():
+    """In a child before exec: SIGKILL it when the test process dies, however it dies."""
+    PR_SET_PDEATHSIG = 1
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def lib(*args):
@@ -206,7 +214,7 @@ class Server:
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
                 [self.bin, "--port=%d" % self.port, *self.flags, "serve"], env=self.env(),
-                stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log, preexec_fn=_die_with_parent)
         self.expected_exit = False
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -323,8 +331,16 @@ class Server:
 
 # --- fixtures --------------------------------------------------------------------------------
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt("signal %d" % signum)
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "smoke: quick checks also run against the normal build")
+    # `timeout`, CI and terminals end a run with SIGTERM or SIGHUP: unwind like Ctrl-C, so that
+    # the fixtures' finalizers stop the servers and remove the clusters.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _interrupt)
 
 
 @pytest.fixture(scope="session")
