@@ -70,13 +70,16 @@ reply_text(Req *req, int status, const char *content_type, const char *text, siz
 	reply_send(req, status, content_type, NULL, text, len);
 }
 
-/* Headers every reply carries, then the body; finally account for and free the Req. */
+/* Headers every reply carries, then the body; finally account for and free the Req.
+ * The accounting comes before the send so that it can hook the end of the write. */
 static void
 reply_send(Req *req, int status, const char *content_type, const char *prefix, const char *body, size_t len)
 {
-	if (req->ev) {
-		struct evkeyvalq *h = evhttp_request_get_output_headers(req->ev);
-		struct evbuffer *buf = evbuffer_new();
+	struct evhttp_request *ev = req->ev;
+	struct evbuffer *buf = NULL;
+
+	if (ev) {
+		struct evkeyvalq *h = evhttp_request_get_output_headers(ev);
 		char id[24];
 
 		snprintf(id, sizeof(id), "%llu", (unsigned long long)req->id);
@@ -86,16 +89,19 @@ reply_send(Req *req, int status, const char *content_type, const char *prefix, c
 		evhttp_add_header(h, "Cache-Control", "no-store");
 		if (status == 503 || status == 429)
 			evhttp_add_header(h, "Retry-After", "1");
+		buf = evbuffer_new();
 		if (buf) {
 			if (prefix)
 				evbuffer_add(buf, prefix, strlen(prefix));
 			evbuffer_add(buf, body, len);
 		}
-		evhttp_send_reply(req->ev, status, reply_reason(status), buf);
+	}
+	http_server_request_done(req, status);
+	if (ev) {
+		evhttp_send_reply(ev, status, reply_reason(status), buf);
 		if (buf)
 			evbuffer_free(buf);
 	}
-	http_server_request_done(req, status);
 }
 
 static const char *

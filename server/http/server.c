@@ -140,6 +140,23 @@ http_server_free(HttpServer *srv)
 	free(srv);
 }
 
+/* One request fewer in flight; the last one of a drain lets the server exit. */
+static void
+server_in_flight_done(HttpServer *srv)
+{
+	srv->in_flight--;
+	if (srv->draining && srv->in_flight == 0 && srv->drain_done)
+		srv->drain_done(srv->drain_arg);
+}
+
+/* evhttp calls this once the reply is fully written to the socket. */
+static void
+server_reply_written_cb(struct evhttp_request *ev, void *arg)
+{
+	(void)ev;
+	server_in_flight_done(arg);
+}
+
 void
 http_server_request_done(Req *req, int status)
 {
@@ -158,9 +175,12 @@ http_server_request_done(Req *req, int status)
 
 		if (slot && slot->current == req)
 			slot->current = NULL;
-		srv->in_flight--;
-		if (srv->draining && srv->in_flight == 0 && srv->drain_done)
-			srv->drain_done(srv->drain_arg);
+		/* evhttp_send_reply only queues the reply: a drain must wait until it is written,
+		 * or the process would exit with the answer still in its buffer. */
+		if (evcon)
+			evhttp_request_set_on_complete_cb(req->ev, server_reply_written_cb, srv);
+		else
+			server_in_flight_done(srv);
 	}
 	server_req_free(req);
 }
