@@ -1,0 +1,276 @@
+"""Time limits (docs/API.md section 4): the SLA policy and working-day calendar API
+(GET/PUT /v1/sla, GET/PUT /v1/calendar/{year}) with its validation and role checks, and the
+deadlines a case gets on create, dispatch, re-dispatch, reopen and an approved extension,
+checked to the second against a calendar model computed here, independently of the server.
+
+Tests that change the policy or a calendar run on their own server and database (the `sla`
+fixture), so the shared server keeps the shipped defaults."""
+import datetime as dt
+import re
+import time
+
+import pytest
+
+TZ = dt.timezone(dt.timedelta(hours=8))  # Asia/Shanghai has had no DST since 1991
+
+DEFAULT_POLICY = {
+    "rules": [{"type": "*", "urgent": True, "sign": "30m", "contact": "2h", "finish": "24h"},
+              {"type": "consult", "urgent": False, "sign": "1wd", "contact": "1wd", "finish": "2wd"},
+              {"type": "help", "urgent": False, "sign": "1wd", "contact": "1wd", "finish": "5wd"},
+              {"type": "*", "urgent": False, "sign": "1wd", "contact": "2wd", "finish": "10wd"}],
+    "rectify": "5wd", "warn_at": 0.75}
+
+# The official 2026 schedule that migration 004 ships.
+HOLIDAYS_2026 = ["2026-01-01", "2026-01-02", "2026-01-03", "2026-02-15", "2026-02-16", "2026-02-17",
+                 "2026-02-18", "2026-02-19", "2026-02-20", "2026-02-21", "2026-02-22", "2026-02-23",
+                 "2026-04-04", "2026-04-05", "2026-04-06", "2026-05-01", "2026-05-02", "2026-05-03",
+                 "2026-05-04", "2026-05-05", "2026-06-19", "2026-06-20", "2026-06-21", "2026-09-25",
+                 "2026-09-26", "2026-09-27", "2026-10-01", "2026-10-02", "2026-10-03", "2026-10-04",
+                 "2026-10-05", "2026-10-06", "2026-10-07"]
+WORKDAYS_2026 = ["2026-01-04", "2026-02-14", "2026-02-28", "2026-05-09", "2026-09-20", "2026-10-10"]
+
+
+def assert_error(reply, status, code, field=None):
+    got_status, headers, body = reply
+    assert got_status == status, reply
+    assert headers.get("content-type", "").startswith("application/json"), reply
+    assert isinstance(body, dict) and isinstance(body.get("error"), dict), reply
+    assert body["error"].get("code") == code, reply
+    if field is not None:
+        assert body["error"].get("field") == field, reply
+
+
+# --- an independent model of API.md section 4 ---------------------------------------------------
+
+class Calendar:
+    """Working days: Monday to Friday, minus holidays, plus make-up workdays."""
+
+    def __init__(self, holidays=(), workdays=()):
+        self.holidays = {dt.date.fromisoformat(d) for d in holidays}
+        self.workdays = {dt.date.fromisoformat(d) for d in workdays}
+
+    def is_workday(self, day):
+        if day in self.holidays:
+            return False
+        return day in self.workdays or day.weekday() < 5
+
+    def add(self, start, duration):
+        """The end of a clock started at `start` (aware datetime) lasting `duration`."""
+        amount, unit = re.fullmatch(r"([1-9][0-9]*)(s|m|h|wd)", duration).groups()
+        amount = int(amount)
+        if unit != "wd":
+            return start + dt.timedelta(seconds=amount * {"s": 1, "m": 60, "h": 3600}[unit])
+        return self.end_of_workday(start.astimezone(TZ).date(), amount)
+
+    def end_of_workday(self, day, n):
+        """23:59:59 of the n-th working day after `day`."""
+        while n > 0:
+            day += dt.timedelta(days=1)
+            n -= self.is_workday(day)
+        return dt.datetime.combine(day, dt.time(23, 59, 59), TZ)
+
+
+def ts(text):
+    """An RFC 3339 time stamp of the API as an aware datetime; checks its shape first."""
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00", text), text
+    return dt.datetime.fromisoformat(text)
+
+
+def pick(policy, case_type, urgent):
+    return next(r for r in policy["rules"] if r["type"] in ("*", case_type) and r["urgent"] == urgent)
+
+
+def assert_clock(got, start, duration, cal):
+    """A deadline from the server against the model. Working-day limits must match to the
+    second. Calendar-time limits may differ by one second: the server reads its own clock for
+    the deadline while the database stamps the event time, and both are cut to whole seconds."""
+    want = cal.add(start, duration)
+    if duration.endswith("wd"):
+        assert ts(got) == want, "%s from %s: got %s, want %s" % (duration, start, got, want)
+    else:
+        assert abs((ts(got) - want).total_seconds()) <= 1, \
+            "%s from %s: got %s, want %s" % (duration, start, got, want)
+
+
+# --- fixtures -----------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def sla(pg, make_server):
+    """A server of this module alone: its policy and calendars may change."""
+    return make_server(pg)
+
+
+def put_policy(server, policy):
+    status, _, body = server.request("PUT", "/v1/sla", policy, token=server.admin_token)
+    assert status == 200, body
+    return body
+
+
+def put_calendar(server, year, holidays, workdays):
+    body = {"holidays": holidays, "workdays": workdays}
+    status, _, reply = server.request("PUT", "/v1/calendar/%d" % year, body, token=server.admin_token)
+    assert status == 200, reply
+    return reply
+
+
+# --- GET /v1/sla, PUT /v1/sla -------------------------------------------------------------------
+
+@pytest.mark.smoke
+def test_default_policy_is_the_shipped_one(server):
+    status, headers, body = server.request("GET", "/v1/sla", token=server.admin_token)
+    assert status == 200, body
+    assert headers["content-type"].startswith("application/json")
+    assert body == DEFAULT_POLICY
+
+
+@pytest.mark.parametrize("role, status", [("manager", 200), ("operator", 403), ("department", 403)])
+def test_who_reads_the_policy(server, role, status):
+    reply = server.request("GET", "/v1/sla", token=server.make_user(role))
+    assert reply[0] == status, reply
+    if status == 403:
+        assert_error(reply, 403, "forbidden")
+
+
+@pytest.mark.parametrize("role", ["manager", "operator", "department"])
+def test_only_admin_changes_the_policy(server, role):
+    assert_error(server.request("PUT", "/v1/sla", DEFAULT_POLICY, token=server.make_user(role)),
+                 403, "forbidden")
+    assert_error(server.request("PUT", "/v1/calendar/2026", {"holidays": []},
+                                token=server.make_user(role)), 403, "forbidden")
+
+
+def test_sla_needs_a_token(server):
+    assert_error(server.request("GET", "/v1/sla"), 401, "unauthorized")
+    assert_error(server.request("PUT", "/v1/sla", DEFAULT_POLICY), 401, "unauthorized")
+    assert_error(server.request("GET", "/v1/calendar/2026"), 401, "unauthorized")
+
+
+def with_rule(index, **change):
+    policy = {"rules": [dict(r) for r in DEFAULT_POLICY["rules"]], "rectify": "5wd", "warn_at": 0.75}
+    policy["rules"][index].update(change)
+    return policy
+
+
+def without(key):
+    return {k: v for k, v in DEFAULT_POLICY.items() if k != key}
+
+
+@pytest.mark.parametrize("body, code, field", [
+    (with_rule(1, sign="1d"), "invalid_field", "rules[1].sign"),
+    (with_rule(0, finish="0wd"), "invalid_field", "rules[0].finish"),
+    (with_rule(2, contact="1.5h"), "invalid_field", "rules[2].contact"),
+    (with_rule(3, sign="366wd"), "invalid_field", "rules[3].sign"),
+    (with_rule(1, type="complain"), "invalid_field", "rules[1].type"),
+    (with_rule(0, urgent="yes"), "invalid_field", "rules[0].urgent"),
+    (with_rule(2, colour="red"), "invalid_field", "rules[2].colour"),
+    (dict(DEFAULT_POLICY, rectify="5 wd"), "invalid_field", "rectify"),
+    (dict(DEFAULT_POLICY, warn_at=1.5), "invalid_field", "warn_at"),
+    (dict(DEFAULT_POLICY, warn_at=0), "invalid_field", "warn_at"),
+    (dict(DEFAULT_POLICY, extra=1), "invalid_field", "extra"),
+    (without("rules"), "missing_field", "rules"),
+    (without("rectify"), "missing_field", "rectify"),
+    (without("warn_at"), "missing_field", "warn_at"),
+    (dict(DEFAULT_POLICY, rules=[]), "invalid_field", "rules"),
+    # no rule for non-urgent cases
+    (dict(DEFAULT_POLICY, rules=DEFAULT_POLICY["rules"][:1]), "invalid_field", "rules"),
+])
+def test_policy_validation(server, body, code, field):
+    assert_error(server.request("PUT", "/v1/sla", body, token=server.admin_token), 422, code, field)
+    # a refused policy changes nothing
+    assert server.request("GET", "/v1/sla", token=server.admin_token)[2] == DEFAULT_POLICY
+
+
+@pytest.mark.parametrize("raw", ["[1]", '{"rules": ', '"policy"'])
+def test_policy_that_is_not_a_json_object_is_400(server, raw):
+    assert_error(server.request("PUT", "/v1/sla", raw=raw, token=server.admin_token), 400, "bad_json")
+
+
+def test_policy_put_then_get_is_canonical(sla):
+    policy = {"warn_at": 0.5, "rectify": "3wd",
+              "rules": [{"urgent": True, "type": "*", "sign": "45s", "contact": "30m", "finish": "8h"},
+                        {"type": "*", "urgent": False, "sign": "2wd", "contact": "3wd", "finish": "15wd"}]}
+    try:
+        stored = put_policy(sla, policy)
+        assert stored == policy
+        assert list(stored) == ["rules", "rectify", "warn_at"]
+        assert list(stored["rules"][0]) == ["type", "urgent", "sign", "contact", "finish"]
+        assert sla.request("GET", "/v1/sla", token=sla.admin_token)[2] == policy
+        manager = sla.make_user("manager")
+        assert sla.request("GET", "/v1/sla", token=manager)[2] == policy
+    finally:
+        put_policy(sla, DEFAULT_POLICY)
+    assert sla.request("GET", "/v1/sla", token=sla.admin_token)[2] == DEFAULT_POLICY
+
+
+def test_policy_changes_are_kept_in_history(sla, pg):
+    before = int(pg.psql("SELECT version FROM sla_policy", db=sla.db))
+    put_policy(sla, with_rule(1, finish="3wd"))
+    put_policy(sla, DEFAULT_POLICY)
+    assert int(pg.psql("SELECT version FROM sla_policy", db=sla.db)) == before + 2
+    assert pg.psql("SELECT count(*) FROM sla_policy_history WHERE version > %d" % before, db=sla.db) == "2"
+
+
+# --- GET /v1/calendar/{year}, PUT /v1/calendar/{year} ---------------------------------------------
+
+@pytest.mark.smoke
+def test_shipped_calendar_2026(server):
+    status, _, body = server.request("GET", "/v1/calendar/2026", token=server.admin_token)
+    assert status == 200, body
+    assert body == {"holidays": HOLIDAYS_2026, "workdays": WORKDAYS_2026}
+
+
+def test_manager_reads_a_calendar_but_operator_does_not(server):
+    assert server.request("GET", "/v1/calendar/2026", token=server.make_user("manager"))[0] == 200
+    assert_error(server.request("GET", "/v1/calendar/2026", token=server.make_user("operator")),
+                 403, "forbidden")
+
+
+def test_year_without_calendar_has_empty_lists(server):
+    status, _, body = server.request("GET", "/v1/calendar/2040", token=server.admin_token)
+    assert (status, body) == (200, {"holidays": [], "workdays": []})
+
+
+@pytest.mark.parametrize("year", ["abc", "20x6", "-2026", "2026.0", "%202026"])
+def test_year_must_be_a_number(server, year):
+    assert_error(server.request("GET", "/v1/calendar/" + year, token=server.admin_token),
+                 400, "bad_request")
+    assert_error(server.request("PUT", "/v1/calendar/" + year, {}, token=server.admin_token),
+                 400, "bad_request")
+
+
+def test_year_out_of_range(server):
+    assert_error(server.request("GET", "/v1/calendar/1969", token=server.admin_token), 400, "bad_request")
+    assert_error(server.request("PUT", "/v1/calendar/10000", {}, token=server.admin_token),
+                 422, "invalid_field", "year")
+
+
+@pytest.mark.parametrize("body, code, field", [
+    ({"holidays": ["2027-02-30"]}, "invalid_field", "holidays[0]"),
+    ({"holidays": ["2027-01-01", "2026-12-31"]}, "invalid_field", "holidays[1]"),
+    ({"holidays": ["2027-1-1"]}, "invalid_field", "holidays[0]"),
+    ({"holidays": [20270101]}, "invalid_field", "holidays[0]"),
+    ({"holidays": ["2027-01-01", "2027-01-01"]}, "invalid_field", "holidays[1]"),
+    ({"holidays": "2027-01-01"}, "invalid_field", "holidays"),
+    ({"workdays": ["2027-02-06", "2028-02-06"]}, "invalid_field", "workdays[1]"),
+    ({"holidays": ["2027-02-08"], "workdays": ["2027-02-06", "2027-02-08"]}, "invalid_field", "workdays[1]"),
+    ({"holidays": [], "weekends": []}, "invalid_field", "weekends"),
+])
+def test_calendar_validation(sla, body, code, field):
+    before = sla.request("GET", "/v1/calendar/2027", token=sla.admin_token)[2]
+    assert_error(sla.request("PUT", "/v1/calendar/2027", body, token=sla.admin_token), 422, code, field)
+    assert sla.request("GET", "/v1/calendar/2027", token=sla.admin_token)[2] == before
+
+
+def test_calendar_that_is_not_a_json_object_is_400(sla):
+    assert_error(sla.request("PUT", "/v1/calendar/2027", raw='["2027-01-01"]', token=sla.admin_token),
+                 400, "bad_json")
+
+
+def test_calendar_put_then_get_sorted(sla):
+    reply = put_calendar(sla, 2029, ["2029-10-02", "2029-10-01", "2029-01-01"], ["2029-09-29"])
+    assert reply == {"holidays": ["2029-01-01", "2029-10-01", "2029-10-02"], "workdays": ["2029-09-29"]}
+    assert sla.request("GET", "/v1/calendar/2029", token=sla.admin_token)[2] == reply
+    # an absent list is an empty one: PUT replaces the whole year
+    assert put_calendar(sla, 2029, [], []) == {"holidays": [], "workdays": []}
+    status, _, body = sla.request("PUT", "/v1/calendar/2029", {}, token=sla.admin_token)
+    assert (status, body) == (200, {"holidays": [], "workdays": []})
