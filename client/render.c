@@ -402,6 +402,7 @@ render_section(json_object *doc, int depth)
 	Pairs p = {0};
 	KvBlock *kv;
 	char text[512];
+	bool printed;
 
 	if (doc == NULL)
 		return HL_OK;
@@ -413,6 +414,7 @@ render_section(json_object *doc, int depth)
 		return HL_OK;
 	}
 	flatten(doc, NULL, false, &p);
+	printed = p.n > 0;
 	kv = kv_new();
 	for (size_t i = 0; kv && i < p.n; i++)
 		kv_add(kv, p.key[i], p.value[i]);
@@ -424,7 +426,8 @@ render_section(json_object *doc, int depth)
 	{
 		if (!is_table(v))
 			continue;
-		printf("\n%s:\n", key);
+		printf("%s%s:\n", printed ? "\n" : "", key);
+		printed = true;
 		render_array(v, depth + 1);
 	}
 	return HL_OK;

@@ -258,10 +258,14 @@ table_print(const Table *t, FILE *out)
 	}
 	for (size_t r = 0; r <= t->nrows; r++) {
 		char **row = r == 0 ? t->headers : t->cells + (r - 1) * t->ncols;
+		size_t last = t->ncols;
 
-		for (size_t c = 0; c < t->ncols; c++)
+		/* Empty cells at the end of a line print nothing: no trailing blanks. */
+		while (last > 1 && row[last - 1][0] == '\0')
+			last--;
+		for (size_t c = 0; c < last; c++)
 			print_padded(out, row[c], table_width(row[c]), col_width[c], t->right[c],
-				     c + 1 == t->ncols);
+				     c + 1 == last);
 		fputc('\n', out);
 	}
 	free(col_width);
@@ -319,7 +323,9 @@ kv_print(const KvBlock *kv, FILE *out)
 		const char *key = kv->pairs[i].key;
 		const char *line = kv->pairs[i].value;
 
-		fprintf(out, "%s:%*s", key, key_width - table_width(key) + 1, "");
+		fprintf(out, "%s:", key);
+		if (line[0] != '\0')
+			fprintf(out, "%*s", key_width - table_width(key) + 1, "");
 		for (;;) {
 			const char *nl = strchr(line, '\n');
 			size_t n = nl ? (size_t)(nl - line) : strlen(line);

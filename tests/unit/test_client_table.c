@@ -168,7 +168,7 @@ test_empty_cells_and_no_trailing_blanks(void **state)
 	assert_non_null(t);
 	assert_true(table_add_row(t, row));
 	out = capture_table(t);
-	assert_string_equal(out, "A  B\n   \n");
+	assert_string_equal(out, "A  B\n\n");
 	free(out);
 	table_free(t);
 }
