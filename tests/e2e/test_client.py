@@ -1,0 +1,325 @@
+"""The real `hotline` client against the real server (fixtures `server` and `client_bin` of
+tests/conftest.py): every command's happy path, each exit status, --json, the alignment of
+Chinese text in tables, and imports that run twice without creating anything twice."""
+import datetime
+import http.server
+import json
+import os
+import subprocess
+import threading
+import unicodedata
+import uuid
+
+import pytest
+
+
+def run(client_bin, server, *args, token=None, input=None, url=None, timeout=120):
+    env = dict(os.environ, HOTLINE_URL=url or server.url, HOTLINE_TOKEN=token or server.admin_token)
+    return subprocess.run([client_bin, *args], env=env, input=input, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+class Hotline:
+    """hl(*args, as_=role) runs the client with that role's token; hl.json(...) parses --json."""
+
+    def __init__(self, client_bin, server):
+        self.bin, self.server = client_bin, server
+        self.tokens = {"admin": server.admin_token,
+                       "operator": server.make_user("operator"),
+                       "manager": server.make_user("manager"),
+                       "department": server.make_user("department", "urban_mgmt")}
+
+    def __call__(self, *args, as_="admin", input=None, ok=True):
+        r = run(self.bin, self.server, *args, token=self.tokens[as_], input=input)
+        if ok:
+            assert r.returncode == 0, "hotline %s -> %d\n%s" % (" ".join(args), r.returncode,
+                                                                 r.stderr)
+        return r
+
+    def json(self, *args, as_="admin", input=None):
+        return json.loads(self("--json", *args, as_=as_, input=input).stdout)
+
+
+@pytest.fixture(scope="module")
+def hl(client_bin, server):
+    return Hotline(client_bin, server)
+
+
+def marker():
+    """A word no other test's cases contain, for -q searches."""
+    return "标记" + uuid.uuid4().hex[:10]
+
+
+def submit(hl, text, *extra):
+    return hl.json("submit", "--text", text, *extra, as_="operator")
+
+
+def state(hl, case_id):
+    return hl.json("show", str(case_id))["state"]
+
+
+def display_width(s):
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 0
+               if unicodedata.combining(ch) else 1 for ch in s)
+
+
+def dates():
+    today = datetime.date.today()
+    return str(today - datetime.timedelta(days=1)), str(today + datetime.timedelta(days=2))
+
+
+# --- cases: the happy paths ----------------------------------------------------------------
+
+def test_case_life_from_submit_to_closed(hl):
+    c = submit(hl, "小区门口有人占道摆摊 " + marker(), "--title", "占道摆摊", "--district", "驿城区",
+               "--name", "张先生", "--phone", "13800000000", "--department", "urban_mgmt")
+    cid = str(c["id"])
+    assert c["state"] == "dispatched" and c["department"] == "urban_mgmt"
+    inbox = hl.json("inbox", as_="department")
+    assert int(cid) in [x["id"] for x in inbox["items"]]
+    out = hl("sign", cid, as_="department").stdout
+    assert out.startswith("case %s " % cid) and "now accepted" in out
+    hl("contact", cid, "--note", "已电话联系市民", as_="department")
+    hl("extend", cid, "--workdays", "2", "--reason", "需要协调城管执法", as_="department")
+    hl("approve", cid, as_="manager")
+    hl("reply", cid, "--text", "-", input="已清理占道摊位\n", as_="department")
+    assert state(hl, cid) == "replied"
+    hl("visit", cid, "--score", "5", "--comment", "很满意", as_="operator")
+    shown = hl.json("show", cid)
+    assert shown["state"] == "closed"
+    actions = [e["action"] for e in hl.json("history", cid)["items"]]
+    for a in ("sign", "contact", "extend", "reply", "visit"):
+        assert a in actions
+    out = hl("history", cid).stdout
+    assert out.splitlines()[0].split()[:4] == ["AT", "ACTOR", "ROLE", "ACTION"]
+    assert "state:" in hl("show", cid).stdout
+
+
+def test_return_dispatch_reject_reopen_supervise_merge(hl):
+    c = submit(hl, "路灯不亮 " + marker(), "--department", "urban_mgmt")
+    cid = str(c["id"])
+    hl("return", cid, "--reason", "不属于本单位", as_="department")
+    assert state(hl, cid) == "pending"
+    hl("dispatch", cid, "urban_mgmt", as_="operator")
+    assert state(hl, cid) == "dispatched"
+    hl("sign", cid, as_="department")
+    hl("extend", cid, "--workdays", "1", "--reason", "等待材料", as_="department")
+    hl("reject", cid, as_="manager")
+    hl("supervise", cid, "--note", "请加快办理", as_="manager")
+    hl("reply", cid, "--text", "已修复", "--unresolved", as_="department")
+    hl("visit", cid, "--score", "2", "--unresolved", "--comment", "还是不亮", as_="operator")
+    assert state(hl, cid) == "reopened"
+    dup = submit(hl, "路灯不亮，重复反映 " + marker())
+    hl("merge", str(dup["id"]), "--into", cid, as_="operator")
+    assert state(hl, dup["id"]) == "merged"
+
+
+def test_answered_on_the_call(hl):
+    c = submit(hl, "咨询公积金提取 " + marker(), "--type", "consult", "--answer", "可在网上办理")
+    assert c["state"] == "answered"
+    hl("visit", str(c["id"]), "--score", "4", as_="operator")
+    assert state(hl, c["id"]) == "closed"
+
+
+def test_submit_with_a_key_twice_makes_one_case(hl):
+    key = "e2e-" + uuid.uuid4().hex
+    text = "井盖缺失 " + marker()
+    first = hl("submit", "--text", text, "--key", key, as_="operator")
+    again = hl("submit", "--text", text, "--key", key, as_="operator")
+    assert first.stdout.startswith("created case ")
+    assert "already existed" in again.stdout
+    assert first.stdout.split()[2] == again.stdout.split()[1]
+    other = hl("submit", "--text", text + "!", "--key", key, as_="operator", ok=False)
+    assert other.returncode == 2 and "422 idempotency_mismatch" in other.stderr
+
+
+def test_route_dry_run_and_rules(hl):
+    word = "词" + uuid.uuid4().hex[:8]
+    r = hl.json("rules", "add", "--name", "e2e" + word[-4:], "--department", "urban_mgmt",
+                "--any", word + "，另一个词", "--priority", "1")
+    rid = str(r["id"])
+    assert any(x["id"] == r["id"] for x in hl.json("rules", "list")["items"])
+    assert word in hl("rules", "list").stdout
+    routed = hl.json("route", "--text", "有关" + word + "的问题", as_="operator")
+    assert routed["department"] == "urban_mgmt" and routed["rule_id"] == r["id"]
+    assert "urban_mgmt" in hl("route", "--text", "有关" + word, as_="operator").stdout
+    assert hl("rules", "rm", rid).stdout.strip() == "rule %s deleted" % rid
+    after = hl.json("route", "--text", "有关" + word + "的问题", as_="operator")
+    assert after.get("rule_id") != r["id"]
+
+
+def test_list_filters_pages_and_json(hl):
+    m = marker()
+    ids = [submit(hl, "垃圾清运不及时 %s %d" % (m, i), "--district", "西平县")["id"] for i in range(5)]
+    page = hl.json("list", "-q", m, "--limit", "2")
+    assert len(page["items"]) == 2 and page["next"]
+    every = hl.json("list", "-q", m, "--limit", "2", "--all")
+    assert sorted(x["id"] for x in every["items"]) == sorted(ids)
+    r = hl("list", "-q", m, "--limit", "2")
+    assert "--after" in r.stderr
+    r = hl("list", "-q", m, "--district", "西平县", "--all")
+    assert len(r.stdout.splitlines()) == 6
+    frm, to = dates()
+    assert len(hl.json("list", "-q", m, "--from", frm, "--to", to)["items"]) == 5
+
+
+def test_chinese_columns_line_up(hl):
+    m = marker()
+    for district, title in (("驿城区", "小区门口占道摆摊，影响通行，请尽快处理此事，谢谢"),
+                            ("West", "short"),
+                            ("高新技术开发区", "Ａｂｃ fullwidth")):
+        submit(hl, "%s %s" % (title, m), "--district", district, "--title", title)
+    lines = hl("list", "-q", m).stdout.splitlines()
+    assert len(lines) == 4
+    header = lines[0]
+    widths = []
+    for name in ("STATE", "DISTRICT", "DUE", "TITLE"):
+        col = display_width(header[:header.index(name)])
+        widths.append(col)
+        for line in lines[1:]:
+            acc, i = 0, 0
+            while acc < col:
+                acc += display_width(line[i])
+                i += 1
+            assert acc == col and line[i - 2:i] == "  " and line[i] != " ", (name, line)
+    assert widths == sorted(widths)
+    assert any("…" in line for line in lines[1:])
+
+
+def test_inbox_and_reports(hl):
+    assert hl("inbox", as_="department").returncode == 0
+    frm, to = dates()
+    rates = hl.json("report", "rates", "--from", frm, "--to", to, "--by", "district",
+                    as_="manager")
+    assert rates["by"] == "district" and isinstance(rates["rows"], list)
+    out = hl("report", "rates", "--from", frm, "--to", to, as_="manager").stdout
+    assert "RECEIVED" in out and "(total)" in out
+    csv = hl("report", "rates", "--from", frm, "--to", to, "--csv", as_="manager").stdout
+    assert "received" in csv.splitlines()[0]
+    hl("report", "overdue", as_="manager")
+    hl.json("report", "overdue", as_="manager")
+    hl("report", "hotspots", "--days", "7", "--by", "district", "--top", "5", as_="manager")
+
+
+# --- administration --------------------------------------------------------------------------
+
+def test_users_tokens_and_me(hl):
+    name = "e2e_" + uuid.uuid4().hex[:8]
+    r = hl("users", "add", name, "--role", "operator")
+    token = r.stdout.strip()
+    assert len(token) >= 22 and "\n" not in token and "shown only once" in r.stderr
+    hl.tokens[name] = token
+    me = hl.json("me", as_=name)
+    assert me["name"] == name and me["role"] == "operator"
+    listed = hl.json("users", "list")
+    uid = str([u for u in listed["items"] if u["name"] == name][0]["id"])
+    assert name in hl("users", "list").stdout
+    new = hl("users", "token", uid).stdout.strip()
+    assert new != token
+    assert hl("me", as_=name, ok=False).returncode == 2  # the old token is revoked
+    hl.tokens[name] = new
+    assert hl("me", as_=name).returncode == 0
+    hl("users", "disable", uid)
+    r = hl("me", as_=name, ok=False)
+    assert r.returncode == 2 and "401" in r.stderr
+    dept = hl.json("users", "add", name + "_d", "--role", "department", "--department",
+                   "urban_mgmt")
+    assert dept["department"] == "urban_mgmt" and dept["token"]
+
+
+def test_sla_and_calendar_round_trip(hl, tmp_path):
+    sla = hl.json("sla", "get")
+    assert "rules" in sla
+    assert "rectify" in hl("sla", "get").stdout
+    f = tmp_path / "sla.json"
+    f.write_text(json.dumps(sla, ensure_ascii=False))
+    hl("sla", "set", str(f))
+    cal = hl.json("calendar", "get", "2026")
+    assert "holidays" in cal
+    g = tmp_path / "cal.json"
+    g.write_text(json.dumps({"holidays": cal["holidays"], "workdays": cal["workdays"]}))
+    hl("calendar", "set", "2026", str(g))
+    assert hl.json("calendar", "get", "2026")["holidays"] == cal["holidays"]
+
+
+# --- exit statuses ---------------------------------------------------------------------------
+
+def test_status_2_when_the_server_refuses(hl):
+    c = submit(hl, "噪音扰民 " + marker(), "--department", "urban_mgmt")
+    r = hl("approve", str(c["id"]), as_="manager", ok=False)
+    assert r.returncode == 2 and r.stderr.startswith("hotline: 409 illegal_transition: ")
+    r = hl("rules", "add", "--name", "x", "--department", "urban_mgmt", "--any", "x",
+           as_="operator", ok=False)
+    assert r.returncode == 2 and "403 forbidden" in r.stderr
+    r = hl("show", "999999999", ok=False)
+    assert r.returncode == 2 and "404 not_found" in r.stderr
+    r = hl("submit", "--text", "x", "--channel", "pigeon", as_="operator", ok=False)
+    assert r.returncode == 2 and "(field: channel)" in r.stderr
+
+
+def test_status_1_on_usage_errors(hl):
+    for args in (["show"], ["show", "abc"], ["visit", "1", "--score", "9"], ["nosuch"],
+                 ["list", "--from", "yesterday"], ["submit", "--title", "no text"]):
+        r = hl(*args, ok=False)
+        assert r.returncode == 1, args
+        assert "hotline help" in r.stderr or r.stderr.startswith("usage:"), args
+
+
+def test_status_3_when_unreachable(client_bin, server):
+    r = run(client_bin, server, "show", "1", url="http://127.0.0.1:1")
+    assert r.returncode == 3 and "HOTLINE_URL" in r.stderr
+    r = run(client_bin, server, "submit", "--text", "x", url="http://127.0.0.1:1")
+    assert r.returncode == 3 and "--key" in r.stderr
+
+
+def test_status_4_on_an_answer_that_is_not_the_api(client_bin, server, tmp_path):
+    (tmp_path / "v1").mkdir()
+    (tmp_path / "v1" / "me").write_text("<html>not an API</html>")
+
+    def handler(*a, **kw):
+        return http.server.SimpleHTTPRequestHandler(*a, directory=str(tmp_path), **kw)
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        r = run(client_bin, server, "me", url="http://127.0.0.1:%d" % httpd.server_address[1])
+        assert r.returncode == 4, r.stderr
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+# --- import ----------------------------------------------------------------------------------
+
+def test_import_1000_lines_twice(hl, tmp_path):
+    m = marker()
+    f = tmp_path / "cases.jsonl"
+    f.write_text("".join(json.dumps({"text": "批量导入第%d件 %s" % (i, m), "district": "驿城区",
+                                     "channel": "web"}, ensure_ascii=False) + "\n"
+                         for i in range(1000)))
+    r = hl("import", str(f), as_="operator")
+    assert r.stdout.strip() == "imported 1000, already present 0, failed 0"
+    r = hl("import", str(f), as_="operator")
+    assert r.stdout.strip() == "imported 0, already present 1000, failed 0"
+    listed = hl.json("list", "-q", m, "--limit", "500", "--all")
+    assert len(listed["items"]) == 1000
+
+
+def test_import_skips_bad_lines(hl, tmp_path):
+    m = marker()
+    f = tmp_path / "bad.jsonl"
+    f.write_text("\n".join([
+        json.dumps({"text": "好行一 " + m}, ensure_ascii=False),
+        '{"text": "断了',
+        json.dumps({"text": "未知字段 " + m, "colour": "red"}, ensure_ascii=False),
+        "",
+        json.dumps({"text": "好行二 " + m}, ensure_ascii=False),
+    ]) + "\n")
+    r = hl("import", str(f), as_="operator", ok=False)
+    assert r.returncode == 2
+    assert r.stdout.strip() == "imported 2, already present 0, failed 2"
+    assert "line 2: invalid JSON" in r.stderr
+    assert "line 3: 422 invalid_field" in r.stderr
+    r = hl("import", "-", as_="operator", ok=False, input=f.read_text())
+    assert r.stdout.strip() == "imported 0, already present 2, failed 2"
+    assert len(hl.json("list", "-q", m)["items"]) == 2
