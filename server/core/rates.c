@@ -137,6 +137,16 @@ hotspot_query_parse(const char *days, const char *by, const char *top, HotspotQu
 }
 
 bool
+overdue_query_parse(const char *limit, int *out, ApiError *err)
+{
+	*out = RATES_OVERDUE_LIMIT_DEFAULT;
+	if (limit && !parse_int_param(limit, 1, RATES_OVERDUE_LIMIT_MAX, out))
+		return api_error_set(err, 400, "bad_request", "limit", "limit must be an integer 1 to %d",
+				     RATES_OVERDUE_LIMIT_MAX);
+	return true;
+}
+
+bool
 rates_counts_parse(const char *const *texts, RateCounts *out)
 {
 	for (int i = 0; i < RC__COUNT; i++) {

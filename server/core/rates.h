@@ -31,6 +31,8 @@
 #define RATES_RISING_FACTOR 2
 #define RATES_HOTSPOT_DAYS_MAX 366
 #define RATES_HOTSPOT_TOP_MAX 200
+#define RATES_OVERDUE_LIMIT_DEFAULT 100
+#define RATES_OVERDUE_LIMIT_MAX 1000
 
 /* The counts of one report row, in the order the report query selects them. */
 typedef enum RateCount {
@@ -118,6 +120,9 @@ bool rates_query_parse(const char *from, const char *to, const char *by, const c
 /* Validate days, by and top of the hot-spot query (NULL = default); 400 bad_request otherwise. */
 bool hotspot_query_parse(const char *days, const char *by, const char *top, HotspotQuery *out,
 			 ApiError *err);
+
+/* Validate the overdue report's limit (cases listed per department; NULL = default). */
+bool overdue_query_parse(const char *limit, int *out, ApiError *err);
 
 /*
  * Parse RC__COUNT decimal texts (as libpq gives them; NULL counts as 0) into *out.

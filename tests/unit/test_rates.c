@@ -424,6 +424,24 @@ test_hotspot_query_parse(void **state)
 }
 
 static void
+test_overdue_query_parse(void **state)
+{
+	ApiError err = {0};
+	int limit = 0;
+
+	(void)state;
+	assert_true(overdue_query_parse(NULL, &limit, NULL));
+	assert_int_equal(limit, 100);
+	assert_true(overdue_query_parse("1000", &limit, NULL));
+	assert_int_equal(limit, 1000);
+	assert_false(overdue_query_parse("1001", &limit, &err));
+	assert_string_equal(err.field, "limit");
+	assert_false(overdue_query_parse("0", &limit, &err));
+	assert_false(overdue_query_parse("ten", &limit, &err));
+	assert_int_equal(err.status, 400);
+}
+
+static void
 test_hotspot_rule(void **state)
 {
 	double g = -9;
@@ -507,6 +525,7 @@ main(void)
 		cmocka_unit_test(test_date_valid),
 		cmocka_unit_test(test_query_parse),
 		cmocka_unit_test(test_hotspot_query_parse),
+		cmocka_unit_test(test_overdue_query_parse),
 		cmocka_unit_test(test_hotspot_rule),
 		cmocka_unit_test(test_hotspots_json),
 		cmocka_unit_test(test_by_names),
