@@ -13,6 +13,7 @@
 #include <libpq-fe.h>
 
 #include "api/health.h"
+#include "api/reports.h"
 #include "api/sla.h"
 #include "api/users.h"
 #include "app.h"
@@ -214,6 +215,7 @@ cmd_serve(const Config *cfg)
 	tables[ntables++] = health_routes();
 	tables[ntables++] = users_routes();
 	tables[ntables++] = sla_routes();
+	tables[ntables++] = reports_routes();
 	s.http = s.app.pool ? http_server_start(&s.app, tables, ntables) : NULL;
 	if (!s.http || !sla_state_start(&s.app) || !sweeper_start(&s.app)) {
 		s.exit_code = 1;
