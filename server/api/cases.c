@@ -1,0 +1,739 @@
+/*
+ * api/cases: the case endpoints of API.md section 2.
+ *
+ * Every handler validates with the core (case_input, case_state), calls ONE function
+ * of sql/005_cases.sql, and replies with the (status, body) it returns. The state guard
+ * is the core's table: each action passes its allowed from-states and their targets to
+ * SQL, which applies them in a guarded UPDATE.
+ *
+ * Routing and deadlines are decided here, with the router and the SLA policy in force
+ * (routing_state, sla_state): create routes and, when dispatched, computes the three
+ * clocks; dispatch and extension approval first read the case (its type and urgency,
+ * its finish_by) because their deadlines depend on it.
+ */
+#include "api/cases.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/case_input.h"
+#include "core/case_state.h"
+#include "core/router.h"
+#include "core/utf8.h"
+#include "http/reply.h"
+#include "routing_state.h"
+#include "sla_state.h"
+
+#define LIST_LIMIT_DEFAULT 50
+#define LIST_LIMIT_MAX 500
+#define IDEMPOTENCY_KEY_MAX 255
+#define QUERY_TEXT_MAX 200    /* characters of q= and of the text filters */
+#define CURSOR_MAX 64         /* bytes of an inbox cursor */
+#define TS_TEXT 32            /* "2026-11-28T01:30:00Z" and its NUL, with room */
+#define STATES_TEXT 128       /* "{pending,dispatched,...}" of every state */
+#define CALL_PARAMS_MAX 16
+
+/* One action endpoint: its path and the SQL function that performs it. */
+typedef struct ActionEndpoint {
+	const char *pattern;
+	const char *function;
+	bool reads_case; /* the call needs CaseFacts (deadlines computed from the case) */
+} ActionEndpoint;
+
+static const ActionEndpoint endpoints[CASE_ACTION__COUNT] = {
+	[CASE_CREATE] = {NULL, NULL, false}, /* POST /v1/cases, cases_create */
+	[CASE_DISPATCH] = {"/v1/cases/{id}/dispatch", "case_dispatch", true},
+	[CASE_SIGN] = {"/v1/cases/{id}/sign", "case_sign", false},
+	[CASE_RETURN] = {"/v1/cases/{id}/return", "case_return", false},
+	[CASE_CONTACT] = {"/v1/cases/{id}/contact", "case_contact", false},
+	[CASE_EXTEND] = {"/v1/cases/{id}/extend", "case_extend", false},
+	[CASE_APPROVE] = {"/v1/cases/{id}/extension/approve", "case_extension_approve", true},
+	[CASE_REJECT] = {"/v1/cases/{id}/extension/reject", "case_extension_reject", false},
+	[CASE_REPLY] = {"/v1/cases/{id}/reply", "case_reply", false},
+	[CASE_VISIT] = {"/v1/cases/{id}/visit", "case_visit", false},
+	[CASE_SUPERVISE] = {"/v1/cases/{id}/supervise", "case_supervise", false},
+	[CASE_MERGE] = {"/v1/cases/{id}/merge", "case_merge", false},
+};
+
+/* What dispatch and approve need to know of the case before computing deadlines. */
+typedef struct CaseFacts {
+	bool found;
+	const char *type;      /* borrowed from the PGresult: valid during its callback */
+	bool urgent;
+	const char *finish_by; /* exact stored text (the approve guard compares it), NULL when none */
+	time_t finish_by_at;
+	int ext_workdays;      /* 0 unless an extension request is pending */
+} CaseFacts;
+
+/* Where the routing decision of a new case comes from. */
+typedef struct CreatePlan {
+	CaseState state;
+	const char *department; /* NULL unless dispatched */
+	const char *method;     /* "none", "manual", "rule", "category" */
+	char rule_id[24];       /* "" unless method is rule */
+	const char *rule_name;
+	char sign_by[TS_TEXT], contact_by[TS_TEXT], finish_by[TS_TEXT]; /* "" unless dispatched */
+} CreatePlan;
+
+/* Text parameters of one SQL call and the buffers they point into. */
+typedef struct CallParams {
+	const char *values[CALL_PARAMS_MAX];
+	int n;
+	char id[24], user_id[24], if_match[16], from[STATES_TEXT], to[STATES_TEXT];
+	char number[24];
+	char ts[3][TS_TEXT];
+} CallParams;
+
+static const char sql_create[] =
+	"SELECT status, body FROM case_create($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
+static const char sql_get[] = "SELECT status, body FROM case_get($1, $2, $3)";
+static const char sql_events[] = "SELECT status, body FROM case_events_list($1, $2, $3)";
+static const char sql_list[] =
+	"SELECT status, body FROM case_list($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
+static const char sql_inbox[] = "SELECT status, body FROM case_inbox($1, $2, $3)";
+static const char sql_facts[] =
+	"SELECT type, urgent, finish_by::text, extract(epoch FROM finish_by)::bigint, "
+	"       CASE WHEN ext_state = 'pending' THEN ext_workdays ELSE 0 END "
+	"  FROM cases WHERE id = $1";
+
+static void cases_read(Req *req, const char *sql);
+static void cases_action_facts_cb(Req *req, PGresult *res);
+static bool action_prepare(Req *req, CaseAction *action, CaseActionInput *in, CallParams *p);
+static void action_call(Req *req, CaseAction action, const CaseActionInput *in, CallParams *p,
+			const CaseFacts *facts);
+static bool action_extra_params(Req *req, CaseAction action, const CaseActionInput *in, CallParams *p,
+				const CaseFacts *facts);
+static bool case_route_decide(const CaseInput *in, CreatePlan *plan);
+static bool case_deadlines(const char *type, bool urgent, time_t at, CallParams *p);
+static bool state_arrays(CaseAction action, int score, CallParams *p);
+static bool parse_if_match(const char *header, char *out, size_t len);
+static bool idempotency_key_valid(const char *key);
+static bool param_text(Req *req, const char *name, size_t max_chars, const char **out, ApiError *err);
+static bool param_bool(Req *req, const char *name, const char **out, ApiError *err);
+static bool param_date(Req *req, const char *name, const char **out, ApiError *err);
+static bool param_enum(Req *req, const char *name, bool (*valid)(const char *), const char **out,
+		       ApiError *err);
+static bool param_limit(Req *req, char *buf, size_t len, ApiError *err);
+static bool parse_positive(const char *s, long long max, long long *out);
+static bool state_name_valid(const char *name);
+static const char *format_ts(time_t t, char *buf, size_t len);
+static void push(CallParams *p, const char *value);
+static void push_actor(Req *req, CallParams *p);
+
+/*
+ *********************************
+ * Handlers
+ *********************************
+ */
+
+static void
+cases_create(Req *req)
+{
+	CaseInput in;
+	ApiError err;
+	CreatePlan plan;
+	CallParams p = {0};
+	const char *key = req_header(req, "Idempotency-Key");
+	json_object *input = NULL;
+
+	if (!case_input_create(req->body, &in, &err)) {
+		reply_api_error(req, &err);
+		return;
+	}
+	if (key && !idempotency_key_valid(key)) {
+		reply_error(req, 400, "bad_request", "Idempotency-Key",
+			    "Idempotency-Key must be 1 to %d printable ASCII characters", IDEMPOTENCY_KEY_MAX);
+		return;
+	}
+	if (!case_route_decide(&in, &plan)) {
+		reply_error(req, 503, "unavailable", NULL, "routing rules are loading, try again");
+		return;
+	}
+	if (plan.state == CASE_DISPATCHED && !case_deadlines(in.type, in.urgent.value, time(NULL), &p)) {
+		reply_error(req, 503, "unavailable", NULL, "the SLA policy is loading, try again");
+		return;
+	}
+	input = case_input_to_json(&in);
+	if (!input) {
+		reply_error(req, 503, "unavailable", NULL, "server is out of memory, try again");
+		return;
+	}
+	push_actor(req, &p);
+	push(&p, key);
+	push(&p, json_object_to_json_string_ext(input, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	push(&p, case_state_name(plan.state));
+	push(&p, plan.department);
+	push(&p, plan.method);
+	push(&p, plan.rule_id[0] ? plan.rule_id : NULL);
+	push(&p, plan.rule_name);
+	for (int i = 0; i < 3; i++)
+		push(&p, plan.state == CASE_DISPATCHED ? p.ts[i] : NULL);
+	req_query_reply(req, sql_create, p.n, p.values);
+	json_object_put(input); /* the pool copied the parameters */
+}
+
+/* GET /v1/cases/{id} and its events: one read function each, same parameters. */
+static void
+cases_read(Req *req, const char *sql)
+{
+	CallParams p = {0};
+
+	snprintf(p.id, sizeof(p.id), "%lld", (long long)req->path_id);
+	push(&p, p.id);
+	push(&p, role_name(req->user.role));
+	push(&p, req->user.role == ROLE_DEPARTMENT ? req->user.department : NULL);
+	req_query_reply(req, sql, p.n, p.values);
+}
+
+static void
+cases_get(Req *req)
+{
+	cases_read(req, sql_get);
+}
+
+static void
+cases_events(Req *req)
+{
+	cases_read(req, sql_events);
+}
+
+/* GET /v1/cases: every filter is checked here (400 bad_request naming it) before SQL. */
+static void
+cases_list(Req *req)
+{
+	const char *state, *department, *district, *type, *channel, *urgent, *overdue, *from, *to, *q, *after;
+	char limit[16];
+	long long after_id;
+	ApiError err;
+	CallParams p = {0};
+
+	if (!param_enum(req, "state", state_name_valid, &state, &err) ||
+	    !param_text(req, "department", CASE_CODE_MAX, &department, &err) ||
+	    !param_text(req, "district", CASE_DISTRICT_MAX, &district, &err) ||
+	    !param_enum(req, "type", router_type_valid, &type, &err) ||
+	    !param_enum(req, "channel", router_channel_valid, &channel, &err) ||
+	    !param_bool(req, "urgent", &urgent, &err) || !param_bool(req, "overdue", &overdue, &err) ||
+	    !param_date(req, "from", &from, &err) || !param_date(req, "to", &to, &err) ||
+	    !param_text(req, "q", QUERY_TEXT_MAX, &q, &err) || !param_text(req, "after", 20, &after, &err) ||
+	    !param_limit(req, limit, sizeof(limit), &err)) {
+		reply_api_error(req, &err);
+		return;
+	}
+	if (after && !parse_positive(after, INT64_MAX, &after_id)) {
+		reply_error(req, 400, "bad_request", "after", "after must be the next cursor of a previous page");
+		return;
+	}
+	push(&p, role_name(req->user.role));
+	push(&p, req->user.role == ROLE_DEPARTMENT ? req->user.department : NULL);
+	push(&p, state);
+	push(&p, department);
+	push(&p, district);
+	push(&p, type);
+	push(&p, channel);
+	push(&p, urgent);
+	push(&p, overdue);
+	push(&p, from);
+	push(&p, to);
+	push(&p, q);
+	push(&p, after);
+	push(&p, limit);
+	req_query_reply(req, sql_list, p.n, p.values);
+}
+
+/* GET /v1/inbox (department tokens only, by route). */
+static void
+cases_inbox(Req *req)
+{
+	const char *after;
+	char limit[16];
+	ApiError err;
+	CallParams p = {0};
+
+	if (!param_text(req, "after", CURSOR_MAX, &after, &err) ||
+	    !param_limit(req, limit, sizeof(limit), &err)) {
+		reply_api_error(req, &err);
+		return;
+	}
+	push(&p, req->user.department);
+	push(&p, after);
+	push(&p, limit);
+	req_query_reply(req, sql_inbox, p.n, p.values);
+}
+
+/* POST /v1/cases/{id}/<action>: the action is the route's; see endpoints[]. */
+static void
+cases_action(Req *req)
+{
+	CaseAction action;
+	CaseActionInput in;
+	CallParams p = {0};
+
+	if (!action_prepare(req, &action, &in, &p))
+		return;
+	if (endpoints[action].reads_case) {
+		req_query(req, sql_facts, 1, (const char *const[]){p.id}, cases_action_facts_cb);
+		return;
+	}
+	action_call(req, action, &in, &p, NULL);
+}
+
+/* The case was read: compute what depends on it, then perform the action. */
+static void
+cases_action_facts_cb(Req *req, PGresult *res)
+{
+	CaseAction action;
+	CaseActionInput in;
+	CallParams p = {0};
+	CaseFacts facts = {0};
+
+	/* Validated before the read already; the body is unchanged, so this cannot refuse. */
+	if (!action_prepare(req, &action, &in, &p))
+		return;
+	if (PQntuples(res) == 1) {
+		facts.found = true;
+		facts.type = PQgetvalue(res, 0, 0);
+		facts.urgent = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+		facts.finish_by = PQgetisnull(res, 0, 2) ? NULL : PQgetvalue(res, 0, 2);
+		facts.finish_by_at = facts.finish_by ? (time_t)atoll(PQgetvalue(res, 0, 3)) : 0;
+		facts.ext_workdays = atoi(PQgetvalue(res, 0, 4));
+	}
+	action_call(req, action, &in, &p, &facts);
+}
+
+/*
+ *********************************
+ * Public functions
+ *********************************
+ */
+
+const RouteTable *
+cases_routes(void)
+{
+	static Route routes[5 + CASE_ACTION__COUNT];
+	static RouteTable table;
+	int n = 0;
+
+	if (table.routes)
+		return &table;
+	routes[n++] = (Route){"POST", "/v1/cases", case_action_roles(CASE_CREATE), BODY_JSON, cases_create};
+	routes[n++] = (Route){"GET", "/v1/cases", ROLES_ANY, BODY_NONE, cases_list};
+	routes[n++] = (Route){"GET", "/v1/cases/{id}", ROLES_ANY, BODY_NONE, cases_get};
+	routes[n++] = (Route){"GET", "/v1/cases/{id}/events", ROLES_ANY, BODY_NONE, cases_events};
+	routes[n++] = (Route){"GET", "/v1/inbox", ROLE_BIT(ROLE_DEPARTMENT), BODY_NONE, cases_inbox};
+	for (int a = 0; a < CASE_ACTION__COUNT; a++) {
+		if (endpoints[a].pattern)
+			routes[n++] = (Route){"POST", endpoints[a].pattern, case_action_roles((CaseAction)a),
+					      BODY_JSON, cases_action};
+	}
+	table = (RouteTable){routes, n};
+	return &table;
+}
+
+/*
+ *********************************
+ * Actions
+ *********************************
+ */
+
+/*
+ * Find the route's action, validate its body and If-Match, and fill the parameters
+ * every action shares ($1..$6: actor, case id, If-Match). Replies and returns false
+ * on refusal.
+ */
+static bool
+action_prepare(Req *req, CaseAction *action, CaseActionInput *in, CallParams *p)
+{
+	const char *if_match = req_header(req, "If-Match");
+	ApiError err;
+	int a = 0;
+
+	while (a < CASE_ACTION__COUNT && !(endpoints[a].pattern && req->route_name &&
+					   strcmp(endpoints[a].pattern, req->route_name) == 0))
+		a++;
+	if (a == CASE_ACTION__COUNT) {
+		reply_error(req, 500, "internal", NULL, "no action for this route");
+		return false;
+	}
+	*action = (CaseAction)a;
+	if (!case_input_action(*action, req->body, in, &err)) {
+		reply_api_error(req, &err);
+		return false;
+	}
+	if (if_match && !parse_if_match(if_match, p->if_match, sizeof(p->if_match))) {
+		reply_error(req, 400, "bad_request", "If-Match", "If-Match must be a case version (a positive integer)");
+		return false;
+	}
+	push_actor(req, p);
+	snprintf(p->id, sizeof(p->id), "%lld", (long long)req->path_id);
+	push(p, p->id);
+	push(p, if_match ? p->if_match : NULL);
+	return true;
+}
+
+/* Add the state arrays and the action's own parameters, then run its SQL function. */
+static void
+action_call(Req *req, CaseAction action, const CaseActionInput *in, CallParams *p, const CaseFacts *facts)
+{
+	char sql[256];
+	size_t off;
+
+	if (!state_arrays(action, in->score.set ? (int)in->score.value : 0, p)) {
+		reply_error(req, 500, "internal", NULL, "state table too large");
+		return;
+	}
+	push(p, p->from);
+	push(p, p->to);
+	if (!action_extra_params(req, action, in, p, facts))
+		return;
+	off = (size_t)snprintf(sql, sizeof(sql), "SELECT status, body FROM %s(", endpoints[action].function);
+	for (int i = 1; i <= p->n && off < sizeof(sql); i++)
+		off += (size_t)snprintf(sql + off, sizeof(sql) - off, i > 1 ? ", $%d" : "$%d", i);
+	if (off + 2 > sizeof(sql)) {
+		reply_error(req, 500, "internal", NULL, "query too long");
+		return;
+	}
+	strcat(sql, ")");
+	req_query_reply(req, sql, p->n, p->values);
+}
+
+/*
+ * The parameters after $8, in the order of the action's SQL function. Deadlines are
+ * computed here with the policy and calendar in force; when they are not loaded yet the
+ * request is answered 503 and false returned.
+ */
+static bool
+action_extra_params(Req *req, CaseAction action, const CaseActionInput *in, CallParams *p, const CaseFacts *facts)
+{
+	time_t now = time(NULL), t;
+
+	switch (action) {
+	case CASE_DISPATCH:
+		push(p, in->department);
+		/* An unknown case gets no deadlines: the SQL function answers 404 for it. */
+		if (facts->found && !case_deadlines(facts->type, facts->urgent, now, p)) {
+			reply_error(req, 503, "unavailable", NULL, "the SLA policy is loading, try again");
+			return false;
+		}
+		for (int i = 0; i < 3; i++)
+			push(p, facts->found ? p->ts[i] : NULL);
+		return true;
+	case CASE_RETURN:
+	case CASE_REJECT:
+		push(p, in->reason);
+		return true;
+	case CASE_CONTACT:
+	case CASE_SUPERVISE:
+		push(p, in->note);
+		return true;
+	case CASE_EXTEND:
+		snprintf(p->number, sizeof(p->number), "%lld", (long long)in->workdays.value);
+		push(p, p->number);
+		push(p, in->reason);
+		return true;
+	case CASE_APPROVE:
+		/* Without a pending request or a finish_by there is nothing to move: SQL explains. */
+		push(p, facts->finish_by);
+		if (facts->finish_by && facts->ext_workdays > 0) {
+			if (!sla_state_extend(facts->finish_by_at, facts->ext_workdays, &t)) {
+				reply_error(req, 503, "unavailable", NULL, "the working-day calendar is loading, try again");
+				return false;
+			}
+			push(p, format_ts(t, p->ts[0], sizeof(p->ts[0])));
+		} else {
+			push(p, facts->finish_by);
+		}
+		push(p, in->note);
+		return true;
+	case CASE_REPLY:
+		push(p, in->text);
+		push(p, in->resolved.value ? "true" : "false");
+		return true;
+	case CASE_VISIT:
+		snprintf(p->number, sizeof(p->number), "%lld", (long long)in->score.value);
+		push(p, p->number);
+		push(p, in->resolved.value ? "true" : "false");
+		push(p, in->comment);
+		/* A rectification limit is needed only when an unsatisfied visit reopens the case. */
+		if (in->score.value < CASE_SATISFIED_SCORE) {
+			if (!sla_state_rectify(now, &t)) {
+				reply_error(req, 503, "unavailable", NULL, "the SLA policy is loading, try again");
+				return false;
+			}
+			push(p, format_ts(t, p->ts[0], sizeof(p->ts[0])));
+		} else {
+			push(p, NULL);
+		}
+		return true;
+	case CASE_MERGE:
+		snprintf(p->number, sizeof(p->number), "%lld", (long long)in->into.value);
+		push(p, p->number);
+		return true;
+	case CASE_SIGN:
+		return true;
+	case CASE_CREATE:
+	case CASE_ACTION__COUNT:
+		break;
+	}
+	reply_error(req, 500, "internal", NULL, "no parameters for action %s", case_action_name(action));
+	return false;
+}
+
+/*
+ *********************************
+ * Routing and deadlines (the hooks into routing_state and sla_state)
+ *********************************
+ */
+
+/*
+ * Decide a new case's initial state and department: the operator's answer (answered),
+ * an explicit department (manual), else the router in force (rule, category, or none:
+ * pending). False when the router is not loaded yet (the caller answers 503). The
+ * strings borrowed from the router stay valid until this loop callback returns.
+ */
+static bool
+case_route_decide(const CaseInput *in, CreatePlan *plan)
+{
+	const Router *router;
+	RouteInput ri = {in->title, in->text, in->district, in->type, in->channel, in->category};
+	RouteResult res;
+
+	memset(plan, 0, sizeof(*plan));
+	plan->method = "none";
+	if (in->answer || in->department) {
+		plan->department = in->department;
+		plan->method = in->department ? "manual" : "none";
+	} else {
+		router = routing_state_current();
+		if (!router || !router_route(router, &ri, &res))
+			return false;
+		plan->department = res.department;
+		if (res.method != ROUTE_NONE)
+			plan->method = router_method_name(res.method);
+		if (res.method == ROUTE_RULE) {
+			snprintf(plan->rule_id, sizeof(plan->rule_id), "%lld", (long long)res.rule_id);
+			plan->rule_name = res.rule_name;
+		}
+	}
+	plan->state = case_create_state(in->answer != NULL, plan->department != NULL);
+	return true;
+}
+
+/* The three clocks of a dispatch at `at` into p->ts[0..2]; false until the policy is loaded. */
+static bool
+case_deadlines(const char *type, bool urgent, time_t at, CallParams *p)
+{
+	time_t t[3];
+
+	if (!sla_state_deadlines(type, urgent, at, &t[0], &t[1], &t[2]))
+		return false;
+	for (int i = 0; i < 3; i++) {
+		if (!format_ts(t[i], p->ts[i], sizeof(p->ts[i])))
+			return false;
+	}
+	return true;
+}
+
+/*
+ *********************************
+ * Helpers
+ *********************************
+ */
+
+/* p->from, p->to: the action's from-states and the target of each, as text[] literals. */
+static bool
+state_arrays(CaseAction action, int score, CallParams *p)
+{
+	const char *names[CASE_STATE__COUNT];
+	size_t n = case_action_from_states(action, names, CASE_STATE__COUNT);
+	size_t fo = 1, to = 1;
+
+	if (n > CASE_STATE__COUNT)
+		return false;
+	p->from[0] = '{';
+	p->to[0] = '{';
+	for (size_t i = 0; i < n; i++) {
+		CaseState s = CASE_STATE_NONE;
+
+		case_state_parse(names[i], &s);
+		fo += (size_t)snprintf(p->from + fo, sizeof(p->from) - fo, "%s%s", i ? "," : "", names[i]);
+		to += (size_t)snprintf(p->to + to, sizeof(p->to) - to, "%s%s", i ? "," : "",
+				       case_state_name(case_action_target(action, s, score)));
+		if (fo + 2 > sizeof(p->from) || to + 2 > sizeof(p->to))
+			return false;
+	}
+	strcpy(p->from + fo, "}");
+	strcpy(p->to + to, "}");
+	return true;
+}
+
+/* If-Match: 3, or the quoted entity-tag form "3"; the version as text into out. */
+static bool
+parse_if_match(const char *header, char *out, size_t len)
+{
+	char digits[16];
+	size_t n = strlen(header);
+	long long v;
+
+	if (n >= 2 && header[0] == '"' && header[n - 1] == '"') {
+		header++;
+		n -= 2;
+	}
+	if (n == 0 || n >= sizeof(digits))
+		return false;
+	memcpy(digits, header, n);
+	digits[n] = '\0';
+	if (!parse_positive(digits, 2147483647LL, &v))
+		return false;
+	snprintf(out, len, "%lld", v);
+	return true;
+}
+
+/* 1 to 255 printable ASCII characters (API.md). */
+static bool
+idempotency_key_valid(const char *key)
+{
+	size_t n = strlen(key);
+
+	if (n == 0 || n > IDEMPOTENCY_KEY_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (key[i] < 0x20 || key[i] > 0x7e)
+			return false;
+	}
+	return true;
+}
+
+/* A text filter: valid UTF-8 without NUL, at most max_chars; empty counts as absent. */
+static bool
+param_text(Req *req, const char *name, size_t max_chars, const char **out, ApiError *err)
+{
+	const char *v = req_param(req, name);
+	size_t nchars;
+
+	*out = NULL;
+	if (!v || !*v)
+		return true;
+	if (!utf8_validate(v, strlen(v), &nchars) || nchars > max_chars)
+		return api_error_set(err, 400, "bad_request", name, "%s must be valid UTF-8 of at most %zu characters",
+				     name, max_chars);
+	*out = v;
+	return true;
+}
+
+static bool
+param_bool(Req *req, const char *name, const char **out, ApiError *err)
+{
+	const char *v = req_param(req, name);
+
+	*out = NULL;
+	if (!v || !*v)
+		return true;
+	if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0)
+		return api_error_set(err, 400, "bad_request", name, "%s must be true or false", name);
+	*out = v;
+	return true;
+}
+
+/* A calendar date YYYY-MM-DD, checked for the month's length (leap years too). */
+static bool
+param_date(Req *req, const char *name, const char **out, ApiError *err)
+{
+	static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	const char *v = req_param(req, name);
+	int y, m, d, end = 0;
+
+	*out = NULL;
+	if (!v || !*v)
+		return true;
+	if (strlen(v) != 10 || v[4] != '-' || v[7] != '-' || strspn(v, "0123456789-") != 10 ||
+	    sscanf(v, "%4d-%2d-%2d%n", &y, &m, &d, &end) != 3 || end != 10 || y < 1 || m < 1 || m > 12 || d < 1 ||
+	    d > mdays[m - 1] || (m == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))))
+		return api_error_set(err, 400, "bad_request", name, "%s must be a date YYYY-MM-DD", name);
+	*out = v;
+	return true;
+}
+
+static bool
+param_enum(Req *req, const char *name, bool (*valid)(const char *), const char **out, ApiError *err)
+{
+	const char *v = req_param(req, name);
+
+	*out = NULL;
+	if (!v || !*v)
+		return true;
+	if (!valid(v))
+		return api_error_set(err, 400, "bad_request", name, "%s is not one of the known values", name);
+	*out = v;
+	return true;
+}
+
+/* limit: 1..LIST_LIMIT_MAX, default LIST_LIMIT_DEFAULT; as text into buf. */
+static bool
+param_limit(Req *req, char *buf, size_t len, ApiError *err)
+{
+	const char *v = req_param(req, "limit");
+	long long n = LIST_LIMIT_DEFAULT;
+
+	if (v && !parse_positive(v, LIST_LIMIT_MAX, &n))
+		return api_error_set(err, 400, "bad_request", "limit", "limit must be 1 to %d", LIST_LIMIT_MAX);
+	snprintf(buf, len, "%lld", n);
+	return true;
+}
+
+/* Decimal digits only (no sign, no spaces), 1..max. */
+static bool
+parse_positive(const char *s, long long max, long long *out)
+{
+	long long v = 0;
+
+	if (!*s || strspn(s, "0123456789") != strlen(s) || strlen(s) > 19)
+		return false;
+	for (; *s; s++) {
+		if (v > (max - (*s - '0')) / 10)
+			return false;
+		v = v * 10 + (*s - '0');
+	}
+	if (v < 1)
+		return false;
+	*out = v;
+	return true;
+}
+
+static bool
+state_name_valid(const char *name)
+{
+	CaseState s;
+
+	return case_state_parse(name, &s);
+}
+
+/* RFC 3339 in UTC ("2026-11-28T01:30:00Z"), which PostgreSQL reads as timestamptz. */
+static const char *
+format_ts(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm) || strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		return NULL;
+	return buf;
+}
+
+static void
+push(CallParams *p, const char *value)
+{
+	if (p->n < CALL_PARAMS_MAX)
+		p->values[p->n++] = value;
+}
+
+/* $1..$4 of every case function: user id, user name, role, department (department tokens only). */
+static void
+push_actor(Req *req, CallParams *p)
+{
+	snprintf(p->user_id, sizeof(p->user_id), "%lld", (long long)req->user.id);
+	push(p, p->user_id);
+	push(p, req->user.name);
+	push(p, role_name(req->user.role));
+	push(p, req->user.role == ROLE_DEPARTMENT ? req->user.department : NULL);
+}
