@@ -22,6 +22,7 @@
 #include "db/pool.h"
 #include "http/server.h"
 #include "log.h"
+#include "routing_state.h"
 #include "sla_state.h"
 #include "sweeper.h"
 #include "token.h"
@@ -217,7 +218,7 @@ cmd_serve(const Config *cfg)
 	tables[ntables++] = sla_routes();
 	tables[ntables++] = reports_routes();
 	s.http = s.app.pool ? http_server_start(&s.app, tables, ntables) : NULL;
-	if (!s.http || !sla_state_start(&s.app) || !sweeper_start(&s.app)) {
+	if (!s.http || !routing_state_start(&s.app) || !sla_state_start(&s.app) || !sweeper_start(&s.app)) {
 		s.exit_code = 1;
 		goto done;
 	}
@@ -229,6 +230,7 @@ cmd_serve(const Config *cfg)
 done:
 	sweeper_stop();
 	sla_state_stop();
+	routing_state_stop();
 	if (s.sigterm)
 		event_free(s.sigterm);
 	if (s.sigint)
