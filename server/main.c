@@ -12,6 +12,7 @@
 #include <event2/event.h>
 #include <libpq-fe.h>
 
+#include "api/cases.h"
 #include "api/health.h"
 #include "api/reports.h"
 #include "api/sla.h"
@@ -215,6 +216,7 @@ cmd_serve(const Config *cfg)
 	s.app.pool = s.app.base ? db_pool_new(s.app.base, &pc) : NULL;
 	tables[ntables++] = health_routes();
 	tables[ntables++] = users_routes();
+	tables[ntables++] = cases_routes();
 	tables[ntables++] = sla_routes();
 	tables[ntables++] = reports_routes();
 	s.http = s.app.pool ? http_server_start(&s.app, tables, ntables) : NULL;
