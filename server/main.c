@@ -229,6 +229,9 @@ cmd_serve(const Config *cfg)
 	evsignal_add(s.sigterm, NULL);
 	evsignal_add(s.sigint, NULL);
 	event_base_dispatch(s.app.base);
+	/* Shutting down already: a second SIGTERM during cleanup must not turn exit 0 into a kill. */
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
 done:
 	sweeper_stop();
 	sla_state_stop();
