@@ -8,6 +8,10 @@
  * good state: the server goes on computing deadlines through a database outage.
  * The new Workcal is swapped in whole; readers use it only within one loop
  * callback, so the old one can be freed at the swap.
+ *
+ * One query is in flight at a time. Loads are numbered as they start; a waiter
+ * of sla_state_reload_then() waits for the next number, which begins after its
+ * caller's write committed.
  */
 #include "sla_state.h"
 
@@ -26,6 +30,13 @@
 /* How often a server without a policy yet tries to load one. */
 #define SLA_STATE_RETRY_MS 50
 
+typedef struct SlaWaiter {
+	struct SlaWaiter *next;
+	unsigned long long load; /* the load whose end releases it */
+	void (*done)(void *arg);
+	void *arg;
+} SlaWaiter;
+
 typedef struct SlaState {
 	App *app;                 /* NULL when stopped */
 	struct event *timer;
@@ -33,6 +44,8 @@ typedef struct SlaState {
 	bool busy;                /* a poll or load is waiting for the database */
 	bool reload_wanted;       /* a forced reload arrived while busy */
 	bool db_trouble;          /* the last attempt failed (log the outage once) */
+	unsigned long long loads_started;
+	SlaWaiter *waiters;
 	long long sla_version, calendar_version;
 	SlaPolicy policy;
 	Workcal *cal;
@@ -53,7 +66,8 @@ static const char sql_load[] =
 
 static void sla_state_arm(void);
 static void sla_state_tick_cb(evutil_socket_t fd, short what, void *arg);
-static void sla_state_submit(const char *sql, DbCallback cb);
+static void sla_state_load(void);
+static void sla_state_release(unsigned long long load);
 static void sla_state_versions_cb(const DbResult *r, void *arg);
 static void sla_state_load_cb(const DbResult *r, void *arg);
 static void sla_state_settle(bool ok, const char *what);
@@ -85,6 +99,7 @@ sla_state_start(App *app)
 void
 sla_state_stop(void)
 {
+	sla_state_release(~0ULL);
 	if (state.timer)
 		event_free(state.timer);
 	state.timer = NULL;
@@ -105,7 +120,25 @@ sla_state_reload(void)
 		state.reload_wanted = true;
 		return;
 	}
-	sla_state_submit(sql_load, sla_state_load_cb);
+	sla_state_load();
+}
+
+void
+sla_state_reload_then(void (*done)(void *arg), void *arg)
+{
+	SlaWaiter *w = state.app ? malloc(sizeof(*w)) : NULL;
+
+	if (!w) {
+		done(arg);
+		return;
+	}
+	/* Whether a query is in flight or not, the next load to start begins after now. */
+	w->load = state.loads_started + 1;
+	w->done = done;
+	w->arg = arg;
+	w->next = state.waiters;
+	state.waiters = w;
+	sla_state_reload();
 }
 
 bool
@@ -175,19 +208,42 @@ sla_state_tick_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	(void)arg;
 	if (!state.busy) {
-		if (state.loaded)
-			sla_state_submit(sql_versions, sla_state_versions_cb);
+		if (state.loaded && !state.reload_wanted)
+			state.busy = db_pool_submit(state.app->pool, sql_versions, 0, NULL, sla_state_versions_cb, NULL);
 		else
-			sla_state_submit(sql_load, sla_state_load_cb);
+			sla_state_load();
 	}
+	/* Not submitted (database away or queue full): the next tick tries again. */
 	sla_state_arm();
 }
 
+/* Start the next load; when it cannot start, its waiters are released at once. */
 static void
-sla_state_submit(const char *sql, DbCallback cb)
+sla_state_load(void)
 {
-	state.busy = db_pool_submit(state.app->pool, sql, 0, NULL, cb, NULL);
-	/* Not submitted (database away or queue full): the next tick tries again. */
+	state.reload_wanted = false;
+	state.busy = db_pool_submit(state.app->pool, sql_load, 0, NULL, sla_state_load_cb, NULL);
+	if (state.busy)
+		state.loads_started++;
+	else
+		sla_state_release(state.loads_started + 1);
+}
+
+/* Call and free every waiter for a load numbered up to `load`. */
+static void
+sla_state_release(unsigned long long load)
+{
+	SlaWaiter **at = &state.waiters, *w;
+
+	while ((w = *at)) {
+		if (w->load <= load) {
+			*at = w->next;
+			w->done(w->arg);
+			free(w);
+		} else {
+			at = &w->next;
+		}
+	}
 }
 
 static void
@@ -199,12 +255,13 @@ sla_state_versions_cb(const DbResult *r, void *arg)
 	state.busy = false;
 	if (r->status != DB_OK || PQntuples(r->res) != 1) {
 		sla_state_settle(false, "version check");
+		if (state.reload_wanted)
+			sla_state_load();
 		return;
 	}
 	if (state.reload_wanted || sla_state_version_at(r->res, 0) != state.sla_version ||
 	    sla_state_version_at(r->res, 1) != state.calendar_version) {
-		state.reload_wanted = false;
-		sla_state_submit(sql_load, sla_state_load_cb);
+		sla_state_load();
 		return;
 	}
 	sla_state_settle(true, "version check");
@@ -243,10 +300,9 @@ sla_state_load_cb(const DbResult *r, void *arg)
 	state.loaded = true;
 	sla_state_settle(true, "load");
 again:
-	if (state.reload_wanted) {
-		state.reload_wanted = false;
-		sla_state_submit(sql_load, sla_state_load_cb);
-	}
+	sla_state_release(state.loads_started);
+	if (state.reload_wanted)
+		sla_state_load();
 }
 
 /* Log an outage once when it starts and once when it ends. */

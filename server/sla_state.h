@@ -16,6 +16,10 @@ bool sla_state_start(App *app);
 void sla_state_stop(void);
 /* Ask for a reload now (after this server changed the policy or a calendar). */
 void sla_state_reload(void);
+/* The same, and call done(arg) on the loop thread once a load that started after this call
+ * has ended (or could not start): a writer answers its client only then, so the client's next
+ * request sees the change. done may run before this returns. */
+void sla_state_reload_then(void (*done)(void *arg), void *arg);
 
 /* The three clocks of a dispatch at `at` for a case of this type and urgency.
  * False until the policy is loaded, or for an unknown type. */

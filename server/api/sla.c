@@ -4,8 +4,9 @@
  * Reads come from the database, not from sla_state, so an admin sees what is
  * stored even while another server's change is still on its way to this one.
  * A write stores the canonical text the core produced (sorted dates, canonical
- * durations) through one SQL function call, answers with that same text, and
- * asks sla_state to reload; every server also notices the new version by polling.
+ * durations) through one SQL function call, has sla_state reload, and answers with
+ * that same text once the reload is done: the client's next case then gets the new
+ * deadlines. Other servers notice the new version by polling.
  */
 #include "api/sla.h"
 
@@ -20,7 +21,13 @@
 
 static bool sla_path_year(Req *req, int *year);
 static void sla_reply_policy_cb(Req *req, PGresult *res);
+typedef struct SlaStored {
+	Req *req;
+	char body[]; /* the stored canonical JSON */
+} SlaStored;
+
 static void sla_put_done_cb(Req *req, PGresult *res);
+static void sla_reloaded_cb(void *arg);
 static void sla_store(Req *req, const char *sql, json_object *canonical, const char *key);
 
 /*
@@ -162,14 +169,32 @@ sla_store(Req *req, const char *sql, json_object *canonical, const char *key)
 	json_object_put(canonical);
 }
 
-/* The write committed: reload this server's state, answer with what was stored. */
+/* The write committed: reload this server's state, then answer with what was stored. */
 static void
 sla_put_done_cb(Req *req, PGresult *res)
 {
 	const char *body = PQgetvalue(res, 0, 0);
+	size_t len = strlen(body);
+	SlaStored *st = malloc(sizeof(*st) + len + 1);
 
-	sla_state_reload();
-	reply_json_text(req, 200, body, strlen(body));
+	if (!st) {
+		/* Committed all the same: the poll will load it within seconds. */
+		sla_state_reload();
+		reply_json_text(req, 200, body, len);
+		return;
+	}
+	st->req = req;
+	memcpy(st->body, body, len + 1);
+	sla_state_reload_then(sla_reloaded_cb, st);
+}
+
+static void
+sla_reloaded_cb(void *arg)
+{
+	SlaStored *st = arg;
+
+	reply_json_text(st->req, 200, st->body, strlen(st->body));
+	free(st);
 }
 
 #define ADMIN ROLE_BIT(ROLE_ADMIN)

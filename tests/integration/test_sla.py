@@ -274,3 +274,184 @@ def test_calendar_put_then_get_sorted(sla):
     assert put_calendar(sla, 2029, [], []) == {"holidays": [], "workdays": []}
     status, _, body = sla.request("PUT", "/v1/calendar/2029", {}, token=sla.admin_token)
     assert (status, body) == (200, {"holidays": [], "workdays": []})
+
+
+# --- deadlines of cases ---------------------------------------------------------------------------
+
+# Every kind of duration, and a rule per (type, urgent) that the tests below pick.
+TEST_POLICY = {
+    "rules": [{"type": "*", "urgent": True, "sign": "30m", "contact": "2h", "finish": "1wd"},
+              {"type": "consult", "urgent": False, "sign": "45s", "contact": "3h", "finish": "2wd"},
+              {"type": "*", "urgent": False, "sign": "1wd", "contact": "2wd", "finish": "10wd"}],
+    "rectify": "3wd", "warn_at": 0.75}
+
+
+@pytest.fixture(scope="module")
+def holiday_week(sla):
+    """Calendars for this year and the next with a holiday week from tomorrow, both weekend
+    days of the week after it as make-up workdays (调休), and one more holiday after that;
+    returns the model of the same calendar."""
+    today = dt.datetime.now(TZ).date()
+    holidays = [today + dt.timedelta(days=i) for i in range(1, 8)]
+    workdays = [d for d in (today + dt.timedelta(days=i) for i in range(8, 15)) if d.weekday() >= 5]
+    holidays += [d for d in (today + dt.timedelta(days=i) for i in range(15, 22)) if d.weekday() == 2]
+    for year in (today.year, today.year + 1):
+        put_calendar(sla, year, [d.isoformat() for d in holidays if d.year == year],
+                     [d.isoformat() for d in workdays if d.year == year])
+    yield Calendar([d.isoformat() for d in holidays], [d.isoformat() for d in workdays])
+    put_calendar(sla, 2026, HOLIDAYS_2026, WORKDAYS_2026)
+
+
+@pytest.fixture
+def policy(sla):
+    """put(policy) installs a policy for this test; the default is back afterwards."""
+    yield lambda p: put_policy(sla, p)
+    put_policy(sla, DEFAULT_POLICY)
+
+
+def create(server, case_type="complaint", urgent=False, department="urban_mgmt"):
+    body = {"text": "路灯不亮 %s" % time.monotonic(), "type": case_type, "urgent": urgent}
+    if department:
+        body["department"] = department
+    status, _, case = server.request("POST", "/v1/cases", body, token=server.admin_token)
+    assert status == 201, case
+    return case
+
+
+def act(server, token, case, action, body=None):
+    status, _, reply = server.request("POST", "/v1/cases/%d/%s" % (case["id"], action), body or {},
+                                      token=token)
+    assert status == 200, (action, reply)
+    return reply
+
+
+def assert_deadlines(case, start, rule, cal):
+    for clock, limit in (("sign_by", rule["sign"]), ("contact_by", rule["contact"]),
+                         ("finish_by", rule["finish"])):
+        assert_clock(case["deadlines"][clock], start, limit, cal)
+
+
+@pytest.mark.parametrize("case_type, urgent", [("complaint", False), ("consult", False),
+                                               ("help", True), ("praise", False)])
+def test_create_deadlines_follow_policy_and_calendar(sla, holiday_week, policy, case_type, urgent):
+    policy(TEST_POLICY)
+    case = create(sla, case_type, urgent)
+    assert case["state"] == "dispatched"
+    assert case["overdue"] is False
+    start = ts(case["timestamps"]["dispatched_at"])
+    assert_deadlines(case, start, pick(TEST_POLICY, case_type, urgent), holiday_week)
+    got = sla.request("GET", "/v1/cases/%d" % case["id"], token=sla.admin_token)[2]
+    assert got["deadlines"] == case["deadlines"]
+
+
+def test_holiday_week_pushes_a_working_day_past_it(sla, holiday_week, policy):
+    """Spelled out for one case: 1wd from today is the first make-up day or working day after
+    the holiday week, whichever comes first, never a day inside it."""
+    policy(TEST_POLICY)
+    case = create(sla)
+    sign_by = ts(case["deadlines"]["sign_by"])
+    today = ts(case["timestamps"]["dispatched_at"]).date()
+    assert sign_by.time() == dt.time(23, 59, 59)
+    assert sign_by.date() >= today + dt.timedelta(days=8)
+    first = today + dt.timedelta(days=8)
+    while not (first.weekday() < 5 or first in holiday_week.workdays):
+        first += dt.timedelta(days=1)
+    assert sign_by.date() == first
+
+
+def test_pending_case_has_no_deadlines_until_dispatched(sla, holiday_week, policy):
+    policy(TEST_POLICY)
+    body = {"text": "咨询公积金提取", "type": "consult", "answer": "已电话答复"}
+    status, _, case = sla.request("POST", "/v1/cases", body, token=sla.admin_token)
+    assert status == 201, case
+    assert case["deadlines"] == {"sign_by": None, "contact_by": None, "finish_by": None}
+    assert case["overdue"] is False
+
+
+def test_redispatch_after_return_restarts_the_clocks(sla, holiday_week, policy):
+    policy(TEST_POLICY)
+    dept = sla.make_user("department")
+    operator = sla.make_user("operator")
+    case = create(sla, "consult")
+    first = case["deadlines"]
+    returned = act(sla, dept, case, "return", {"reason": "不属于本单位职责"})
+    assert returned["state"] == "pending"
+    time.sleep(2.1)  # so that the 45 s sign clock of the new dispatch ends later
+    again = act(sla, operator, case, "dispatch", {"department": "urban_mgmt"})
+    assert again["state"] == "dispatched"
+    start = ts(again["timestamps"]["dispatched_at"])
+    assert start > ts(case["timestamps"]["dispatched_at"])
+    assert_deadlines(again, start, pick(TEST_POLICY, "consult", False), holiday_week)
+    assert ts(again["deadlines"]["sign_by"]) > ts(first["sign_by"])
+
+
+def test_reopen_gets_the_rectification_limit(sla, holiday_week, policy):
+    policy(TEST_POLICY)
+    dept = sla.make_user("department")
+    operator = sla.make_user("operator")
+    case = create(sla)
+    act(sla, dept, case, "sign")
+    act(sla, dept, case, "reply", {"text": "已修复", "resolved": True})
+    reopened = act(sla, operator, case, "visit", {"score": 1, "resolved": False, "comment": "还是不亮"})
+    assert reopened["state"] == "reopened"
+    visited = ts(reopened["timestamps"]["visited_at"])
+    assert_clock(reopened["deadlines"]["finish_by"], visited, TEST_POLICY["rectify"], holiday_week)
+    # sign and contact keep the clocks of the dispatch
+    assert reopened["deadlines"]["sign_by"] == case["deadlines"]["sign_by"]
+
+
+def test_approved_extension_moves_finish_by_by_working_days(sla, holiday_week, policy):
+    policy(TEST_POLICY)
+    dept = sla.make_user("department")
+    manager = sla.make_user("manager")
+    case = create(sla)
+    act(sla, dept, case, "sign")
+    act(sla, dept, case, "extend", {"workdays": 4, "reason": "需协调供电公司"})
+    rejected = act(sla, manager, case, "extension/reject", {"reason": "理由不足"})
+    assert rejected["deadlines"]["finish_by"] == case["deadlines"]["finish_by"]
+    act(sla, dept, case, "extend", {"workdays": 4, "reason": "需协调供电公司"})
+    approved = act(sla, manager, case, "extension/approve", {})
+    want = holiday_week.end_of_workday(ts(case["deadlines"]["finish_by"]).date(), 4)
+    assert ts(approved["deadlines"]["finish_by"]) == want
+    assert approved["deadlines"]["sign_by"] == case["deadlines"]["sign_by"]
+
+
+def test_two_second_limit_turns_overdue(sla, policy):
+    policy({"rules": [{"type": "*", "urgent": True, "sign": "2s", "contact": "2s", "finish": "2s"},
+                      {"type": "*", "urgent": False, "sign": "2s", "contact": "1h", "finish": "2h"}],
+            "rectify": "1wd", "warn_at": 0.5})
+    case = create(sla)
+    assert case["overdue"] is False
+    time.sleep(3)
+    got = sla.request("GET", "/v1/cases/%d" % case["id"], token=sla.admin_token)[2]
+    assert got["overdue"] is True
+    listed = sla.request("GET", "/v1/cases?overdue=true&limit=500", token=sla.admin_token)[2]
+    assert case["id"] in [c["id"] for c in listed["items"]]
+    # signing stops the only clock that ran out
+    signed = act(sla, sla.make_user("department"), case, "sign")
+    assert signed["overdue"] is False
+
+
+def test_policy_change_applies_to_the_next_case_at_once(sla, holiday_week, policy):
+    for finish in ("3wd", "7wd", "4wd"):
+        changed = dict(TEST_POLICY, rules=[dict(r) for r in TEST_POLICY["rules"]])
+        changed["rules"][2]["finish"] = finish
+        policy(changed)
+        case = create(sla)
+        assert_clock(case["deadlines"]["finish_by"], ts(case["timestamps"]["dispatched_at"]), finish,
+                     holiday_week)
+
+
+def test_another_server_picks_up_a_policy_change(sla, pg, make_server, holiday_week, policy):
+    other = make_server(pg, sla.db)
+    changed = dict(TEST_POLICY, rules=[dict(r) for r in TEST_POLICY["rules"]])
+    changed["rules"][2]["finish"] = "6wd"
+    policy(changed)
+    deadline = time.monotonic() + 10
+    while True:
+        case = create(other)
+        want = holiday_week.add(ts(case["timestamps"]["dispatched_at"]), "6wd")
+        if ts(case["deadlines"]["finish_by"]) == want:
+            break
+        assert time.monotonic() < deadline, "the other server still uses the old policy"
+        time.sleep(0.5)
