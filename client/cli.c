@@ -84,8 +84,13 @@ cli_send(Cli *cli, HttpRequest *req)
 		return rc;
 	http_client_perform(cli->http, req);
 	rc = cli_failure(req, msg, sizeof(msg));
-	if (rc != HL_OK)
-		fprintf(stderr, "hotline: %s\n", msg);
+	if (rc == HL_OK)
+		return rc;
+	fprintf(stderr, "hotline: %s\n", msg);
+	/* Scripts get the error document too, as the server wrote it. */
+	if (cli->json && req->outcome == HTTP_ANSWERED && req->content_type &&
+	    strstr(req->content_type, "json"))
+		cli_output(cli, req, NULL);
 	return rc;
 }
 

@@ -65,7 +65,8 @@ HttpRequest *cli_request(enum evhttp_cmd_type method, const char *target, json_o
 int cli_ready(Cli *cli);
 
 /* Send req (made ready by the caller) and wait. Returns HL_OK on a 2xx
- * answer, else prints why on stderr and returns the exit status. */
+ * answer, else prints why on stderr (and with --json the server's error
+ * document on stdout) and returns the exit status. */
 int cli_send(Cli *cli, HttpRequest *req);
 
 /* Describe a settled request that did not end in 2xx into msg; returns
@@ -76,7 +77,8 @@ int cli_failure(const HttpRequest *req, char *msg, size_t len);
  * puts the result. */
 json_object *cli_parse(const HttpRequest *req);
 
-/* Print the answer of req: as is with --json, else through render. */
+/* Print the answer of req: as is with --json (render may then be NULL),
+ * else through render. */
 int cli_output(const Cli *cli, const HttpRequest *req, RenderFn render);
 
 /* Build a request from method/target/body, send it, print it with render.
