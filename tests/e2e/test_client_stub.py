@@ -9,6 +9,7 @@ import time
 import pytest
 
 from stub import Stub, case, error
+from textcols import assert_columns_line_up, display_width
 
 
 @pytest.fixture
@@ -358,11 +359,6 @@ def test_list_all_follows_cursors(stub, hl):
     assert "--after c1" in err(r)
 
 
-def display_width(s):
-    import unicodedata
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 0
-               if unicodedata.combining(ch) else 1 for ch in s)
-
 
 def test_case_table_lines_up_chinese_by_display_width(stub, hl):
     items = [case(1, district="驿城区", title="小区门口占道摆摊，影响通行，请尽快处理此事"),
@@ -371,18 +367,16 @@ def test_case_table_lines_up_chinese_by_display_width(stub, hl):
     stub.respond = lambda req: (200, {}, {"items": items, "next": None})
     r = hl("list")
     lines = r.stdout.decode().splitlines()
-    header = lines[0]
-    for name in ("DISTRICT", "DUE", "TITLE"):
-        col = display_width(header[:header.index(name)])
-        for line in lines[1:]:
-            # the text before the column is exactly col columns wide, ending in two blanks
-            acc, i = 0, 0
-            while acc < col:
-                acc += display_width(line[i])
-                i += 1
-            assert acc == col and line[i - 2:i] == "  " and line[i] != " ", (name, line)
+    assert len(lines) == 4
+    assert_columns_line_up(lines, ["CREATED", "STATE", "TYPE", "DEPARTMENT", "DISTRICT",
+                                   "DUE", "FLAGS", "TITLE"])
     assert "…" in lines[1]  # the long title is cut
     assert display_width(lines[1].split("  ")[-1]) <= 36
+    assert "  高新技术…  " in lines[3]  # DISTRICT is at most 10 columns
+    # snapshot: display widths of the lines (a byte or character count would differ)
+    assert [display_width(line) for line in lines] == [99, 129, 99, 110]
+    assert lines[2] == (" 22  2026-11-28 09:30  dispatched  complaint  urban_mgmt  West       "
+                        "2026-12-11 23:59         short")
 
 
 def test_history_and_rates_tables(stub, hl):
