@@ -12,13 +12,19 @@
 static int run_rates(Cli *cli, const Args *a);
 static int run_overdue(Cli *cli, const Args *a);
 static int run_hotspots(Cli *cli, const Args *a);
-static int get_report(Cli *cli, struct evbuffer *target, bool csv, RenderFn render);
+static int get_report(Cli *cli, const char *name, const char *const *query, bool csv,
+		      RenderFn render);
 
 static const OptSpec rates_opts[] = {
 	{"from", 0, "DATE", "first day, YYYY-MM-DD (required)"},
 	{"to", 0, "DATE", "day after the last, YYYY-MM-DD (required)"},
 	{"by", 0, "KEY", "department (default), district, type or channel"},
 	{"csv", 0, NULL, "print the server's CSV as is"},
+	{NULL, 0, NULL, NULL},
+};
+
+static const OptSpec overdue_opts[] = {
+	{"limit", 0, "N", "list at most N cases per department (all are counted)"},
 	{NULL, 0, NULL, NULL},
 };
 
@@ -32,7 +38,8 @@ static const OptSpec hotspots_opts[] = {
 const Command cmd_report_table[] = {
 	{"report rates", "--from DATE --to DATE [--by department|district|type|channel] [--csv]",
 	 "response, on-time, resolution and satisfaction rates", rates_opts, 0, 0, run_rates},
-	{"report overdue", "", "open cases past a deadline, by department", NULL, 0, 0, run_overdue},
+	{"report overdue", "[--limit N]", "open cases past a deadline, by department", overdue_opts, 0,
+	 0, run_overdue},
 	{"report hotspots", "[--days N] [--by district|category|department] [--top N]",
 	 "the most frequent problems lately, and the rising ones", hotspots_opts, 0, 0,
 	 run_hotspots},
@@ -52,28 +59,26 @@ run_rates(Cli *cli, const Args *a)
 	const char *from = cli_need(cli, a, "from");
 	const char *to = from ? cli_need(cli, a, "to") : NULL;
 	const char *by = args_get(a, "by");
-	struct evbuffer *target;
 	bool csv = args_has(a, "csv");
+	const char *const query[] = {"from", from, "to", to, "by", by,
+				     "format", csv ? "csv" : NULL, NULL};
 
 	if (to == NULL || !cli_date(cli, "from", from) || !cli_date(cli, "to", to) ||
 	    (by && !cli_one_of(cli, "by", by, keys)))
 		return HL_USAGE;
-	target = evbuffer_new();
-	if (target == NULL || evbuffer_add_printf(target, "/v1/reports/rates") < 0 ||
-	    !cli_query(target, "from", from) || !cli_query(target, "to", to) ||
-	    !cli_query(target, "by", by) || !cli_query(target, "format", csv ? "csv" : NULL)) {
-		if (target)
-			evbuffer_free(target);
-		return HL_FAILED;
-	}
-	return get_report(cli, target, csv, render_rates);
+	return get_report(cli, "rates", query, csv, render_rates);
 }
 
 static int
 run_overdue(Cli *cli, const Args *a)
 {
-	(void)a;
-	return cli_call(cli, EVHTTP_REQ_GET, "/v1/reports/overdue", NULL, render_any);
+	const char *limit = args_get(a, "limit");
+	const char *const query[] = {"limit", limit, NULL};
+	long long n;
+
+	if (limit && !cli_int(cli, "--limit", limit, 1, 100000, &n))
+		return HL_USAGE;
+	return get_report(cli, "overdue", query, false, render_any);
 }
 
 static int
@@ -81,22 +86,14 @@ run_hotspots(Cli *cli, const Args *a)
 {
 	static const char *const keys[] = {"district", "category", "department", NULL};
 	const char *days = args_get(a, "days"), *top = args_get(a, "top"), *by = args_get(a, "by");
-	struct evbuffer *target;
+	const char *const query[] = {"days", days, "by", by, "top", top, NULL};
 	long long n;
 
 	if ((days && !cli_int(cli, "--days", days, 1, 3660, &n)) ||
 	    (top && !cli_int(cli, "--top", top, 1, 1000, &n)) ||
 	    (by && !cli_one_of(cli, "by", by, keys)))
 		return HL_USAGE;
-	target = evbuffer_new();
-	if (target == NULL || evbuffer_add_printf(target, "/v1/reports/hotspots") < 0 ||
-	    !cli_query(target, "days", days) || !cli_query(target, "by", by) ||
-	    !cli_query(target, "top", top)) {
-		if (target)
-			evbuffer_free(target);
-		return HL_FAILED;
-	}
-	return get_report(cli, target, false, render_any);
+	return get_report(cli, "hotspots", query, false, render_any);
 }
 
 /*
@@ -105,14 +102,22 @@ run_hotspots(Cli *cli, const Args *a)
  *********************************
  */
 
-/* GET target (freed here); CSV is printed as the server sent it. */
+/* GET /v1/reports/<name> with the query's name/value pairs (a NULL value
+ * is left out; a NULL name ends them); CSV is printed as the server sent it. */
 static int
-get_report(Cli *cli, struct evbuffer *target, bool csv, RenderFn render)
+get_report(Cli *cli, const char *name, const char *const *query, bool csv, RenderFn render)
 {
-	HttpRequest *req = cli_request(EVHTTP_REQ_GET, cli_buffer_text(target), NULL);
+	struct evbuffer *target = evbuffer_new();
+	HttpRequest *req = NULL;
+	bool ok = target && evbuffer_add_printf(target, "/v1/reports/%s", name) >= 0;
 	int rc = HL_FAILED;
 
-	evbuffer_free(target);
+	for (size_t i = 0; ok && query[i]; i += 2)
+		ok = cli_query(target, query[i], query[i + 1]);
+	if (ok)
+		req = cli_request(EVHTTP_REQ_GET, cli_buffer_text(target), NULL);
+	if (target)
+		evbuffer_free(target);
 	if (req == NULL)
 		return HL_FAILED;
 	if (csv)

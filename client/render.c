@@ -37,6 +37,8 @@ static void flatten(json_object *obj, const char *prefix, bool count_tables, Pai
 static void scalar_text(json_object *v, char *buf, size_t len);
 static char *join_scalars(json_object *arr);
 static bool is_table(json_object *v);
+static size_t tables(json_object *obj);
+static bool numeric(const char *text);
 static int render_section(json_object *doc, int depth);
 static int render_array(json_object *arr, int depth);
 static int generic_table(json_object *arr);
@@ -239,7 +241,8 @@ render_rates(json_object *doc)
 		json_object *row = json_object_array_get_idx(rows, i);
 		char key[256];
 
-		rates_row(t, row, render_text(row, "key", key, sizeof(key)));
+		render_text(row, "key", key, sizeof(key));
+		rates_row(t, row, key[0] ? key : "(none)");
 	}
 	if (render_get(doc, "total"))
 		rates_row(t, render_get(doc, "total"), "(total)");
@@ -340,7 +343,9 @@ flatten(json_object *obj, const char *prefix, bool count_tables, Pairs *out)
 		} else if (json_object_is_type(v, json_type_array)) {
 			char *list = join_scalars(v);
 
-			pairs_add(out, name, list ? list : "");
+			/* In a key: value block an empty list says so; in a table
+			 * cell it stays empty. */
+			pairs_add(out, name, list && list[0] ? list : count_tables ? "" : "(none)");
 			free(list);
 		} else {
 			scalar_text(v, text, sizeof(text));
@@ -396,6 +401,31 @@ is_table(json_object *v)
 	       json_object_is_type(json_object_array_get_idx(v, 0), json_type_object);
 }
 
+/* How many members of obj are tables. */
+static size_t
+tables(json_object *obj)
+{
+	size_t n = 0;
+
+	json_object_object_foreach(obj, key, v)
+	{
+		(void)key;
+		n += is_table(v);
+	}
+	return n;
+}
+
+static bool
+numeric(const char *text)
+{
+	char *end;
+
+	if (text[0] == '\0')
+		return true;
+	strtod(text, &end);
+	return *end == '\0' && (text[0] == '-' || (text[0] >= '0' && text[0] <= '9'));
+}
+
 static int
 render_section(json_object *doc, int depth)
 {
@@ -426,7 +456,9 @@ render_section(json_object *doc, int depth)
 	{
 		if (!is_table(v))
 			continue;
-		printf("%s%s:\n", printed ? "\n" : "", key);
+		/* A list answer ({"items": [...], "next": null}) is just its table. */
+		if (printed || tables(doc) > 1)
+			printf("%s%s:\n", printed ? "\n" : "", key);
 		printed = true;
 		render_array(v, depth + 1);
 	}
@@ -500,8 +532,18 @@ generic_table(json_object *arr)
 	t = table_new(cols.n, headers);
 	if (t == NULL)
 		goto done;
-	for (size_t k = 0; k < cols.n; k++)
+	for (size_t k = 0; k < cols.n; k++) {
+		bool right = true;
+
+		for (size_t i = 0; i < n && right; i++) {
+			const char *v = pairs_find(&rows[i], cols.key[k]);
+
+			right = v == NULL || numeric(v);
+		}
 		table_set_max_width(t, k, CELL_MAX);
+		if (right)
+			table_set_right(t, k);
+	}
 	for (size_t i = 0; i < n; i++) {
 		for (size_t k = 0; k < cols.n; k++)
 			cells[k] = pairs_find(&rows[i], cols.key[k]);
@@ -530,7 +572,7 @@ case_table(json_object *arr)
 	};
 	Table *t = table_from(cols, sizeof(cols) / sizeof(cols[0]));
 	char id[32], stamp[64], created[64], state[32], type[32], dept[64], district[128];
-	char due[64], flags[32], title[1024];
+	char due[64], flags[64], title[1024];
 
 	if (t == NULL)
 		return HL_FAILED;
@@ -539,9 +581,14 @@ case_table(json_object *arr)
 
 		bool urgent = json_object_get_boolean(render_get(c, "urgent"));
 		bool overdue = json_object_get_boolean(render_get(c, "overdue"));
+		char *late = join_scalars(render_get(c, "late"));
 
-		snprintf(flags, sizeof(flags), "%s%s%s", urgent ? "urgent" : "",
-			 urgent && overdue ? " " : "", overdue ? "overdue" : "");
+		/* "late" (overdue report) names the clocks that ran out. */
+		snprintf(flags, sizeof(flags), "%s%s%s%s%s", urgent ? "urgent" : "",
+			 urgent && overdue ? " " : "", overdue ? "overdue" : "",
+			 late && late[0] && (urgent || overdue) ? " " : "",
+			 late && late[0] ? late : "");
+		free(late);
 		render_text(c, "title", title, sizeof(title));
 		if (title[0] == '\0')
 			render_text(c, "text", title, sizeof(title));
@@ -579,8 +626,8 @@ table_from(const Column *cols, size_t n)
 	return t;
 }
 
-/* "in 3h05m" / "2d01h late" from due_in_minutes (inbox), else the
- * finish_by deadline. */
+/* "in 3h05m" / "2d01h late" from due_in_minutes (inbox) or
+ * overdue_minutes (overdue report), else the finish_by deadline. */
 static void
 due_text(json_object *c, char *buf, size_t len)
 {
@@ -589,10 +636,17 @@ due_text(json_object *c, char *buf, size_t len)
 	long long m, a;
 
 	if (due == NULL || json_object_is_type(due, json_type_null)) {
-		render_time(render_text(c, "deadlines.finish_by", stamp, sizeof(stamp)), buf, len);
-		return;
+		/* The overdue report counts minutes past the missed deadline. */
+		due = render_get(c, "overdue_minutes");
+		if (due == NULL || json_object_is_type(due, json_type_null)) {
+			render_time(render_text(c, "deadlines.finish_by", stamp, sizeof(stamp)), buf,
+				    len);
+			return;
+		}
+		m = -json_object_get_int64(due);
+	} else {
+		m = json_object_get_int64(due);
 	}
-	m = json_object_get_int64(due);
 	a = m < 0 ? -m : m;
 	if (a >= 1440)
 		snprintf(buf, len, "%s%lldd%02lldh%s", m < 0 ? "" : "in ", a / 1440, a % 1440 / 60,
