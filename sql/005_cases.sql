@@ -280,7 +280,8 @@ $$;
 CREATE FUNCTION case_create(p_user_id bigint, p_user_name text, p_role text, p_dept text,
                             p_key text, p_input jsonb, p_state text,
                             p_department text, p_method text, p_rule_id bigint, p_rule_name text,
-                            p_sign_by timestamptz, p_contact_by timestamptz, p_finish_by timestamptz)
+                            p_sign_by timestamptz, p_contact_by timestamptz, p_finish_by timestamptz,
+                            p_at timestamptz)
 RETURNS TABLE(status integer, body text)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -320,11 +321,11 @@ BEGIN
 	END IF;
 
 	v_id := nextval(pg_get_serial_sequence('cases', 'id'));
-	INSERT INTO cases (id, number, created_by, channel, type, urgent, category, title, text, district, address,
+	INSERT INTO cases (id, created_at, number, created_by, channel, type, urgent, category, title, text, district, address,
 	                   lat, lon, caller_name, caller_phone, caller_confidential, answer, state,
 	                   department, last_department, routing_method, routing_rule_id, routing_rule_name,
 	                   sign_by, contact_by, finish_by, dispatched_at, first_dispatched_at)
-	VALUES (v_id, to_char(now(), 'YYYYMMDD') || '-' || lpad((v_id % 1000000)::text, 6, '0'), p_user_id,
+	VALUES (v_id, p_at, to_char(p_at, 'YYYYMMDD') || '-' || lpad((v_id % 1000000)::text, 6, '0'), p_user_id,
 	        p_input->>'channel', p_input->>'type', coalesce((p_input->>'urgent')::boolean, false), v_category,
 	        p_input->>'title', p_input->>'text', p_input->>'district', p_input->>'address',
 	        (p_input->>'lat')::double precision, (p_input->>'lon')::double precision,
@@ -332,7 +333,7 @@ BEGIN
 	        coalesce((p_input#>>'{caller,confidential}')::boolean, false), p_input->>'answer', p_state,
 	        p_department, p_department, coalesce(p_method, 'none'), p_rule_id, p_rule_name,
 	        p_sign_by, p_contact_by, p_finish_by,
-	        CASE WHEN p_state = 'dispatched' THEN now() END, CASE WHEN p_state = 'dispatched' THEN now() END)
+	        CASE WHEN p_state = 'dispatched' THEN p_at END, CASE WHEN p_state = 'dispatched' THEN p_at END)
 	RETURNING * INTO c;
 
 	INSERT INTO case_events (case_id, actor_id, actor, role, action, from_state, to_state, data)
@@ -499,7 +500,7 @@ END $$;
 CREATE FUNCTION case_dispatch(p_user_id bigint, p_user_name text, p_role text, p_dept text,
                               p_id bigint, p_if_match integer, p_from text[], p_to text[],
                               p_department text, p_sign_by timestamptz, p_contact_by timestamptz,
-                              p_finish_by timestamptz)
+                              p_finish_by timestamptz, p_at timestamptz)
 RETURNS TABLE(status integer, body text)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -517,7 +518,7 @@ BEGIN
 	       department = p_department, last_department = p_department,
 	       routing_method = 'manual', routing_rule_id = NULL, routing_rule_name = NULL,
 	       sign_by = p_sign_by, contact_by = p_contact_by, finish_by = p_finish_by,
-	       dispatched_at = now(), first_dispatched_at = coalesce(first_dispatched_at, now()),
+	       dispatched_at = p_at, first_dispatched_at = coalesce(first_dispatched_at, p_at),
 	       signed_at = NULL, contacted_at = NULL, replied_at = NULL,
 	       signed_on_time = NULL, contacted_on_time = NULL, ext_state = NULL
 	 WHERE id = p_id AND state = ANY (p_from) AND (p_if_match IS NULL OR version = p_if_match)
@@ -719,7 +720,8 @@ END $$;
 -- closed; or replied -> reopened with p_rectify_finish_by (整改), answered -> pending.
 CREATE FUNCTION case_visit(p_user_id bigint, p_user_name text, p_role text, p_dept text,
                            p_id bigint, p_if_match integer, p_from text[], p_to text[],
-                           p_score integer, p_resolved boolean, p_comment text, p_rectify_finish_by timestamptz)
+                           p_score integer, p_resolved boolean, p_comment text, p_rectify_finish_by timestamptz,
+                           p_at timestamptz)
 RETURNS TABLE(status integer, body text)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -730,7 +732,7 @@ BEGIN
 	SELECT * INTO b FROM cases WHERE id = p_id FOR UPDATE;
 	v_to := case_target(b.state, p_from, p_to);
 	UPDATE cases SET state = v_to, version = version + 1,
-	       visited_at = now(), visit_score = p_score, visit_resolved = p_resolved, visit_comment = p_comment,
+	       visited_at = p_at, visit_score = p_score, visit_resolved = p_resolved, visit_comment = p_comment,
 	       closed_at = CASE WHEN v_to = 'closed' THEN now() ELSE closed_at END,
 	       reopened = reopened + CASE WHEN v_to = 'reopened' THEN 1 ELSE 0 END,
 	       finish_by = CASE WHEN v_to = 'reopened' THEN p_rectify_finish_by ELSE finish_by END,

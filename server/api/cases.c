@@ -84,10 +84,11 @@ typedef struct CallParams {
 	char id[24], user_id[24], if_match[16], from[STATES_TEXT], to[STATES_TEXT];
 	char number[24];
 	char ts[3][TS_TEXT];
+	char at[TS_TEXT];        /* the instant the clocks start: stored as dispatched_at/visited_at */
 } CallParams;
 
 static const char sql_create[] =
-	"SELECT status, body FROM case_create($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
+	"SELECT status, body FROM case_create($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
 static const char sql_get[] = "SELECT status, body FROM case_get($1, $2, $3)";
 static const char sql_events[] = "SELECT status, body FROM case_events_list($1, $2, $3)";
 static const char sql_list[] =
@@ -137,6 +138,7 @@ cases_create(Req *req)
 	CallParams p = {0};
 	const char *key = req_header(req, "Idempotency-Key");
 	json_object *input = NULL;
+	time_t now = time(NULL);
 
 	if (!case_input_create(req->body, &in, &err)) {
 		reply_api_error(req, &err);
@@ -151,7 +153,7 @@ cases_create(Req *req)
 		reply_error(req, 503, "unavailable", NULL, "routing rules are loading, try again");
 		return;
 	}
-	if (plan.state == CASE_DISPATCHED && !case_deadlines(in.type, in.urgent.value, time(NULL), &p)) {
+	if (plan.state == CASE_DISPATCHED && !case_deadlines(in.type, in.urgent.value, now, &p)) {
 		reply_error(req, 503, "unavailable", NULL, "the SLA policy is loading, try again");
 		return;
 	}
@@ -170,6 +172,9 @@ cases_create(Req *req)
 	push(&p, plan.rule_name);
 	for (int i = 0; i < 3; i++)
 		push(&p, plan.state == CASE_DISPATCHED ? p.ts[i] : NULL);
+	/* The deadlines were computed from this instant; the row stores the same one, so a
+	 * reader can recompute every deadline from created_at/dispatched_at to the second. */
+	push(&p, format_ts(now, p.at, sizeof(p.at)));
 	req_query_reply(req, sql_create, p.n, p.values);
 	json_object_put(input); /* the pool copied the parameters */
 }
@@ -418,6 +423,7 @@ action_extra_params(Req *req, CaseAction action, const CaseActionInput *in, Call
 		}
 		for (int i = 0; i < 3; i++)
 			push(p, facts->found ? p->ts[i] : NULL);
+		push(p, format_ts(now, p->at, sizeof(p->at)));
 		return true;
 	case CASE_RETURN:
 	case CASE_REJECT:
@@ -465,6 +471,7 @@ action_extra_params(Req *req, CaseAction action, const CaseActionInput *in, Call
 		} else {
 			push(p, NULL);
 		}
+		push(p, format_ts(now, p->at, sizeof(p->at)));
 		return true;
 	case CASE_MERGE:
 		snprintf(p->number, sizeof(p->number), "%lld", (long long)in->into.value);
