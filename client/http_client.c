@@ -65,6 +65,8 @@ typedef struct Slot {
 static bool resolve(HttpClient *c);
 static void slot_next(Slot *s);
 static void slot_send(Slot *s);
+static bool slot_start(Slot *s);
+static struct timeval *to_timeval(double seconds, struct timeval *tv);
 static void slot_reply_cb(struct evhttp_request *r, void *arg);
 static void slot_error_cb(enum evhttp_request_error error, void *arg);
 static void slot_timer_cb(evutil_socket_t fd, short what, void *arg);
@@ -324,9 +326,8 @@ slot_send(Slot *s)
 {
 	HttpClient *c = s->client;
 	HttpRequest *req = s->req;
-	double left = s->deadline - http_clock();
+	double left = fmax(s->deadline - http_clock(), MIN_ATTEMPT_TIME);
 	struct timeval tv;
-	struct evhttp_request *r;
 
 	req->attempts++;
 	s->state = SLOT_WAITING;
@@ -341,44 +342,44 @@ slot_send(Slot *s)
 		s->evcon = evhttp_connection_base_new(c->base, NULL, c->address, (unsigned short)c->port);
 	if (s->evcon == NULL)
 		goto not_sent;
-	if (left < MIN_ATTEMPT_TIME)
-		left = MIN_ATTEMPT_TIME;
 	s->attempt_start = http_clock();
 	s->attempt_time = left;
-	tv.tv_sec = (time_t)left;
-	tv.tv_usec = (suseconds_t)((left - (double)tv.tv_sec) * 1e6);
-	evhttp_connection_set_timeout_tv(s->evcon, &tv);
-	r = evhttp_request_new(slot_reply_cb, s);
-	if (r == NULL)
-		goto not_sent;
-	evhttp_request_set_error_cb(r, slot_error_cb);
-	if (!add_headers(c, r, req) ||
-	    (req->body && evbuffer_add(evhttp_request_get_output_buffer(r), req->body,
-				       req->body_len) != 0)) {
-		evhttp_request_free(r);
-		goto not_sent;
-	}
-	/* The target always begins with '/', after the URL's own path. */
-	char *uri = malloc(strlen(c->prefix) + strlen(req->target) + 1);
-
-	if (uri == NULL) {
-		evhttp_request_free(r);
-		goto not_sent;
-	}
-	strcpy(uri, c->prefix);
-	strcat(uri, req->target);
-	/* On failure evhttp_make_request frees r itself. */
-	int rc = evhttp_make_request(s->evcon, r, req->method, uri);
-
-	free(uri);
-	if (rc != 0)
-		goto not_sent;
-	return;
+	evhttp_connection_set_timeout_tv(s->evcon, to_timeval(left, &tv));
+	if (slot_start(s))
+		return;
 not_sent:
 	if (req->error[0] == '\0')
 		snprintf(req->error, sizeof(req->error), "could not start the request");
 	req->outcome = HTTP_NOT_SENT;
 	slot_arm(s, SLOT_SETTLING, 0);
+}
+
+/* Hand the slot's request to evhttp on its connection. */
+static bool
+slot_start(Slot *s)
+{
+	HttpClient *c = s->client;
+	HttpRequest *req = s->req;
+	struct evhttp_request *r = evhttp_request_new(slot_reply_cb, s);
+	char *uri = malloc(strlen(c->prefix) + strlen(req->target) + 1);
+	int rc;
+
+	if (r == NULL || uri == NULL || !add_headers(c, r, req) ||
+	    (req->body && evbuffer_add(evhttp_request_get_output_buffer(r), req->body,
+				       req->body_len) != 0)) {
+		if (r)
+			evhttp_request_free(r);
+		free(uri);
+		return false;
+	}
+	evhttp_request_set_error_cb(r, slot_error_cb);
+	/* The target always begins with '/', after the URL's own path. */
+	strcpy(uri, c->prefix);
+	strcat(uri, req->target);
+	/* On failure evhttp_make_request frees r itself. */
+	rc = evhttp_make_request(s->evcon, r, req->method, uri);
+	free(uri);
+	return rc == 0;
 }
 
 static bool
@@ -557,10 +558,16 @@ slot_arm(Slot *s, SlotState state, double delay)
 {
 	struct timeval tv;
 
-	tv.tv_sec = (time_t)delay;
-	tv.tv_usec = (suseconds_t)((delay - (double)tv.tv_sec) * 1e6);
 	s->state = state;
-	evtimer_add(s->timer, &tv);
+	evtimer_add(s->timer, to_timeval(delay, &tv));
+}
+
+static struct timeval *
+to_timeval(double seconds, struct timeval *tv)
+{
+	tv->tv_sec = (time_t)seconds;
+	tv->tv_usec = (suseconds_t)((seconds - (double)tv->tv_sec) * 1e6);
+	return tv;
 }
 
 static void
