@@ -394,8 +394,8 @@ describe_answer(const HttpRequest *req, char *msg, size_t len)
 			if ((unsigned char)*p < 0x20)
 				*p = ' ';
 		}
-		snprintf(msg, len, "%d unexpected answer%s%s", req->status, clean && *clean ? ": " : "",
-			 clean ? clean : "");
+		snprintf(msg, len, "%d, not an answer of the hotline API (is --url right?)%s%s",
+			 req->status, clean && *clean ? ": " : "", clean ? clean : "");
 		free(clean);
 	}
 	json_object_put(doc);

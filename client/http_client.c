@@ -113,7 +113,11 @@ http_client_new(const char *url, const char *token, double timeout, char *err, s
 	c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		goto done;
-	c->host = strdup(host);
+	/* An IPv6 literal comes bracketed; the Host header brackets it again. */
+	if (host[0] == '[' && host[strlen(host) - 1] == ']')
+		c->host = strndup(host + 1, strlen(host) - 2);
+	else
+		c->host = strdup(host);
 	c->prefix = strdup(path ? path : "");
 	c->token = token ? strdup(token) : NULL;
 	c->port = evhttp_uri_get_port(uri) > 0 ? evhttp_uri_get_port(uri) : 80;
