@@ -473,3 +473,31 @@ def test_import_stops_when_the_server_is_unreachable(hl, tmp_path):
     assert r.returncode == 3
     assert "run the same import again" in r.stdout.decode()
     assert time.monotonic() - started < 15
+
+
+def test_json_refusal_prints_the_error_document(stub, hl):
+    body = '{"error": {"code": "illegal_transition", "message": "no"}}'
+    stub.respond = lambda req: (409, {}, body)
+    r = hl("--json", "sign", "5")
+    assert r.returncode == 2
+    assert r.stdout == body.encode()
+    assert err(r) == "hotline: 409 illegal_transition: no\n"
+
+
+def test_submit_retries_429_too(stub, hl):
+    answers = [(429, {"Retry-After": "0"}, {"error": {"code": "rate_limited", "message": "slow"}})]
+    stub.respond = lambda req: answers.pop(0) if answers else (201, {}, case(4))
+    assert hl("submit", "--text", "x").returncode == 0
+    assert len(stub.requests) == 2
+
+
+def test_overdue_report_groups(stub, hl):
+    late = dict(case(9), late=["sign"], overdue_minutes=150)
+    stub.respond = lambda req: (200, {}, {"now": "2026-11-28T10:00:00+08:00", "total": 1, "rows": [
+        {"department": "urban_mgmt", "name": "城管局", "count": 1,
+         "oldest": "2026-11-27T23:59:59+08:00", "cases": [late]}]})
+    r = hl("report", "overdue", "--limit", "5")
+    out = r.stdout.decode()
+    assert r.returncode == 0, err(r)
+    assert stub.requests[0].path == "/v1/reports/overdue?limit=5"
+    assert "城管局" in out and "2h30m late" in out and "sign" in out
