@@ -233,6 +233,11 @@ cli_read_input(const char *path, size_t *len)
 			strerror(errno));
 		goto fail;
 	}
+	/* A byte order mark (Windows editors write one) is not content. */
+	if (used >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) {
+		used -= 3;
+		memmove(buf, buf + 3, used);
+	}
 	buf[used] = '\0';
 	*len = used;
 	if (!is_stdin)

@@ -86,8 +86,9 @@ int cli_output(const Cli *cli, const HttpRequest *req, RenderFn render);
 int cli_call(Cli *cli, enum evhttp_cmd_type method, const char *target, json_object *body,
 	     RenderFn render);
 
-/* Read the whole of path ("-" is stdin) into a NUL-terminated buffer the
- * caller frees. NULL with a message on stderr when it cannot. */
+/* Read the whole of path ("-" is stdin), without a leading byte order
+ * mark, into a NUL-terminated buffer the caller frees. NULL with a message
+ * on stderr when it cannot. */
 char *cli_read_input(const char *path, size_t *len);
 
 /* Parse text as a positive integer id, or print a usage error. */

@@ -501,3 +501,13 @@ def test_overdue_report_groups(stub, hl):
     assert r.returncode == 0, err(r)
     assert stub.requests[0].path == "/v1/reports/overdue?limit=5"
     assert "城管局" in out and "2h30m late" in out and "sign" in out
+
+
+def test_import_ignores_a_byte_order_mark(stub, hl, tmp_path):
+    stub.respond = lambda req: (201, {}, case(1))
+    f = tmp_path / "bom.jsonl"
+    f.write_bytes(b'\xef\xbb\xbf{"text": "a"}\r\n{"text": "b"}\r\n')
+    r = hl("import", str(f))
+    assert r.returncode == 0, err(r)
+    assert [q.body for q in stub.requests] in ([b'{"text": "a"}', b'{"text": "b"}'],
+                                               [b'{"text": "b"}', b'{"text": "a"}'])
