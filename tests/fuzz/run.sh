@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets with clang (ASan + UBSan) and runs each for a while.
+#
+#   tests/fuzz/run.sh [SECONDS]   fuzz each target SECONDS (default 60; 0 = replay the corpus only)
+#
+# Targets: tests/fuzz/fuzz_<name>.c, linked with every server/core/*.c and json-c. The seed
+# corpus tests/fuzz/corpus/<name>/ is read, never written: new inputs go to
+# $FUZZ_BUILD/corpus/<name>/ (default build-fuzz/ in the checkout), crashes to
+# $FUZZ_BUILD/crashes/<name>/. A crash fails the run; keep its input as a regression seed by
+# copying it into tests/fuzz/corpus/<name>/ once fixed (every run replays the seeds first).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
+FUZZ=$ROOT/tests/fuzz
+OUT=${FUZZ_BUILD:-$ROOT/build-fuzz}
+SECONDS_EACH=${1:-60}
+CC=${FUZZ_CC:-clang}
+
+[[ $SECONDS_EACH =~ ^[0-9]+$ ]] || { echo "usage: $0 [SECONDS]" >&2; exit 2; }
+command -v "$CC" >/dev/null || { echo "error: $CC not found (Debian: clang, libclang-rt-14-dev)" >&2; exit 1; }
+
+mkdir -p "$OUT"
+read -r -a JSONC_CFLAGS <<<"$(pkg-config --cflags json-c)"
+read -r -a JSONC_LIBS <<<"$(pkg-config --libs json-c)"
+FLAGS=(-std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror -fno-omit-frame-pointer
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+	-I"$ROOT/server" -I"$FUZZ" "${JSONC_CFLAGS[@]}")
+
+build() {
+	local name=$1
+	"$CC" "${FLAGS[@]}" -o "$OUT/fuzz_$name" "$FUZZ/fuzz_$name.c" "$FUZZ/fuzz_check.c" \
+		"$ROOT"/server/core/*.c "${JSONC_LIBS[@]}" -lm
+}
+
+# run NAME: replays the seeds, then fuzzes for SECONDS_EACH; the exit status is libFuzzer's.
+run() {
+	local name=$1 seeds=$FUZZ/corpus/$1 work=$OUT/corpus/$1 crashes=$OUT/crashes/$1/
+	mkdir -p "$work" "$crashes"
+	export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+	export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+	local common=(-dict="$FUZZ/json.dict" -max_len=16384 -timeout=10 -rss_limit_mb=2048
+		-artifact_prefix="$crashes" -print_final_stats=1)
+	if ((SECONDS_EACH == 0)); then
+		"$OUT/fuzz_$name" "${common[@]}" -runs=0 "$seeds"
+	else
+		"$OUT/fuzz_$name" "${common[@]}" -max_total_time="$SECONDS_EACH" "$work" "$seeds"
+	fi
+}
+
+targets=()
+for src in "$FUZZ"/fuzz_*.c; do
+	name=$(basename "$src" .c)
+	name=${name#fuzz_}
+	[[ $name == check ]] || targets+=("$name")
+done
+
+failed=()
+for t in "${targets[@]}"; do
+	echo "=== fuzz_$t: build"
+	build "$t"
+	echo "=== fuzz_$t: ${SECONDS_EACH}s"
+	if run "$t" >"$OUT/fuzz_$t.log" 2>&1; then
+		grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb)|INITED|DONE' "$OUT/fuzz_$t.log" | tail -n 4
+		echo "=== fuzz_$t: ok ($(ls "$OUT/corpus/$t" | wc -l) inputs in $OUT/corpus/$t)"
+	else
+		tail -n 60 "$OUT/fuzz_$t.log"
+		echo "=== fuzz_$t: FAILED (log $OUT/fuzz_$t.log, input in $OUT/crashes/$t/)"
+		failed+=("$t")
+	fi
+done
+((${#failed[@]} == 0)) || { echo "fuzz: FAILED: ${failed[*]}" >&2; exit 1; }
+echo "fuzz: ${#targets[@]} targets passed"
