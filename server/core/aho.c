@@ -1,62 +1,82 @@
 /*
- * aho: Aho-Corasick over bytes with ASCII case folding (see aho.h).
+ * aho: Aho-Corasick over code points with ASCII case folding (see aho.h).
  *
- * Build: a byte trie with sorted sibling lists, then renumbered in breadth-first order.
- * In BFS order the children of one node get consecutive numbers, so a node needs only
- * the number of its first child and its child count; the edge labels live in one byte
- * array indexed by child number (label[v] = the byte leading into v). Nodes with many
- * children (and always the root) also get a dense 256-entry table, so the hot first
- * levels of a Chinese trie (lead byte, then continuation bytes) cost one load.
+ * Symbols: decode() turns UTF-8 into code points, folding ASCII letters; an invalid byte
+ * b becomes the symbol AHO_RAW + b (above U+10FFFF), so every byte string decodes the
+ * same way in patterns and in text.
  *
- * Scan: the classic automaton walk with failure links; `out[v]` is the nearest node on
- * v's failure chain (v included) that ends a pattern, so reporting follows only nodes
- * that really end a pattern.
+ * Build: the trie's edges live in an open-addressing hash keyed by (parent, symbol)
+ * while patterns are added. aho_builder_finish sorts the edges by (parent, symbol) and
+ * renumbers the nodes breadth-first, so that the children of one node get consecutive
+ * numbers in symbol order: a node needs only its first child and child count. A step
+ * from a narrow node scans its few children (one or two cache lines, and the very nodes
+ * the next step reads); the edges of wide nodes (the root and the first characters of
+ * many keywords: a Chinese trie is wide at the top) go into one more hash, `wide`, so
+ * that such a step is one probe rather than a binary search full of mispredictions.
+ *
+ * Scan: the classic automaton walk with failure links; `out` of a node is the nearest
+ * node on its failure chain (itself included) that ends a pattern, so reporting visits
+ * only nodes that really end a pattern.
  */
 #include "core/aho.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-enum {
-	AHO_DENSE_MIN = 12,	/* a node with this many children gets a dense table */
-	AHO_NONE = 0		/* "no child": the root is never anybody's child */
-};
+#define AHO_RAW 0x110000u	/* symbol of an invalid byte b: AHO_RAW + b */
+#define AHO_SYM_BITS 21		/* every symbol is below 1 << 21 */
+#define AHO_NONE 0u		/* "no child": the root is never anybody's child */
+#define AHO_LINEAR_MAX 8	/* children scanned linearly; wider nodes are hashed */
+#define EMPTY_KEY UINT64_MAX
 
-typedef struct BNode {
-	uint32_t first_child;	/* AHO_NONE when none */
-	uint32_t next_sibling;	/* AHO_NONE when none; siblings sorted by label */
-	int32_t pat;		/* pattern id ending here, -1 when none */
-	uint8_t label;
-} BNode;
+typedef struct Edge {
+	uint64_t key;		/* parent << AHO_SYM_BITS | symbol; EMPTY_KEY when free */
+	uint32_t child;
+} Edge;
 
 struct AhoBuilder {
-	BNode *nodes;
-	uint32_t nnodes;
-	uint32_t cap;
+	int32_t *pat;		/* per node: pattern id ending there, -1 when none */
+	uint32_t nnodes, cap;
+	Edge *edges;		/* hash of the trie's edges */
+	size_t nedges, ecap;	/* ecap: a power of two */
 	uint32_t npatterns;
 };
 
 typedef struct ANode {
-	uint32_t first_child;	/* number of the first child (children are consecutive) */
-	uint32_t fail;
-	uint32_t out;		/* nearest node on the failure chain ending a pattern, 0 when none */
-	int32_t pat;		/* pattern ending exactly here, -1 when none */
-	int32_t dense;		/* index of the dense table, -1 when none */
+	uint32_t sym;		/* symbol on the edge into this node */
+	uint32_t first_child;	/* children are first_child .. first_child + nchild - 1 */
 	uint32_t nchild;
+	uint32_t fail;
+	uint32_t out;		/* nearest node on the failure chain ending a pattern; 0: none */
 } ANode;
+
+typedef struct WEdge {
+	uint64_t key;		/* node << AHO_SYM_BITS | sym; EMPTY_KEY when free */
+	uint64_t child;		/* (64 bits: an entry is 16 bytes, four to a cache line) */
+} WEdge;
 
 struct Aho {
 	ANode *nodes;
-	uint8_t *label;		/* label[v]: the byte on the edge into v */
-	uint32_t *dense;	/* ndense * 256 entries */
+	int32_t *pat;		/* per node: pattern ending exactly there, -1 when none */
 	uint32_t nnodes;
-	uint32_t ndense;
 	uint32_t npatterns;
+	WEdge *wide;		/* edges of the nodes with more than AHO_LINEAR_MAX children */
+	size_t wmask;
 };
 
-static inline uint8_t fold(uint8_t c);
+typedef struct SortEdge {
+	uint32_t parent, sym, child;
+} SortEdge;
+
+static inline uint32_t decode(const uint8_t *p, size_t len, size_t *i);
 static bool builder_reserve(AhoBuilder *b, size_t extra);
-static inline uint32_t aho_step(const Aho *a, uint32_t s, uint8_t c);
+static bool edges_grow(AhoBuilder *b, size_t need);
+static inline size_t edge_slot(const Edge *edges, size_t mask, uint64_t key);
+static inline uint64_t hash64(uint64_t x);
+static int sort_edge_cmp(const void *a, const void *b);
+static bool build_wide(Aho *a);
+static inline size_t wide_hash(uint64_t key, size_t mask);
+static inline uint32_t aho_step(const Aho *a, const ANode *nodes, uint32_t s, uint32_t sym);
 
 /*
  *********************************
@@ -72,10 +92,10 @@ aho_builder_new(void)
 	if (!b)
 		return NULL;
 	if (!builder_reserve(b, 64)) {
-		free(b);
+		aho_builder_free(b);
 		return NULL;
 	}
-	b->nodes[0] = (BNode){AHO_NONE, AHO_NONE, -1, 0};
+	b->pat[0] = -1;
 	b->nnodes = 1;
 	return b;
 }
@@ -83,37 +103,36 @@ aho_builder_new(void)
 bool
 aho_builder_add(AhoBuilder *b, const char *pattern, size_t len, uint32_t *id)
 {
+	const uint8_t *p = (const uint8_t *)pattern;
+	size_t mask, i = 0;
 	uint32_t node = 0;
 
 	if (!b || !pattern || len == 0)
 		return false;
-	/* Reserve the worst case first, so that nothing below can fail half-way. */
+	/* Reserve the worst case (one new node and edge per byte) first, so that nothing
+	 * below can fail half-way and leave a partial pattern behind. */
 	if (len > UINT32_MAX - 1 - b->nnodes || !builder_reserve(b, len))
 		return false;
-	for (size_t i = 0; i < len; i++) {
-		uint8_t c = fold((uint8_t)pattern[i]);
-		uint32_t prev = AHO_NONE, cur = b->nodes[node].first_child;
+	mask = b->ecap - 1;
+	while (i < len) {
+		uint32_t sym = decode(p, len, &i);
+		uint64_t key = ((uint64_t)node << AHO_SYM_BITS) | sym;
+		size_t slot = edge_slot(b->edges, mask, key);
 
-		while (cur != AHO_NONE && b->nodes[cur].label < c) {
-			prev = cur;
-			cur = b->nodes[cur].next_sibling;
-		}
-		if (cur == AHO_NONE || b->nodes[cur].label != c) {
+		if (b->edges[slot].key == EMPTY_KEY) {
 			uint32_t nn = b->nnodes++;
 
-			b->nodes[nn] = (BNode){AHO_NONE, cur, -1, c};
-			if (prev == AHO_NONE)
-				b->nodes[node].first_child = nn;
-			else
-				b->nodes[prev].next_sibling = nn;
-			cur = nn;
+			b->pat[nn] = -1;
+			b->edges[slot].key = key;
+			b->edges[slot].child = nn;
+			b->nedges++;
 		}
-		node = cur;
+		node = b->edges[slot].child;
 	}
-	if (b->nodes[node].pat < 0)
-		b->nodes[node].pat = (int32_t)b->npatterns++;
+	if (b->pat[node] < 0)
+		b->pat[node] = (int32_t)b->npatterns++;
 	if (id)
-		*id = (uint32_t)b->nodes[node].pat;
+		*id = (uint32_t)b->pat[node];
 	return true;
 }
 
@@ -121,95 +140,94 @@ Aho *
 aho_builder_finish(AhoBuilder *b)
 {
 	Aho *a = NULL;
+	SortEdge *se = NULL;
+	uint32_t *start = NULL;	/* start[old parent] = its first edge in se */
 	uint32_t *order = NULL;	/* order[new] = old */
 	uint32_t n, head, tail;
+	size_t ne = 0;
 
 	if (!b)
 		return NULL;
 	n = b->nnodes;
 	a = calloc(1, sizeof(*a));
+	se = malloc(sizeof(*se) * (b->nedges ? b->nedges : 1));
+	start = calloc((size_t)n + 1, sizeof(*start));
 	order = malloc(sizeof(*order) * n);
-	if (!a || !order)
+	if (!a || !se || !start || !order)
 		goto fail;
 	a->nnodes = n;
 	a->npatterns = b->npatterns;
 	a->nodes = calloc(n, sizeof(*a->nodes));
-	a->label = calloc(n, 1);
-	if (!a->nodes || !a->label)
+	a->pat = malloc(sizeof(*a->pat) * n);
+	if (!a->nodes || !a->pat)
 		goto fail;
 
-	/* Breadth-first renumbering: children of one node become consecutive. */
+	/* Edges sorted by (parent, symbol); start[] indexes each parent's run. */
+	for (size_t k = 0; k < b->ecap; k++) {
+		if (b->edges[k].key == EMPTY_KEY)
+			continue;
+		se[ne].parent = (uint32_t)(b->edges[k].key >> AHO_SYM_BITS);
+		se[ne].sym = (uint32_t)(b->edges[k].key & ((1u << AHO_SYM_BITS) - 1));
+		se[ne].child = b->edges[k].child;
+		ne++;
+	}
+	qsort(se, ne, sizeof(*se), sort_edge_cmp);
+	for (size_t k = 0; k < ne; k++)
+		start[se[k].parent + 1]++;
+	for (uint32_t v = 0; v < n; v++)
+		start[v + 1] += start[v];
+
+	/* Breadth-first renumbering: the children of one node become consecutive. */
 	order[0] = 0;
 	head = 0;
 	tail = 1;
 	while (head < tail) {
-		uint32_t newu = head++;
-		const BNode *bu = &b->nodes[order[newu]];
-		ANode *au = &a->nodes[newu];
+		uint32_t u = head++, old = order[u];
+		ANode *au = &a->nodes[u];
 
-		au->pat = bu->pat;
-		au->dense = -1;
+		a->pat[u] = b->pat[old];
 		au->first_child = tail;
-		au->nchild = 0;
-		for (uint32_t c = bu->first_child; c != AHO_NONE; c = b->nodes[c].next_sibling) {
-			a->label[tail] = b->nodes[c].label;
-			order[tail++] = c;
-			au->nchild++;
+		au->nchild = start[old + 1] - start[old];
+		for (uint32_t k = start[old]; k < start[old + 1]; k++) {
+			a->nodes[tail].sym = se[k].sym;
+			order[tail++] = se[k].child;
 		}
 		if (au->nchild == 0)
 			au->first_child = AHO_NONE;
-		if (newu == 0 || au->nchild >= AHO_DENSE_MIN)
-			a->ndense++;
 	}
 
-	/* Dense tables: the root's is a full transition (missing -> root), the others map
-	 * only real children (missing -> AHO_NONE, then the failure link is followed). */
-	a->dense = calloc((size_t)a->ndense * 256, sizeof(*a->dense));
-	if (!a->dense)
+	if (!build_wide(a))
 		goto fail;
-	for (uint32_t v = 0, d = 0; v < n; v++) {
-		ANode *av = &a->nodes[v];
-
-		if (v != 0 && av->nchild < AHO_DENSE_MIN)
-			continue;
-		av->dense = (int32_t)d;
-		for (uint32_t k = 0; k < av->nchild; k++) {
-			uint32_t child = av->first_child + k;
-
-			a->dense[(size_t)d * 256 + a->label[child]] = child;
-		}
-		d++;
-	}
 
 	/* Failure and output links, in BFS order so that shallower nodes are done first. */
-	a->nodes[0].fail = 0;
-	a->nodes[0].out = 0;
 	for (uint32_t u = 0; u < n; u++) {
 		const ANode *au = &a->nodes[u];
 
 		for (uint32_t k = 0; k < au->nchild; k++) {
-			uint32_t v = au->first_child + k;
-			uint8_t c = a->label[v];
-			uint32_t f = 0;
+			uint32_t v = au->first_child + k, sym = a->nodes[v].sym, f = 0;
 
 			if (u != 0) {
 				uint32_t s = au->fail;
 
 				for (;;) {
-					f = aho_step(a, s, c);
+					f = aho_step(a, a->nodes, s, sym);
 					if (f != AHO_NONE || s == 0)
 						break;
 					s = a->nodes[s].fail;
 				}
 			}
 			a->nodes[v].fail = f;
-			a->nodes[v].out = a->nodes[v].pat >= 0 ? v : a->nodes[f].out;
+			a->nodes[v].out = a->pat[v] >= 0 ? v : a->nodes[f].out;
 		}
 	}
+	free(se);
+	free(start);
 	free(order);
 	aho_builder_free(b);
 	return a;
 fail:
+	free(se);
+	free(start);
 	free(order);
 	aho_free(a);
 	aho_builder_free(b);
@@ -221,7 +239,8 @@ aho_builder_free(AhoBuilder *b)
 {
 	if (!b)
 		return;
-	free(b->nodes);
+	free(b->pat);
+	free(b->edges);
 	free(b);
 }
 
@@ -230,9 +249,9 @@ aho_free(Aho *a)
 {
 	if (!a)
 		return;
+	free(a->wide);
 	free(a->nodes);
-	free(a->label);
-	free(a->dense);
+	free(a->pat);
 	free(a);
 }
 
@@ -253,19 +272,21 @@ aho_seen_words(const Aho *a)
 size_t
 aho_scan(const Aho *a, const char *text, size_t len, uint64_t *seen)
 {
-	const ANode *nodes;
 	const uint8_t *p = (const uint8_t *)text;
-	size_t added = 0;
+	const ANode *nodes;
+	const int32_t *pat;
+	size_t added = 0, i = 0;
 	uint32_t s = 0;
 
 	if (!a || !text || a->npatterns == 0)
 		return 0;
 	nodes = a->nodes;
-	for (size_t i = 0; i < len; i++) {
-		uint8_t c = fold(p[i]);
+	pat = a->pat;
+	while (i < len) {
+		uint32_t sym = decode(p, len, &i);
 
 		for (;;) {
-			uint32_t nx = aho_step(a, s, c);
+			uint32_t nx = aho_step(a, nodes, s, sym);
 
 			if (nx != AHO_NONE || s == 0) {
 				s = nx;
@@ -274,7 +295,7 @@ aho_scan(const Aho *a, const char *text, size_t len, uint64_t *seen)
 			s = nodes[s].fail;
 		}
 		for (uint32_t o = nodes[s].out; o != 0; o = nodes[nodes[o].fail].out) {
-			uint32_t id = (uint32_t)nodes[o].pat;
+			uint32_t id = (uint32_t)pat[o];
 			uint64_t bit = (uint64_t)1 << (id & 63);
 
 			if (!(seen[id >> 6] & bit)) {
@@ -292,51 +313,199 @@ aho_scan(const Aho *a, const char *text, size_t len, uint64_t *seen)
  *********************************
  */
 
-static inline uint8_t
-fold(uint8_t c)
+static inline bool
+cont(uint8_t c)
 {
-	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + ('a' - 'A')) : c;
+	return (c & 0xC0) == 0x80;
 }
 
-/* Make room for `extra` more nodes. */
+/* The symbol at p[*i] (advancing *i): a code point of a valid shortest-form UTF-8
+ * sequence, ASCII letters folded to lower case, or AHO_RAW + byte for an invalid byte. */
+static inline uint32_t
+decode(const uint8_t *p, size_t len, size_t *i)
+{
+	size_t at = *i, left = len - at;
+	uint8_t c = p[at];
+
+	if (c < 0x80) {
+		*i = at + 1;
+		return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
+	}
+	if (c >= 0xE0 && c <= 0xEF && left >= 3 && cont(p[at + 1]) && cont(p[at + 2])) {
+		uint32_t cp = ((uint32_t)(c & 0x0F) << 12) | ((uint32_t)(p[at + 1] & 0x3F) << 6) | (p[at + 2] & 0x3F);
+
+		if (cp >= 0x800 && (cp < 0xD800 || cp > 0xDFFF)) {
+			*i = at + 3;
+			return cp;
+		}
+	} else if (c >= 0xC2 && c <= 0xDF && left >= 2 && cont(p[at + 1])) {
+		*i = at + 2;
+		return ((uint32_t)(c & 0x1F) << 6) | (p[at + 1] & 0x3F);
+	} else if (c >= 0xF0 && c <= 0xF4 && left >= 4 && cont(p[at + 1]) && cont(p[at + 2]) && cont(p[at + 3])) {
+		uint32_t cp = ((uint32_t)(c & 0x07) << 18) | ((uint32_t)(p[at + 1] & 0x3F) << 12) |
+			      ((uint32_t)(p[at + 2] & 0x3F) << 6) | (p[at + 3] & 0x3F);
+
+		if (cp >= 0x10000 && cp <= 0x10FFFF) {
+			*i = at + 4;
+			return cp;
+		}
+	}
+	*i = at + 1;
+	return AHO_RAW + c;
+}
+
+/* Make room for `extra` more nodes and edges. */
 static bool
 builder_reserve(AhoBuilder *b, size_t extra)
 {
 	size_t need = (size_t)b->nnodes + extra, cap = b->cap;
-	BNode *nodes;
 
-	if (need <= cap)
-		return true;
 	if (need > UINT32_MAX)
 		return false;
-	while (cap < need)
-		cap = cap ? cap * 2 : 64;
-	if (cap > UINT32_MAX)
-		cap = UINT32_MAX;
-	nodes = realloc(b->nodes, cap * sizeof(*nodes));
-	if (!nodes)
+	if (need > cap) {
+		int32_t *pat;
+
+		while (cap < need)
+			cap = cap ? cap * 2 : 64;
+		if (cap > UINT32_MAX)
+			cap = UINT32_MAX;
+		pat = realloc(b->pat, cap * sizeof(*pat));
+		if (!pat)
+			return false;
+		b->pat = pat;
+		b->cap = (uint32_t)cap;
+	}
+	return edges_grow(b, b->nedges + extra);
+}
+
+/* Keep the edge hash at most half full for `need` edges. */
+static bool
+edges_grow(AhoBuilder *b, size_t need)
+{
+	size_t ecap = b->ecap ? b->ecap : 128;
+	Edge *edges;
+
+	while (ecap < 2 * need)
+		ecap *= 2;
+	if (ecap == b->ecap)
+		return true;
+	edges = malloc(ecap * sizeof(*edges));
+	if (!edges)
 		return false;
-	b->nodes = nodes;
-	b->cap = (uint32_t)cap;
+	for (size_t k = 0; k < ecap; k++)
+		edges[k].key = EMPTY_KEY;
+	for (size_t k = 0; k < b->ecap; k++) {
+		if (b->edges[k].key != EMPTY_KEY)
+			edges[edge_slot(edges, ecap - 1, b->edges[k].key)] = b->edges[k];
+	}
+	free(b->edges);
+	b->edges = edges;
+	b->ecap = ecap;
 	return true;
 }
 
-/* The child of s on byte c, AHO_NONE when none; for the root, the full transition
- * (AHO_NONE then means "stay at the root"). */
-static inline uint32_t
-aho_step(const Aho *a, uint32_t s, uint8_t c)
+/* The slot holding key, or the free slot where it belongs. */
+static inline size_t
+edge_slot(const Edge *edges, size_t mask, uint64_t key)
 {
-	const ANode *n = &a->nodes[s];
+	size_t slot = (size_t)hash64(key) & mask;
 
-	if (n->dense >= 0)
-		return a->dense[(size_t)n->dense * 256 + c];
-	for (uint32_t k = 0; k < n->nchild; k++) {
-		uint32_t child = n->first_child + k;
+	while (edges[slot].key != EMPTY_KEY && edges[slot].key != key)
+		slot = (slot + 1) & mask;
+	return slot;
+}
 
-		if (a->label[child] == c)
-			return child;
-		if (a->label[child] > c)
-			break;
+/* A 64-bit mixer (the finaliser of SplitMix64). */
+static inline uint64_t
+hash64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	x ^= x >> 31;
+	return x;
+}
+
+static int
+sort_edge_cmp(const void *a, const void *b)
+{
+	const SortEdge *x = a, *y = b;
+
+	if (x->parent != y->parent)
+		return x->parent < y->parent ? -1 : 1;
+	return (x->sym > y->sym) - (x->sym < y->sym);
+}
+
+/* Hash the edges of every node with more than AHO_LINEAR_MAX children into a->wide
+ * (at most half full). */
+static bool
+build_wide(Aho *a)
+{
+	size_t nw = 0, cap = 16;
+
+	for (uint32_t u = 0; u < a->nnodes; u++)
+		if (a->nodes[u].nchild > AHO_LINEAR_MAX)
+			nw += a->nodes[u].nchild;
+	while (cap < 2 * nw)
+		cap *= 2;
+	a->wide = malloc(cap * sizeof(*a->wide));
+	if (!a->wide)
+		return false;
+	a->wmask = cap - 1;
+	for (size_t k = 0; k < cap; k++)
+		a->wide[k].key = EMPTY_KEY;
+	for (uint32_t u = 0; u < a->nnodes; u++) {
+		if (a->nodes[u].nchild <= AHO_LINEAR_MAX)
+			continue;
+		for (uint32_t k = 0; k < a->nodes[u].nchild; k++) {
+			uint32_t c = a->nodes[u].first_child + k;
+			uint64_t key = ((uint64_t)u << AHO_SYM_BITS) | a->nodes[c].sym;
+			size_t slot = wide_hash(key, a->wmask);
+
+			while (a->wide[slot].key != EMPTY_KEY)
+				slot = (slot + 1) & a->wmask;
+			a->wide[slot].key = key;
+			a->wide[slot].child = c;
+		}
 	}
-	return AHO_NONE;
+	return true;
+}
+
+/* A cheap multiplicative hash for the scan's hot path (Fibonacci hashing). */
+static inline size_t
+wide_hash(uint64_t key, size_t mask)
+{
+	return (size_t)((key * 0x9E3779B97F4A7C15ull) >> 32) & mask;
+}
+
+/* The child of s on sym, AHO_NONE when none. */
+static inline uint32_t
+aho_step(const Aho *a, const ANode *nodes, uint32_t s, uint32_t sym)
+{
+	uint32_t lo = nodes[s].first_child, n = nodes[s].nchild;
+
+	if (n <= AHO_LINEAR_MAX) {
+		for (uint32_t k = 0; k < n; k++) {
+			uint32_t c = nodes[lo + k].sym;
+
+			if (c == sym)
+				return lo + k;
+			if (c > sym)
+				break;
+		}
+		return AHO_NONE;
+	}
+	{
+		uint64_t key = ((uint64_t)s << AHO_SYM_BITS) | sym;
+		size_t slot = wide_hash(key, a->wmask);
+
+		for (;;) {
+			if (a->wide[slot].key == key)
+				return (uint32_t)a->wide[slot].child;
+			if (a->wide[slot].key == EMPTY_KEY)
+				return AHO_NONE;
+			slot = (slot + 1) & a->wmask;
+		}
+	}
 }

@@ -1,10 +1,14 @@
 /*
- * aho: an Aho-Corasick multi-pattern matcher over UTF-8 bytes, with ASCII case folding.
+ * aho: an Aho-Corasick multi-pattern matcher over UTF-8 text, with ASCII case folding.
  *
- * Patterns are byte strings; 'A'..'Z' are folded to 'a'..'z' in patterns and in the
- * scanned text, every other byte (so every byte of a multi-byte UTF-8 character) is
- * compared as it is. Because UTF-8 is self-synchronising, a valid UTF-8 pattern found
- * in valid UTF-8 text always starts and ends on character boundaries.
+ * The automaton steps on Unicode code points decoded from the UTF-8 bytes (a Chinese
+ * character is one step, not three). 'A'..'Z' fold to 'a'..'z'; nothing else folds. A
+ * byte that does not start a valid, shortest-form UTF-8 sequence (a stray continuation
+ * byte, a truncated sequence, an overlong form, a surrogate) is one symbol of its own,
+ * in patterns and text alike. So for patterns that are valid UTF-8 (the router only
+ * builds such) a pattern is found exactly when its bytes, ASCII-folded, occur in the
+ * ASCII-folded text: UTF-8 is self-synchronising, so such an occurrence always starts
+ * on a character boundary.
  *
  * Life cycle:
  *   AhoBuilder *b = aho_builder_new();
@@ -15,8 +19,8 @@
  *   aho_free(a);
  *
  * An Aho is immutable once built: any number of threads may scan it at once, each with
- * its own `seen` set. Memory: about 20 bytes per trie node plus 5 per edge, plus a
- * dense 256-entry table for the root and for each node with many children.
+ * its own `seen` set. Memory: 24 bytes per trie node (one node per distinct prefix, in
+ * characters), plus 32 bytes per child of the few wide nodes (hashed).
  */
 #ifndef HOTLINE_CORE_AHO_H
 #define HOTLINE_CORE_AHO_H

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -243,6 +244,78 @@ test_against_naive(void **state)
 	aho_free(a);
 }
 
+/* Valid UTF-8 patterns in arbitrary bytes (stray continuation bytes, truncated and
+ * overlong sequences, surrogates): found exactly where a folded byte search finds them. */
+static void
+test_invalid_utf8_text(void **state)
+{
+	static const char *const pats[] = {"水", "停水", "a水", "水B", "\xc3\xa9", "电梯", "x", "\xf0\x9f\x98\x80"};
+	static const unsigned char pieces[][4] = {
+		{0xe6, 0xb0, 0xb4, 0}, {0xe5, 0x81, 0x9c, 0}, {0xb0, 0}, {0xe6, 0xb0, 0}, {0xc3, 0}, {0xc3, 0xa9, 0},
+		{0xc0, 0x80, 0}, {0xed, 0xa0, 0x80, 0}, {'A', 0}, {'b', 0}, {'X', 0}, {0xf0, 0x9f, 0x98, 0},
+		{0x98, 0x80, 0}, {0xe7, 0x94, 0xb5, 0}, {0xe6, 0xa2, 0xaf, 0}, {0xff, 0},
+	};
+	const size_t np = sizeof(pats) / sizeof(pats[0]), npieces = sizeof(pieces) / sizeof(pieces[0]);
+	uint32_t ids[8];
+	unsigned seed = 99;
+	(void)state;
+
+	Aho *a = build(pats, np, ids);
+	for (int round = 0; round < 2000; round++) {
+		char text[256], ft[256], fp[16];
+		size_t len = 0;
+		uint64_t seen[1] = {0};
+
+		for (int k = 0; k < 20; k++) {
+			const char *piece = (const char *)pieces[((seed = seed * 1103515245u + 12345u) >> 16) % npieces];
+
+			memcpy(text + len, piece, strlen(piece));
+			len += strlen(piece);
+		}
+		text[len] = 0;
+		aho_scan(a, text, len, seen);
+		for (size_t k = 0; k <= len; k++)
+			ft[k] = (text[k] >= 'A' && text[k] <= 'Z') ? (char)(text[k] + 32) : text[k];
+		for (size_t i = 0; i < np; i++) {
+			size_t k;
+
+			for (k = 0; pats[i][k]; k++)
+				fp[k] = (pats[i][k] >= 'A' && pats[i][k] <= 'Z') ? (char)(pats[i][k] + 32) : pats[i][k];
+			fp[k] = 0;
+			if ((strstr(ft, fp) != NULL) != aho_seen_test(seen, ids[i]))
+				fail_msg("pattern %zu, round %d", i, round);
+		}
+	}
+	aho_free(a);
+}
+
+/* A pattern of 50 characters, one inside it, and one longer than what the text holds. */
+static void
+test_long_patterns(void **state)
+{
+	char longest[256] = "", text[512];
+	size_t added;
+	(void)state;
+
+	for (int i = 0; i < 50; i++)
+		strcat(longest, i % 2 ? "水" : "电");
+	char longer[300];
+
+	snprintf(longer, sizeof(longer), "水%s", longest);	/* 51 characters: not in the text */
+	const char *pats[] = {longest, "电水电", longer};
+	uint32_t ids[3];
+
+	Aho *a = build(pats, 3, ids);
+	snprintf(text, sizeof(text), "前面%s后面", longest);
+	uint64_t *seen = scan(a, text, &added);
+	assert_int_equal(added, 2);
+	assert_true(aho_seen_test(seen, ids[0]));
+	assert_true(aho_seen_test(seen, ids[1]));
+	assert_false(aho_seen_test(seen, ids[2]));
+	free(seen);
+	aho_free(a);
+}
+
 int
 main(void)
 {
@@ -256,6 +329,8 @@ main(void)
 		cmocka_unit_test(test_empty_and_edge_cases),
 		cmocka_unit_test(test_failure_links_deep),
 		cmocka_unit_test(test_against_naive),
+		cmocka_unit_test(test_invalid_utf8_text),
+		cmocka_unit_test(test_long_patterns),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
