@@ -28,6 +28,8 @@
 #define ROUTING_STATE_POLL_MS 3000
 /* How often a server without a router yet tries to load one. */
 #define ROUTING_STATE_RETRY_MS 50
+/* Loads in a row whose result may be stale and is dropped for a newer one (see load_cb). */
+#define ROUTING_STATE_MAX_DROPS 3
 
 typedef struct RoutingState {
 	App *app;              /* NULL when stopped */
@@ -36,6 +38,7 @@ typedef struct RoutingState {
 	bool busy;             /* a poll or load is waiting for the database */
 	bool reload_wanted;    /* a reload was asked for while busy */
 	bool db_trouble;       /* the last attempt failed (log the outage once) */
+	int drops;             /* possibly stale load results dropped in a row */
 	long long version;     /* rules version the router was built from */
 } RoutingState;
 
@@ -159,10 +162,10 @@ routing_state_notify_cb(const char *channel, const char *payload, void *arg)
 {
 	(void)channel;
 	(void)arg;
-	if (!state.app)
-		return;
-	if (payload && state.router && strtoll(payload, NULL, 10) == state.version)
-		return; /* our own reload already has it */
+	if (!state.app || !state.router)
+		return; /* the first load is under way or retried by the timer */
+	if (payload && strtoll(payload, NULL, 10) == state.version)
+		return; /* a load already has it */
 	routing_state_reload();
 }
 
@@ -172,6 +175,8 @@ routing_state_submit(const char *sql, DbCallback cb)
 	state.busy = db_pool_submit(state.app->pool, sql, 0, NULL, cb, NULL);
 	/* Not submitted (database away or queue full): the next tick tries again, and its
 	 * version check notices any change a lost reload was meant to pick up. */
+	if (!state.busy && state.router) /* at start the pool is still connecting: no news */
+		routing_state_settle(false, cb == routing_state_load_cb ? "load" : "version check");
 }
 
 static void
@@ -206,6 +211,15 @@ routing_state_load_cb(const DbResult *r, void *arg)
 		goto again;
 	}
 	routing_state_settle(true, "load");
+	/* A reload asked for while this load ran may be about a change this snapshot
+	 * predates. Swapping it in would let a writer waiting for the swap (api/rules.c)
+	 * answer too early; load again instead, a few times at most so that a storm of
+	 * changes cannot keep the router old for long. */
+	if (state.reload_wanted && state.router && state.drops < ROUTING_STATE_MAX_DROPS) {
+		state.drops++;
+		goto again;
+	}
+	state.drops = 0;
 	next = routing_state_build(PQgetvalue(r->res, 0, 1), PQgetvalue(r->res, 0, 2));
 	if (!next) {
 		log_error("routing_state: cannot build the router (out of memory or unreadable rows); "
