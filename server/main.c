@@ -15,6 +15,7 @@
 #include "api/cases.h"
 #include "api/health.h"
 #include "api/reports.h"
+#include "api/rules.h"
 #include "api/sla.h"
 #include "api/users.h"
 #include "app.h"
@@ -219,6 +220,7 @@ cmd_serve(const Config *cfg)
 	tables[ntables++] = cases_routes();
 	tables[ntables++] = sla_routes();
 	tables[ntables++] = reports_routes();
+	tables[ntables++] = rules_routes();
 	s.http = s.app.pool ? http_server_start(&s.app, tables, ntables) : NULL;
 	if (!s.http || !routing_state_start(&s.app) || !sla_state_start(&s.app) || !sweeper_start(&s.app)) {
 		s.exit_code = 1;
