@@ -162,6 +162,19 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	http_server_drain(s->http, drain_done_cb, s);
 }
 
+/* Shutting down already: a second SIGTERM during cleanup must not turn exit 0 into a kill.
+ * Blocking (not ignoring) holds even after event_free restores the default handlers. */
+static void
+block_stop_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
 /* Allow as many descriptors as the hard limit: each client connection needs one. */
 static void
 raise_fd_limit(void)
@@ -231,9 +244,7 @@ cmd_serve(const Config *cfg)
 	evsignal_add(s.sigterm, NULL);
 	evsignal_add(s.sigint, NULL);
 	event_base_dispatch(s.app.base);
-	/* Shutting down already: a second SIGTERM during cleanup must not turn exit 0 into a kill. */
-	signal(SIGTERM, SIG_IGN);
-	signal(SIGINT, SIG_IGN);
+	block_stop_signals();
 done:
 	sweeper_stop();
 	sla_state_stop();

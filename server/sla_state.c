@@ -142,6 +142,12 @@ sla_state_reload_then(void (*done)(void *arg), void *arg)
 }
 
 bool
+sla_state_loaded(void)
+{
+	return state.loaded;
+}
+
+bool
 sla_state_deadlines(const char *type, bool urgent, time_t at, time_t *sign_by, time_t *contact_by,
 		    time_t *finish_by)
 {

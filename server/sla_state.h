@@ -31,5 +31,7 @@ bool sla_state_rectify(time_t at, time_t *finish_by);
 bool sla_state_extend(time_t finish_by, int workdays, time_t *out);
 /* The policy's warn_at fraction (0..1), for the sweeper. */
 double sla_state_warn_at(void);
+/* True once the policy and calendars have been loaded (for /readyz). */
+bool sla_state_loaded(void);
 
 #endif

@@ -7,6 +7,8 @@
 #include "app.h"
 #include "http/reply.h"
 #include "metrics.h"
+#include "routing_state.h"
+#include "sla_state.h"
 
 static void
 health_live(Req *req)
@@ -25,10 +27,15 @@ health_ready_cb(Req *req, PGresult *res)
 	reply_json_text(req, 200, body, sizeof(body) - 1);
 }
 
-/* Ready means a query round-trips now, not merely that a socket is open. */
+/* Ready means a query round-trips now, not merely that a socket is open, and that the
+ * rules and time limits a new case needs are loaded (a create would answer 503 before). */
 static void
 health_ready(Req *req)
 {
+	if (!routing_state_current() || !sla_state_loaded()) {
+		reply_error(req, 503, "unavailable", NULL, "loading routing rules and time limits");
+		return;
+	}
 	req_query(req, "SELECT 1", 0, NULL, health_ready_cb);
 }
 
