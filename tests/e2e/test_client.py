@@ -67,6 +67,7 @@ def dates():
 
 # --- cases: the happy paths ----------------------------------------------------------------
 
+@pytest.mark.smoke
 def test_case_life_from_submit_to_closed(hl):
     c = submit(hl, "小区门口有人占道摆摊 " + marker(), "--title", "占道摆摊", "--district", "驿城区",
                "--name", "张先生", "--phone", "13800000000", "--department", "urban_mgmt")
@@ -252,6 +253,7 @@ def test_status_1_on_usage_errors(hl):
         assert "hotline help" in r.stderr or r.stderr.startswith("usage:"), args
 
 
+@pytest.mark.smoke
 def test_status_3_when_unreachable(client_bin, server):
     r = run(client_bin, server, "show", "1", url="http://127.0.0.1:1")
     assert r.returncode == 3 and "HOTLINE_URL" in r.stderr
@@ -278,6 +280,7 @@ def test_status_4_on_an_answer_that_is_not_the_api(client_bin, server, tmp_path)
 
 # --- import ----------------------------------------------------------------------------------
 
+@pytest.mark.smoke
 def test_import_1000_lines_twice(hl, tmp_path):
     m = marker()
     f = tmp_path / "cases.jsonl"

@@ -189,6 +189,7 @@ def test_sla_and_calendar_set_put_the_file(stub, hl, tmp_path):
 
 # --- retries and idempotency --------------------------------------------------------------
 
+@pytest.mark.smoke
 def test_submit_retries_503_with_the_same_key_and_body(stub, hl):
     answers = [error(503, "unavailable", "database down"), error(503, "unavailable", "still")]
     stub.respond = lambda req: answers.pop(0) if answers else (201, {}, case(8))
@@ -309,6 +310,7 @@ def test_missing_configuration_says_what_to_set(client_bin):
     assert r.returncode == 1 and "set HOTLINE_TOKEN or pass --token" in r.stderr
 
 
+@pytest.mark.smoke
 def test_help_everywhere(client_bin):
     for args in (["--help"], ["help"], ["help", "submit"], ["submit", "--help"], ["help", "rules"],
                  ["rules", "--help"], ["rules", "add", "--help"], ["help", "report", "rates"]):
@@ -321,6 +323,7 @@ def test_help_everywhere(client_bin):
 
 # --- output -------------------------------------------------------------------------------
 
+@pytest.mark.smoke
 def test_json_prints_the_answer_byte_for_byte(stub, hl):
     raw = '{"id":5,  "text":"\\u5e02\\u6c11",\n "state":"accepted"}'
     stub.respond = lambda req: (200, {}, raw)
