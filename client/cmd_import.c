@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "sha256.h"
+#include "core/sha256.h"
 
 #define DEFAULT_PARALLEL 8
 #define DRAW_INTERVAL 0.1	/* seconds between progress redraws */
