@@ -1,74 +1,51 @@
 /*
  * routing_state: the routing engine in force (see routing_state.h).
  *
- * Loading: one statement reads the rules version, the enabled rules and the enabled
- * categories together (one snapshot), the core validates each rule and builds an
- * immutable Router, and the pointer is swapped; the old router is freed at once,
- * since readers hold it only within one loop callback. Rules and categories of a
- * disabled department are left out, so nothing is routed to it.
- *
- * Watching: LISTEN rules_changed (sent by the rules version trigger of migration 003,
- * and for departments and categories by 008) reloads at once; the pool calls the
- * listener with a NULL payload after (re)connecting, meaning "changes may have been
- * missed": reload too. A timer backs this up: until the first load succeeds it retries
- * quickly, afterwards it compares the cheap rules version every few seconds. A failed
- * poll or load keeps the last good router: routing goes on through a database outage.
+ * One statement reads the rules version, the enabled rules and the enabled categories
+ * together (one snapshot); the core validates each rule and builds an immutable Router.
+ * Rules and categories of a disabled department are left out, so nothing is routed to
+ * it. db/reloader does the rest: LISTEN rules_changed (sent by the rules version
+ * trigger of migration 003, and for departments and categories by 008) reloads at once,
+ * a version check every few seconds backs it up, and a failed load keeps the last good
+ * router, so routing goes on through a database outage.
  */
 #include "routing_state.h"
 
 #include <stdlib.h>
-#include <string.h>
 
-#include <event2/event.h>
 #include <json-c/json.h>
 
+#include "db/reloader.h"
 #include "log.h"
 
-/* How often a loaded server compares versions (NOTIFY normally comes first). */
-#define ROUTING_STATE_POLL_MS 3000
-/* How often a server without a router yet tries to load one. */
-#define ROUTING_STATE_RETRY_MS 50
-/* Loads in a row whose result may be stale and is dropped for a newer one (see load_cb). */
-#define ROUTING_STATE_MAX_DROPS 3
-
-typedef struct RoutingState {
-	App *app;              /* NULL when stopped */
-	struct event *timer;
-	Router *router;        /* NULL until the first load */
-	bool busy;             /* a poll or load is waiting for the database */
-	bool reload_wanted;    /* a reload was asked for while busy */
-	bool db_trouble;       /* the last attempt failed (log the outage once) */
-	int drops;             /* possibly stale load results dropped in a row */
-	long long version;     /* rules version the router was built from */
-} RoutingState;
-
-static RoutingState state;
-
-static const char sql_version[] = "SELECT version FROM rules_version";
-
-/* One statement, so that the version, the rules and the categories are one snapshot. */
-static const char sql_load[] =
-	"SELECT v.version, "
-	"  (SELECT coalesce(jsonb_agg(jsonb_build_object('id', r.id, 'name', r.name, "
-	"       'priority', r.priority, 'enabled', r.enabled, 'department', r.department, "
-	"       'match', r.match) ORDER BY r.id), '[]')::text "
-	"     FROM rules r JOIN departments d ON d.code = r.department "
-	"    WHERE r.enabled AND d.enabled), "
-	"  (SELECT coalesce(jsonb_agg(jsonb_build_array(c.code, c.department) ORDER BY c.code), '[]')::text "
-	"     FROM categories c JOIN departments d ON d.code = c.department "
-	"    WHERE c.enabled AND d.enabled) "
-	"FROM rules_version v";
-
-static void routing_state_arm(void);
-static void routing_state_tick_cb(evutil_socket_t fd, short what, void *arg);
-static void routing_state_notify_cb(const char *channel, const char *payload, void *arg);
-static void routing_state_submit(const char *sql, DbCallback cb);
-static void routing_state_version_cb(const DbResult *r, void *arg);
-static void routing_state_load_cb(const DbResult *r, void *arg);
-static void routing_state_settle(bool ok, const char *what);
+static void *routing_state_build_cb(const PGresult *res);
+static void routing_state_free_cb(void *router);
 static Router *routing_state_build(const char *rules_text, const char *cats_text);
 static size_t routing_state_parse_rules(json_object *arr, RouterRule *rules);
 static size_t routing_state_parse_categories(json_object *arr, RouterCategory *cats);
+
+static const ReloaderConfig routing_state_config = {
+	.name = "routing_state",
+	.what = "rules",
+	.version_sql = "SELECT version FROM rules_version",
+	/* One statement, so that the version, the rules and the categories are one snapshot. */
+	.load_sql = "SELECT v.version, "
+		    "  (SELECT coalesce(jsonb_agg(jsonb_build_object('id', r.id, 'name', r.name, "
+		    "       'priority', r.priority, 'enabled', r.enabled, 'department', r.department, "
+		    "       'match', r.match) ORDER BY r.id), '[]')::text "
+		    "     FROM rules r JOIN departments d ON d.code = r.department "
+		    "    WHERE r.enabled AND d.enabled), "
+		    "  (SELECT coalesce(jsonb_agg(jsonb_build_array(c.code, c.department) ORDER BY c.code), '[]')::text "
+		    "     FROM categories c JOIN departments d ON d.code = c.department "
+		    "    WHERE c.enabled AND d.enabled) "
+		    "FROM rules_version v",
+	.build = routing_state_build_cb,
+	.free = routing_state_free_cb,
+	.poll_ms = 3000, /* NOTIFY normally comes first */
+	.channel = "rules_changed",
+};
+
+static Reloader reloader;
 
 /*
  *********************************
@@ -79,176 +56,31 @@ static size_t routing_state_parse_categories(json_object *arr, RouterCategory *c
 bool
 routing_state_start(App *app)
 {
-	memset(&state, 0, sizeof(state));
-	state.app = app;
-	state.timer = evtimer_new(app->base, routing_state_tick_cb, NULL);
-	if (!state.timer) {
-		state.app = NULL;
-		return false;
-	}
-	/* Without a listener (the pool has one channel only) the version poll still works. */
-	if (!db_pool_listen(app->pool, "rules_changed", routing_state_notify_cb, NULL))
-		log_warn("routing_state: cannot LISTEN rules_changed; relying on the version check");
-	routing_state_arm();
-	return true;
+	return reloader_start(&reloader, &routing_state_config, app->base, app->pool);
 }
 
 const Router *
 routing_state_current(void)
 {
-	return state.router;
+	return reloader_current(&reloader);
 }
 
 void
 routing_state_reload(void)
 {
-	if (!state.app)
-		return;
-	if (state.busy) {
-		/* What is in flight may predate the change: load again when it ends. */
-		state.reload_wanted = true;
-		return;
-	}
-	routing_state_submit(sql_load, routing_state_load_cb);
+	reloader_reload(&reloader);
+}
+
+void
+routing_state_reload_then(void (*done)(void *arg), void *arg)
+{
+	reloader_reload_then(&reloader, done, arg);
 }
 
 void
 routing_state_stop(void)
 {
-	if (state.timer)
-		event_free(state.timer);
-	state.timer = NULL;
-	/* Callbacks still queued in the pool, and notifications, see app == NULL. */
-	state.app = NULL;
-	router_free(state.router);
-	state.router = NULL;
-}
-
-/*
- *********************************
- * Loading
- *********************************
- */
-
-/* Schedule the next tick: soon while nothing is loaded, at the poll interval after. */
-static void
-routing_state_arm(void)
-{
-	int ms = state.router ? ROUTING_STATE_POLL_MS : ROUTING_STATE_RETRY_MS;
-	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-
-	if (state.timer)
-		evtimer_add(state.timer, &tv);
-}
-
-static void
-routing_state_tick_cb(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	(void)arg;
-	if (!state.busy) {
-		if (state.router)
-			routing_state_submit(sql_version, routing_state_version_cb);
-		else
-			routing_state_submit(sql_load, routing_state_load_cb);
-	}
-	routing_state_arm();
-}
-
-/* NOTIFY rules_changed: the payload is the new version; NULL after a (re)connect. */
-static void
-routing_state_notify_cb(const char *channel, const char *payload, void *arg)
-{
-	(void)channel;
-	(void)arg;
-	if (!state.app || !state.router)
-		return; /* the first load is under way or retried by the timer */
-	if (payload && strtoll(payload, NULL, 10) == state.version)
-		return; /* a load already has it */
-	routing_state_reload();
-}
-
-static void
-routing_state_submit(const char *sql, DbCallback cb)
-{
-	state.busy = db_pool_submit(state.app->pool, sql, 0, NULL, cb, NULL);
-	/* Not submitted (database away or queue full): the next tick tries again, and its
-	 * version check notices any change a lost reload was meant to pick up. */
-	if (!state.busy && state.router) /* at start the pool is still connecting: no news */
-		routing_state_settle(false, cb == routing_state_load_cb ? "load" : "version check");
-}
-
-static void
-routing_state_version_cb(const DbResult *r, void *arg)
-{
-	(void)arg;
-	if (!state.app)
-		return;
-	state.busy = false;
-	if (r->status != DB_OK || PQntuples(r->res) != 1) {
-		routing_state_settle(false, "version check");
-		return;
-	}
-	routing_state_settle(true, "version check");
-	if (state.reload_wanted || strtoll(PQgetvalue(r->res, 0, 0), NULL, 10) != state.version) {
-		state.reload_wanted = false;
-		routing_state_submit(sql_load, routing_state_load_cb);
-	}
-}
-
-static void
-routing_state_load_cb(const DbResult *r, void *arg)
-{
-	Router *next;
-
-	(void)arg;
-	if (!state.app)
-		return;
-	state.busy = false;
-	if (r->status != DB_OK || PQntuples(r->res) != 1) {
-		routing_state_settle(false, "load");
-		goto again;
-	}
-	routing_state_settle(true, "load");
-	/* A reload asked for while this load ran may be about a change this snapshot
-	 * predates. Swapping it in would let a writer waiting for the swap (api/rules.c)
-	 * answer too early; load again instead, a few times at most so that a storm of
-	 * changes cannot keep the router old for long. */
-	if (state.reload_wanted && state.router && state.drops < ROUTING_STATE_MAX_DROPS) {
-		state.drops++;
-		goto again;
-	}
-	state.drops = 0;
-	next = routing_state_build(PQgetvalue(r->res, 0, 1), PQgetvalue(r->res, 0, 2));
-	if (!next) {
-		log_error("routing_state: cannot build the router (out of memory or unreadable rows); "
-			  "keeping the previous one");
-		goto again;
-	}
-	log_info("routing_state: %s rules version %s: %zu enabled rules, %zu keywords",
-		 state.router ? "reloaded" : "loaded", PQgetvalue(r->res, 0, 0), router_rule_count(next),
-		 router_keyword_count(next));
-	router_free(state.router);
-	state.router = next;
-	state.version = strtoll(PQgetvalue(r->res, 0, 0), NULL, 10);
-again:
-	if (state.reload_wanted) {
-		state.reload_wanted = false;
-		routing_state_submit(sql_load, routing_state_load_cb);
-	}
-}
-
-/* Log an outage once when it starts and once when it ends. */
-static void
-routing_state_settle(bool ok, const char *what)
-{
-	if (!ok && !state.db_trouble)
-		log_warn("routing_state: %s failed; keeping %s", what,
-			 state.router ? "the last loaded rules" : "503 answers until rules load");
-	else if (ok && state.db_trouble)
-		log_info("routing_state: the database answers again");
-	state.db_trouble = !ok;
+	reloader_stop(&reloader);
 }
 
 /*
@@ -256,6 +88,25 @@ routing_state_settle(bool ok, const char *what)
  * Building
  *********************************
  */
+
+/* The loaded row (version, rules, categories) as a Router; NULL when refused. */
+static void *
+routing_state_build_cb(const PGresult *res)
+{
+	Router *router = routing_state_build(PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2));
+
+	if (router)
+		log_info("routing_state: %s rules version %s: %zu enabled rules, %zu keywords",
+			 routing_state_current() ? "reloaded" : "loaded", PQgetvalue(res, 0, 0),
+			 router_rule_count(router), router_keyword_count(router));
+	return router;
+}
+
+static void
+routing_state_free_cb(void *router)
+{
+	router_free(router);
+}
 
 /*
  * A router from the loader's two JSON arrays: rule objects, and [code, department]

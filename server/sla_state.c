@@ -1,79 +1,54 @@
 /*
  * sla_state: the SLA policy and the working-day calendar in force (see sla_state.h).
  *
- * One timer drives everything. Until the first load has succeeded it retries
- * quickly (the pool may still be connecting); afterwards it polls the cheap
- * calendar_sla_versions() every few seconds and reloads everything in one
- * statement when either version moved. A failed poll or load keeps the last
- * good state: the server goes on computing deadlines through a database outage.
- * The new Workcal is swapped in whole; readers use it only within one loop
- * callback, so the old one can be freed at the swap.
- *
- * One query is in flight at a time. Loads are numbered as they start; a waiter
- * of sla_state_reload_then() waits for the next number, which begins after its
- * caller's write committed.
+ * One statement reads both versions, the policy and every calendar year (one snapshot);
+ * the core validates them into an SlaRules, which db/reloader swaps in whole. The
+ * reloader polls the cheap calendar_sla_versions() every few seconds and reloads when
+ * either version moved; a failed poll or load keeps the last good rules, so the server
+ * goes on computing deadlines through a database outage.
  */
 #include "sla_state.h"
 
 #include <stdlib.h>
-#include <string.h>
 
-#include <event2/event.h>
 #include <json-c/json.h>
 
 #include "core/sla.h"
 #include "core/workcal.h"
+#include "db/reloader.h"
 #include "log.h"
 
-/* How often a loaded server looks for changes another server made. */
-#define SLA_STATE_POLL_MS 2000
-/* How often a server without a policy yet tries to load one. */
-#define SLA_STATE_RETRY_MS 50
+/* Both versions as one text, the same in the check and the load: "<policy>/<calendar>". */
+#define SLA_STATE_VERSION "format('%s/%s', v.sla_version, v.calendar_version)"
 
-typedef struct SlaWaiter {
-	struct SlaWaiter *next;
-	unsigned long long load; /* the load whose end releases it */
-	void (*done)(void *arg);
-	void *arg;
-} SlaWaiter;
-
-typedef struct SlaState {
-	App *app;                 /* NULL when stopped */
-	struct event *timer;
-	bool loaded;              /* policy and calendar came from the database at least once */
-	bool busy;                /* a poll or load is waiting for the database */
-	bool reload_wanted;       /* a forced reload arrived while busy */
-	bool db_trouble;          /* the last attempt failed (log the outage once) */
-	unsigned long long loads_started;
-	SlaWaiter *waiters;
-	long long sla_version, calendar_version;
+/* What deadlines are computed from. */
+typedef struct SlaRules {
 	SlaPolicy policy;
 	Workcal *cal;
-} SlaState;
+} SlaRules;
 
-static SlaState state;
-
-static const char sql_versions[] = "SELECT sla_version, calendar_version FROM calendar_sla_versions()";
-
-/* One statement, so the versions and the data come from one snapshot. */
-static const char sql_load[] =
-	"SELECT v.sla_version, v.calendar_version, "
-	"  (SELECT policy::text FROM sla_policy), "
-	"  (SELECT coalesce(jsonb_object_agg(year::text, jsonb_build_object("
-	"     'holidays', to_jsonb(holidays), 'workdays', to_jsonb(workdays))), '{}')::text "
-	"     FROM calendar_years) "
-	"FROM calendar_sla_versions() v";
-
-static void sla_state_arm(void);
-static void sla_state_tick_cb(evutil_socket_t fd, short what, void *arg);
-static void sla_state_load(void);
-static void sla_state_release(unsigned long long load);
-static void sla_state_versions_cb(const DbResult *r, void *arg);
-static void sla_state_load_cb(const DbResult *r, void *arg);
-static void sla_state_settle(bool ok, const char *what);
-static long long sla_state_version_at(PGresult *res, int col);
+static void *sla_state_build_cb(const PGresult *res);
+static void sla_state_free_cb(void *rules);
 static bool sla_state_parse_policy(const char *text, SlaPolicy *out);
 static Workcal *sla_state_parse_calendar(const char *text);
+
+static const ReloaderConfig sla_state_config = {
+	.name = "sla_state",
+	.what = "policy and calendar",
+	.version_sql = "SELECT " SLA_STATE_VERSION " FROM calendar_sla_versions() v",
+	.load_sql = "SELECT " SLA_STATE_VERSION ", "
+		    "  (SELECT policy::text FROM sla_policy), "
+		    "  (SELECT coalesce(jsonb_object_agg(year::text, jsonb_build_object("
+		    "     'holidays', to_jsonb(holidays), 'workdays', to_jsonb(workdays))), '{}')::text "
+		    "     FROM calendar_years) "
+		    "FROM calendar_sla_versions() v",
+	.build = sla_state_build_cb,
+	.free = sla_state_free_cb,
+	.poll_ms = 2000,
+	.channel = NULL,
+};
+
+static Reloader reloader;
 
 /*
  *********************************
@@ -84,86 +59,51 @@ static Workcal *sla_state_parse_calendar(const char *text);
 bool
 sla_state_start(App *app)
 {
-	memset(&state, 0, sizeof(state));
-	sla_policy_default(&state.policy);
-	state.app = app;
-	state.timer = evtimer_new(app->base, sla_state_tick_cb, NULL);
-	if (!state.timer) {
-		state.app = NULL;
-		return false;
-	}
-	sla_state_arm();
-	return true;
+	return reloader_start(&reloader, &sla_state_config, app->base, app->pool);
 }
 
 void
 sla_state_stop(void)
 {
-	sla_state_release(~0ULL);
-	if (state.timer)
-		event_free(state.timer);
-	state.timer = NULL;
-	/* A callback still queued in the pool sees app == NULL and does nothing. */
-	state.app = NULL;
-	workcal_free(state.cal);
-	state.cal = NULL;
-	state.loaded = false;
+	reloader_stop(&reloader);
 }
 
 void
 sla_state_reload(void)
 {
-	if (!state.app)
-		return;
-	if (state.busy) {
-		/* What is in flight may predate the change: load again when it ends. */
-		state.reload_wanted = true;
-		return;
-	}
-	sla_state_load();
+	reloader_reload(&reloader);
 }
 
 void
 sla_state_reload_then(void (*done)(void *arg), void *arg)
 {
-	SlaWaiter *w = state.app ? malloc(sizeof(*w)) : NULL;
-
-	if (!w) {
-		done(arg);
-		return;
-	}
-	/* Whether a query is in flight or not, the next load to start begins after now. */
-	w->load = state.loads_started + 1;
-	w->done = done;
-	w->arg = arg;
-	w->next = state.waiters;
-	state.waiters = w;
-	sla_state_reload();
+	reloader_reload_then(&reloader, done, arg);
 }
 
 bool
 sla_state_loaded(void)
 {
-	return state.loaded;
+	return reloader_current(&reloader) != NULL;
 }
 
 bool
 sla_state_deadlines(const char *type, bool urgent, time_t at, time_t *sign_by, time_t *contact_by,
 		    time_t *finish_by)
 {
-	if (!state.loaded)
-		return false;
-	return sla_deadlines(&state.policy, state.cal, type, urgent, at, sign_by, contact_by, finish_by);
+	const SlaRules *s = reloader_current(&reloader);
+
+	return s && sla_deadlines(&s->policy, s->cal, type, urgent, at, sign_by, contact_by, finish_by);
 }
 
 bool
 sla_state_rectify(time_t at, time_t *finish_by)
 {
+	const SlaRules *s = reloader_current(&reloader);
 	time_t t;
 
-	if (!state.loaded)
+	if (!s)
 		return false;
-	t = sla_rectify_deadline(&state.policy, state.cal, at);
+	t = sla_rectify_deadline(&s->policy, s->cal, at);
 	if (t == (time_t)-1)
 		return false;
 	*finish_by = t;
@@ -173,160 +113,62 @@ sla_state_rectify(time_t at, time_t *finish_by)
 bool
 sla_state_extend(time_t finish_by, int workdays, time_t *out)
 {
+	const SlaRules *s = reloader_current(&reloader);
 	time_t t;
 
-	if (!state.loaded)
+	if (!s)
 		return false;
-	t = sla_extend(state.cal, finish_by, workdays);
+	t = sla_extend(s->cal, finish_by, workdays);
 	if (t == (time_t)-1)
 		return false;
 	*out = t;
 	return true;
 }
 
+/* Before the first load, the shipped default's. */
 double
 sla_state_warn_at(void)
 {
-	return state.policy.warn_at;
+	const SlaRules *s = reloader_current(&reloader);
+	SlaPolicy def;
+
+	if (s)
+		return s->policy.warn_at;
+	sla_policy_default(&def);
+	return def.warn_at;
 }
 
 /*
  *********************************
- * Loading
+ * Building
  *********************************
  */
 
-/* Schedule the next tick: soon while nothing is loaded, at the poll interval after. */
-static void
-sla_state_arm(void)
+/* The loaded row (version, policy, calendar years) as SlaRules; NULL when refused. */
+static void *
+sla_state_build_cb(const PGresult *res)
 {
-	int ms = state.loaded ? SLA_STATE_POLL_MS : SLA_STATE_RETRY_MS;
-	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+	SlaRules *s = malloc(sizeof(*s));
 
-	if (state.timer)
-		evtimer_add(state.timer, &tv);
-}
-
-static void
-sla_state_tick_cb(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	(void)arg;
-	if (!state.busy) {
-		if (state.loaded && !state.reload_wanted)
-			state.busy = db_pool_submit(state.app->pool, sql_versions, 0, NULL, sla_state_versions_cb, NULL);
-		else
-			sla_state_load();
+	if (!s)
+		return NULL;
+	if (!sla_state_parse_policy(PQgetisnull(res, 0, 1) ? NULL : PQgetvalue(res, 0, 1), &s->policy) ||
+	    !(s->cal = sla_state_parse_calendar(PQgetvalue(res, 0, 2)))) {
+		free(s);
+		return NULL;
 	}
-	/* Not submitted (database away or queue full): the next tick tries again. */
-	sla_state_arm();
-}
-
-/* Start the next load; when it cannot start, its waiters are released at once. */
-static void
-sla_state_load(void)
-{
-	state.reload_wanted = false;
-	state.busy = db_pool_submit(state.app->pool, sql_load, 0, NULL, sla_state_load_cb, NULL);
-	if (state.busy)
-		state.loads_started++;
-	else
-		sla_state_release(state.loads_started + 1);
-}
-
-/* Call and free every waiter for a load numbered up to `load`. */
-static void
-sla_state_release(unsigned long long load)
-{
-	SlaWaiter **at = &state.waiters, *w;
-
-	while ((w = *at)) {
-		if (w->load <= load) {
-			*at = w->next;
-			w->done(w->arg);
-			free(w);
-		} else {
-			at = &w->next;
-		}
-	}
+	log_info("sla_state: %s (policy/calendar version %s)", sla_state_loaded() ? "reloaded" : "loaded",
+		 PQgetvalue(res, 0, 0));
+	return s;
 }
 
 static void
-sla_state_versions_cb(const DbResult *r, void *arg)
+sla_state_free_cb(void *rules)
 {
-	(void)arg;
-	if (!state.app)
-		return;
-	state.busy = false;
-	if (r->status != DB_OK || PQntuples(r->res) != 1) {
-		sla_state_settle(false, "version check");
-		if (state.reload_wanted)
-			sla_state_load();
-		return;
-	}
-	if (state.reload_wanted || sla_state_version_at(r->res, 0) != state.sla_version ||
-	    sla_state_version_at(r->res, 1) != state.calendar_version) {
-		sla_state_load();
-		return;
-	}
-	sla_state_settle(true, "version check");
-}
+	SlaRules *s = rules;
 
-static void
-sla_state_load_cb(const DbResult *r, void *arg)
-{
-	SlaPolicy policy;
-	Workcal *cal;
-
-	(void)arg;
-	if (!state.app)
-		return;
-	state.busy = false;
-	if (r->status != DB_OK || PQntuples(r->res) != 1) {
-		sla_state_settle(false, "load");
-		goto again;
-	}
-	if (!sla_state_parse_policy(PQgetisnull(r->res, 0, 2) ? NULL : PQgetvalue(r->res, 0, 2), &policy) ||
-	    !(cal = sla_state_parse_calendar(PQgetvalue(r->res, 0, 3)))) {
-		log_error("sla_state: the stored SLA policy or calendar is invalid; keeping the previous one");
-		goto again;
-	}
-	workcal_free(state.cal);
-	state.cal = cal;
-	state.policy = policy;
-	state.sla_version = sla_state_version_at(r->res, 0);
-	state.calendar_version = sla_state_version_at(r->res, 1);
-	if (!state.loaded)
-		log_info("sla_state: policy version %lld, calendar version %lld loaded", state.sla_version,
-			 state.calendar_version);
-	else
-		log_info("sla_state: reloaded (policy version %lld, calendar version %lld)", state.sla_version,
-			 state.calendar_version);
-	state.loaded = true;
-	sla_state_settle(true, "load");
-again:
-	sla_state_release(state.loads_started);
-	if (state.reload_wanted)
-		sla_state_load();
-}
-
-/* Log an outage once when it starts and once when it ends. */
-static void
-sla_state_settle(bool ok, const char *what)
-{
-	if (!ok && !state.db_trouble)
-		log_warn("sla_state: %s failed; keeping the %s", what,
-			 state.loaded ? "last loaded policy and calendar" : "503 answers until one loads");
-	else if (ok && state.db_trouble)
-		log_info("sla_state: the database answers again");
-	state.db_trouble = !ok;
-}
-
-static long long
-sla_state_version_at(PGresult *res, int col)
-{
-	return PQgetisnull(res, 0, col) ? 0 : strtoll(PQgetvalue(res, 0, col), NULL, 10);
+	workcal_free(s->cal);
+	free(s);
 }
 
 /* The stored policy; a database without one gets the shipped default. */

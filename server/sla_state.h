@@ -2,7 +2,8 @@
  * sla_state: the SLA policy and the working-day calendar in force, loaded from the
  * database at start and reloaded when their versions change, so every deadline the
  * server computes uses the same rules the admin last saved. Times are Unix seconds;
- * the process time zone is the configured one (main.c sets TZ).
+ * the process time zone is the configured one (main.c sets TZ). The mechanism is
+ * db/reloader's.
  */
 #ifndef HOTLINE_SLA_STATE_H
 #define HOTLINE_SLA_STATE_H
@@ -17,8 +18,9 @@ void sla_state_stop(void);
 /* Ask for a reload now (after this server changed the policy or a calendar). */
 void sla_state_reload(void);
 /* The same, and call done(arg) on the loop thread once a load that started after this call
- * has ended (or could not start): a writer answers its client only then, so the client's next
- * request sees the change. done may run before this returns. */
+ * has ended, successfully or not, or could not start (see reloader_reload_then): a writer
+ * answers its client only then, so the client's next request sees the change. done may run
+ * before this returns. */
 void sla_state_reload_then(void (*done)(void *arg), void *arg);
 
 /* The three clocks of a dispatch at `at` for a case of this type and urgency.

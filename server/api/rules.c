@@ -11,10 +11,10 @@
  * present, replaces all seven lists).
  *
  * A write that changes what the router is built from (rules, departments, categories)
- * answers only once this server's router has been rebuilt (or after at most
- * RULES_ROUTER_WAIT_MS), so that the change takes effect here "immediately": the next
- * request routes with it. Other servers follow through NOTIFY rules_changed. Likewise
- * a dry run that arrives before the first load waits for it rather than failing.
+ * answers only once a load of the router begun after it committed has ended, so that
+ * the change takes effect here "immediately": the next request routes with it. Other
+ * servers follow through NOTIFY rules_changed. A dry run before the first load answers
+ * 503, as case create does (/readyz waits for that load).
  *
  * Roles: rules are read by admins and managers (supervision of routing accuracy) and
  * written by admins; the dry run, departments and categories are read by every role;
@@ -26,8 +26,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <event2/event.h>
-
 #include "app.h"
 #include "core/case_input.h"
 #include "core/router.h"
@@ -35,24 +33,17 @@
 #include "http/reply.h"
 #include "routing_state.h"
 
-/* How long a request waits for a (re)built router, and how often it looks. */
-#define RULES_ROUTER_WAIT_MS 2000
-#define RULES_ROUTER_TICK_MS 2
 /* Catalog limits not fixed by the schema's CHECKs. */
 #define CATALOG_POSITION_MAX 1000000
 #define DEPARTMENT_CODE_MAX 40
 #define CATEGORY_CODE_MAX 63 /* it must fit a path segment */
 
-/* A request waiting for routing_state to put another router than `before` in force:
- * a committed write with its answer (body), or a dry run (body NULL) before the first load. */
-typedef struct RouterWait {
+/* A committed write's answer, kept until the router reloads (rules_written_cb). */
+typedef struct RulesWritten {
 	Req *req;
-	struct event *timer;
-	const Router *before;
-	int ticks;
 	int status;
-	char *body;
-} RouterWait;
+	char body[];
+} RulesWritten;
 
 typedef enum CatalogKind { CATALOG_TEXT, CATALOG_BOOL, CATALOG_INT } CatalogKind;
 
@@ -89,12 +80,10 @@ static const CatalogField category_fields[] = {
 static void rules_update_read_cb(Req *req, PGresult *res);
 static char *rules_canonical(Req *req, json_object *body);
 static void rules_route_checked_cb(Req *req, PGresult *res);
-static void rules_route_answer(Req *req, const CaseInput *in, bool may_wait);
+static void rules_route_answer(Req *req, const CaseInput *in);
 static void rules_write(Req *req, const char *sql, int nparams, const char *const *params);
 static void rules_written_cb(Req *req, PGresult *res);
-static void rules_wait_for_router(Req *req, const Router *before, int status, const char *body);
-static void rules_wait_cb(evutil_socket_t fd, short what, void *arg);
-static void rules_wait_done(RouterWait *w);
+static void rules_reloaded_cb(void *arg);
 static bool catalog_check(Req *req, const CatalogField *fields, CatalogCheck check, bool create);
 static bool catalog_field_ok(json_object *v, const CatalogField *f, ApiError *err);
 static bool department_codes_ok(json_object *body, bool create, ApiError *err);
@@ -243,7 +232,7 @@ route_dry_run(Req *req)
 		return;
 	}
 	if (!in.category && !in.department) {
-		rules_route_answer(req, &in, true);
+		rules_route_answer(req, &in);
 		return;
 	}
 	const char *params[] = {in.category, in.department};
@@ -274,15 +263,14 @@ rules_route_checked_cb(Req *req, PGresult *res)
 		reply_api_error(req, &err);
 		return;
 	}
-	rules_route_answer(req, &in, true);
+	rules_route_answer(req, &in);
 }
 
 /* Decide as case create does: an answer stays with the hotline (no department), a
  * named department is "manual", otherwise the router decides ("none" when nothing
- * matches: the case would wait in the pending pool). Before the first load the request
- * waits for it when may_wait, else answers 503. */
+ * matches: the case would wait in the pending pool). Before the first load: 503. */
 static void
-rules_route_answer(Req *req, const CaseInput *in, bool may_wait)
+rules_route_answer(Req *req, const CaseInput *in)
 {
 	const Router *router = routing_state_current();
 	RouteInput ri = {in->title, in->text, in->district, in->type, in->channel, in->category};
@@ -293,10 +281,6 @@ rules_route_answer(Req *req, const CaseInput *in, bool may_wait)
 	if (in->department) {
 		res.department = in->department;
 	} else if (!in->answer) {
-		if (!router && may_wait) {
-			rules_wait_for_router(req, NULL, 0, NULL);
-			return;
-		}
 		if (!router) {
 			reply_error(req, 503, "unavailable", NULL, "the routing rules are still loading, try again shortly");
 			return;
@@ -518,83 +502,38 @@ rules_write(Req *req, const char *sql, int nparams, const char *const *params)
 	req_query(req, sql, nparams, params, rules_written_cb);
 }
 
+/* The write committed: reload the router, then answer with the write's answer. */
 static void
 rules_written_cb(Req *req, PGresult *res)
 {
 	int status = atoi(PQgetvalue(res, 0, 0));
 	const char *body = PQgetvalue(res, 0, 1);
+	size_t len = strlen(body);
+	RulesWritten *w;
 
 	if (status >= 300) {
-		reply_json_text(req, status, body, strlen(body));
+		reply_json_text(req, status, body, len);
 		return;
 	}
-	rules_wait_for_router(req, routing_state_current(), status, body);
-	routing_state_reload();
-}
-
-/*
- * Answer once the router in force is not `before`. After a write, routing_state
- * swaps in only loads begun after the last reload request, so the next swap reflects
- * the write. Without memory for the wait, or after RULES_ROUTER_WAIT_MS (database
- * trouble), the request goes on at once: a write is committed anyway and the router
- * follows it with the next load; a dry run answers 503.
- */
-static void
-rules_wait_for_router(Req *req, const Router *before, int status, const char *body)
-{
-	struct timeval tick = {0, RULES_ROUTER_TICK_MS * 1000};
-	RouterWait *w = calloc(1, sizeof(*w));
-
-	if (!w)
-		goto now;
-	*w = (RouterWait){req, evtimer_new(req->app->base, rules_wait_cb, w), before, 0, status,
-			  body ? strdup(body) : NULL};
-	if (!w->timer || (body && !w->body)) {
-		if (w->timer)
-			event_free(w->timer);
-		free(w->body);
-		free(w);
-		goto now;
-	}
-	evtimer_add(w->timer, &tick);
-	return;
-now:
-	if (body)
-		reply_json_text(req, status, body, strlen(body));
-	else
-		reply_error(req, 503, "unavailable", NULL, "server is out of memory, try again");
-}
-
-static void
-rules_wait_cb(evutil_socket_t fd, short what, void *arg)
-{
-	RouterWait *w = arg;
-	struct timeval tick = {0, RULES_ROUTER_TICK_MS * 1000};
-
-	(void)fd;
-	(void)what;
-	if (routing_state_current() == w->before && ++w->ticks < RULES_ROUTER_WAIT_MS / RULES_ROUTER_TICK_MS) {
-		evtimer_add(w->timer, &tick);
+	w = malloc(sizeof(*w) + len + 1);
+	if (!w) {
+		/* Committed all the same: the router follows with the reload. */
+		routing_state_reload();
+		reply_json_text(req, status, body, len);
 		return;
 	}
-	rules_wait_done(w);
+	w->req = req;
+	w->status = status;
+	memcpy(w->body, body, len + 1);
+	routing_state_reload_then(rules_reloaded_cb, w);
 }
 
-/* The wait is over: send the write's answer, or route the dry run now; free the wait. */
 static void
-rules_wait_done(RouterWait *w)
+rules_reloaded_cb(void *arg)
 {
-	CaseInput in;
-	ApiError err;
+	RulesWritten *w = arg;
 
-	if (w->body)
-		reply_json_text(w->req, w->status, w->body, strlen(w->body));
-	else if (!case_input_create(w->req->body, &in, &err)) /* validated before: finds the strings again */
-		reply_api_error(w->req, &err);
-	else
-		rules_route_answer(w->req, &in, false);
-	event_free(w->timer);
-	free(w->body);
+	reply_json_text(w->req, w->status, w->body, strlen(w->body));
 	free(w);
 }
 
