@@ -41,6 +41,7 @@ static const ConfigEntry config_table[] = {
 	INT(timeout, 1, 3600, "10"),
 	INT(sweep_interval, 1, 86400, "60"),
 	INT(statement_timeout_ms, 10, 600000, "5000"),
+	INT(rate_limit, 0, 1000000, "0"),
 	STR(log_level, 1, "info", false),
 };
 #define CONFIG_COUNT (sizeof(config_table) / sizeof(config_table[0]))

@@ -22,6 +22,7 @@ typedef struct Config {
 	int timeout;              /* seconds: read/write inactivity per connection */
 	int sweep_interval;       /* seconds */
 	int statement_timeout_ms;
+	int rate_limit;           /* requests per second per user, 0 = no limit */
 	char log_level[16];
 } Config;
 

@@ -5,18 +5,30 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/utf8.h"
+
+bool
+api_error_vset(ApiError *err, int status, const char *code, const char *field, const char *fmt, va_list ap)
+{
+	if (!err)
+		return false;
+	err->status = status;
+	err->code = code;
+	field = field ? field : "";
+	/* Cut at a character boundary: the error is sent as UTF-8 JSON. */
+	snprintf(err->field, sizeof(err->field), "%.*s", (int)utf8_prefix(field, sizeof(err->field) - 1), field);
+	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	err->message[utf8_prefix(err->message, sizeof(err->message) - 1)] = '\0';
+	return false;
+}
+
 bool
 api_error_set(ApiError *err, int status, const char *code, const char *field, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!err)
-		return false;
-	err->status = status;
-	err->code = code;
-	snprintf(err->field, sizeof(err->field), "%s", field ? field : "");
 	va_start(ap, fmt);
-	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	api_error_vset(err, status, code, field, fmt, ap);
 	va_end(ap);
 	return false;
 }

@@ -7,6 +7,7 @@
 #ifndef HOTLINE_CORE_API_ERROR_H
 #define HOTLINE_CORE_API_ERROR_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <json-c/json.h>
 
@@ -21,6 +22,8 @@ typedef struct ApiError {
  * `return api_error_set(err, 422, "invalid_field", "text", "...")`. */
 bool api_error_set(ApiError *err, int status, const char *code, const char *field,
 		   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+bool api_error_vset(ApiError *err, int status, const char *code, const char *field, const char *fmt,
+		    va_list ap) __attribute__((format(printf, 5, 0)));
 
 /* The contract's JSON: {"error": {"code", "message", "field"?}}; a new object the caller puts. */
 json_object *api_error_to_json(const ApiError *err);

@@ -371,6 +371,8 @@ static void
 field_path(char *buf, const char *prefix, const char *name)
 {
 	snprintf(buf, FIELD_PATH_MAX, "%s%s%s", prefix, *prefix ? "." : "", name);
+	/* A long key cut to fit must not leave half a character: errors are UTF-8 JSON. */
+	buf[utf8_prefix(buf, FIELD_PATH_MAX - 1)] = '\0';
 }
 
 static void

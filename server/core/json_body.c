@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "core/json_strict.h"
 #include "core/utf8.h"
 
 bool
@@ -12,11 +13,14 @@ json_body_parse(const char *buf, size_t len, json_object **out, ApiError *err)
 	json_object *obj;
 	enum json_tokener_error jerr;
 	size_t end;
+	const char *why;
 
 	*out = NULL;
 	/* json-c's own UTF-8 check lets overlong forms and surrogates through: ours is strict. */
 	if (!utf8_validate(buf, len, NULL))
 		return api_error_set(err, 400, "bad_json", NULL, "body is not valid UTF-8 (or has a NUL byte)");
+	if (!json_strict_check(buf, len, JSON_BODY_MAX_DEPTH - 1, &why))
+		return api_error_set(err, 400, "bad_json", NULL, "body is not strict JSON: %s", why);
 	tok = json_tokener_new_ex(JSON_BODY_MAX_DEPTH);
 	if (!tok)
 		return api_error_set(err, 400, "bad_json", NULL, "cannot parse body");

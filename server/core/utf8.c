@@ -1,6 +1,8 @@
 /* utf8: strict UTF-8 validation, following the well-formed byte table of RFC 3629. */
 #include "core/utf8.h"
 
+#include <string.h>
+
 #include <stdint.h>
 
 static bool is_continuation(uint8_t b);
@@ -85,4 +87,23 @@ utf8_sequence(const uint8_t *p, size_t avail)
 			return 0;
 	}
 	return n;
+}
+
+size_t
+utf8_prefix(const char *s, size_t max)
+{
+	size_t n = strnlen(s, max), start = n;
+
+	if (n < max || n == 0)
+		return n;
+	/* Step back over continuation bytes to the lead byte of the last character. */
+	while (start > 0 && ((unsigned char)s[start - 1] & 0xC0) == 0x80)
+		start--;
+	if (start == 0)
+		return 0;
+	start--;
+	unsigned char lead = (unsigned char)s[start];
+	size_t need = lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+
+	return n - start >= need ? n : start;
 }

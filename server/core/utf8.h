@@ -18,4 +18,10 @@
  */
 bool utf8_validate(const char *s, size_t len, size_t *nchars);
 
+/*
+ * The longest prefix of s (at most max bytes) that does not end inside a multi-byte
+ * sequence, so text cut to fit a buffer stays valid UTF-8. s is NUL-terminated.
+ */
+size_t utf8_prefix(const char *s, size_t max);
+
 #endif

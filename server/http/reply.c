@@ -41,12 +41,11 @@ reply_api_error(Req *req, const ApiError *err)
 void
 reply_error(Req *req, int status, const char *code, const char *field, const char *fmt, ...)
 {
-	ApiError err = {status, code, "", ""};
+	ApiError err;
 	va_list ap;
 
-	snprintf(err.field, sizeof(err.field), "%s", field ? field : "");
 	va_start(ap, fmt);
-	vsnprintf(err.message, sizeof(err.message), fmt, ap);
+	api_error_vset(&err, status, code, field, fmt, ap);
 	va_end(ap);
 	reply_api_error(req, &err);
 }

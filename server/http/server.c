@@ -11,6 +11,7 @@
  */
 #include "http/server.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,12 +22,15 @@
 #include <event2/http.h>
 
 #include "core/json_body.h"
+#include "core/ratelimit.h"
+#include "core/utf8.h"
 #include "http/reply.h"
 #include "log.h"
 #include "metrics.h"
 #include "token.h"
 
 #define MAX_PATH_SEGMENTS 8
+#define HTTP_BODY_BUFFER_FACTOR 16
 
 /* One tracked client connection: the slot is found by linear probing on the pointer. */
 typedef struct ConnSlot {
@@ -47,6 +51,7 @@ struct HttpServer {
 	void *drain_arg;
 	ConnSlot *slots;
 	size_t nslots;               /* power of two, at least 2 * max_connections */
+	RateLimiter *limiter;        /* NULL when rate_limit is 0 */
 };
 
 static HttpServer *the_server; /* one per process; reply.c reports back through it */
@@ -86,11 +91,15 @@ http_server_start(App *app, const RouteTable *const *tables, int ntables)
 		srv->nslots *= 2;
 	srv->slots = calloc(srv->nslots, sizeof(ConnSlot));
 	srv->http = evhttp_new(app->base);
-	if (!srv->slots || !srv->http)
+	/* A burst of two seconds' worth lets a client retry or page without being refused. */
+	if (cfg->rate_limit > 0)
+		srv->limiter = ratelimit_new(cfg->rate_limit, 2.0 * cfg->rate_limit, 4096);
+	if (!srv->slots || !srv->http || (cfg->rate_limit > 0 && !srv->limiter))
 		goto fail;
-	/* Bodies up to twice the limit reach us and get the contract's JSON 413; libevent
-	 * itself cuts off anything larger (chunked included) without buffering it. */
-	evhttp_set_max_body_size(srv->http, (ev_ssize_t)cfg->max_body * 2);
+	/* Bodies up to 16 times the limit (1 MiB by default) reach us and get the contract's
+	 * JSON 413; libevent cuts off anything larger (chunked included) with its own 413
+	 * page, so no connection can make us buffer more than that. */
+	evhttp_set_max_body_size(srv->http, (ev_ssize_t)cfg->max_body * HTTP_BODY_BUFFER_FACTOR);
 	evhttp_set_max_headers_size(srv->http, (ev_ssize_t)cfg->max_headers);
 	evhttp_set_timeout_tv(srv->http, &tv);
 	evhttp_set_flags(srv->http, EVHTTP_SERVER_LINGERING_CLOSE);
@@ -135,6 +144,7 @@ http_server_free(HttpServer *srv)
 	if (srv->http)
 		evhttp_free(srv->http);
 	free(srv->slots);
+	ratelimit_free(srv->limiter);
 	if (the_server == srv)
 		the_server = NULL;
 	free(srv);
@@ -257,10 +267,10 @@ server_request_cb(struct evhttp_request *ev, void *arg)
 	}
 	route = server_match(srv, req, method, path ? path : "", &other_method);
 	if (!route) {
-		if (other_method)
-			reply_error(req, 405, "method_not_allowed", NULL, "%s is not allowed here", method);
-		else if (req->route_name)
+		if (req->route_name)
 			reply_error(req, 400, "bad_request", NULL, "the id in the path must be a positive integer");
+		else if (other_method)
+			reply_error(req, 405, "method_not_allowed", NULL, "%s is not allowed here", method);
 		else
 			reply_error(req, 404, "not_found", NULL, "no such route");
 		return;
@@ -328,6 +338,16 @@ server_auth_cb(Req *req, PGresult *res)
 		reply_error(req, 403, "forbidden", NULL, "the %s role may not do this", role_name(role));
 		return;
 	}
+	if (the_server->limiter) {
+		struct timespec now;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (!ratelimit_allow(the_server->limiter, req->user.id, (double)now.tv_sec + now.tv_nsec / 1e9)) {
+			reply_error(req, 429, "rate_limited", NULL, "over %d requests a second, slow down",
+				    req->app->config->rate_limit);
+			return;
+		}
+	}
 	server_run_handler(req, route);
 }
 
@@ -340,6 +360,60 @@ server_is_json(const char *content_type)
 	       (content_type[n] == '\0' || content_type[n] == ';' || content_type[n] == ' ');
 }
 
+/* True when every '%' of s starts a two-hex-digit escape. */
+static bool
+server_percent_ok(const char *s)
+{
+	for (; (s = strchr(s, '%')); s += 3)
+		if (!isxdigit((unsigned char)s[1]) || !isxdigit((unsigned char)s[2]))
+			return false;
+	return true;
+}
+
+/* Query parameters decode to text: a broken %-escape, a NUL byte (%00) or invalid UTF-8
+ * in a name or value is refused naming the parameter, before any handler reads a
+ * truncated C string or evhttp silently drops the whole query. */
+static bool
+server_query_valid(Req *req, ApiError *err)
+{
+	const char *q = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req->ev));
+	char *copy, *pair, *save = NULL;
+	bool ok = true;
+
+	if (!q || !*q)
+		return true;
+	copy = strdup(q);
+	if (!copy)
+		return api_error_set(err, 503, "unavailable", NULL, "server is out of memory, try again");
+	for (pair = strtok_r(copy, "&", &save); ok && pair; pair = strtok_r(NULL, "&", &save)) {
+		char *eq = strchr(pair, '=');
+		size_t klen = 0, vlen = 0;
+		char *key, *val;
+
+		if (eq)
+			*eq = '\0';
+		if (!server_percent_ok(pair) || (eq && !server_percent_ok(eq + 1))) {
+			key = server_percent_ok(pair) ? evhttp_uridecode(pair, 1, &klen) : NULL;
+			ok = api_error_set(err, 400, "bad_request", key && utf8_validate(key, klen, NULL) ? key : "query",
+					   "a query parameter has a broken %%-escape");
+			free(key);
+			break;
+		}
+		key = evhttp_uridecode(pair, 1, &klen);
+		val = evhttp_uridecode(eq ? eq + 1 : "", 1, &vlen);
+		if (!key || !val)
+			ok = api_error_set(err, 503, "unavailable", NULL, "server is out of memory, try again");
+		else if (!utf8_validate(key, klen, NULL))
+			ok = api_error_set(err, 400, "bad_request", "query", "a query parameter name is not UTF-8 text");
+		else if (!utf8_validate(val, vlen, NULL))
+			ok = api_error_set(err, 400, "bad_request", key, "query parameter %s is not UTF-8 text", key);
+		free(key);
+		free(val);
+	}
+	free(copy);
+	return ok;
+}
+
 /* Read the body as the route wants it, then call the handler. */
 static void
 server_run_handler(Req *req, const Route *route)
@@ -349,6 +423,10 @@ server_run_handler(Req *req, const Route *route)
 	char *raw = NULL;
 	ApiError err;
 
+	if (!server_query_valid(req, &err)) {
+		reply_api_error(req, &err);
+		return;
+	}
 	if (route->body != BODY_NONE && len > 0) {
 		raw = malloc(len + 1);
 		if (!raw) {

@@ -735,9 +735,6 @@ def test_database_down_is_503_with_retry_after_and_nothing_half_done(make_cluste
     assert status == 200 and body["items"] == [], body
 
 
-@pytest.mark.xfail(reason="API.md: 429 rate_limited 'over a configured per-token limit'; the "
-                   "setting's name is not in API.md, `rate_limit` (requests/s) is a guess",
-                   strict=True)
 def test_rate_limit_is_429_with_retry_after(pg, make_server):
     srv = make_server(pg, rate_limit=2)
     token = srv.make_user("operator")

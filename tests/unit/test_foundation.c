@@ -11,6 +11,9 @@
 #include "config.h"
 #include "core/api_error.h"
 #include "core/json_body.h"
+#include "core/json_strict.h"
+#include "core/ratelimit.h"
+#include "core/utf8.h"
 #include "core/sha256.h"
 #include "core/user_input.h"
 #include "token.h"
@@ -192,6 +195,71 @@ test_user_input(void **state)
 	json_object_put(b);
 }
 
+static void
+test_json_strict(void **state)
+{
+	static const char *const refused[] = {
+		"{'a': 1}", "{\"a\": NaN}", "{\"a\": Infinity}", "{\"a\": 01}", "{\"a\": 1.}", "{\"a\": .5}",
+		"{\"a\": +1}", "{\"a\": 1e}", "{\"a\": \"x\ty\"}", "{\"a\": 1, \"a\": 2}",
+		"{\"a\": 1, \"\\u0061\": 2}", "{\"a\": \"\\x\"}", "{\"a\": \"\\ud800\"}", "{\"a\": 1,}",
+		"{\"a\" 1}", "{a: 1}", "{\"a\": tru}", "{} {}", "{\"a\": [1,]}", "{\"a\": 1} // c",
+	};
+	static const char *const accepted[] = {
+		"{}", " {\"a\": [1, -0.5e+3, true, false, null, \"\\u00e9\\ud83d\\ude00\"]}\n",
+		"{\"a\": {\"a\": 1}, \"b\": {\"a\": 2}}", "{\"\u4e2d\": 0}",
+	};
+	const char *why;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		if (json_strict_check(refused[i], strlen(refused[i]), 15, &why))
+			fail_msg("accepted %s", refused[i]);
+		assert_non_null(why);
+	}
+	for (size_t i = 0; i < sizeof(accepted) / sizeof(accepted[0]); i++)
+		if (!json_strict_check(accepted[i], strlen(accepted[i]), 15, &why))
+			fail_msg("refused %s: %s", accepted[i], why);
+	assert_true(json_strict_check("[[[1]]]", 7, 3, &why));
+	assert_false(json_strict_check("[[[[1]]]]", 9, 3, &why));
+}
+
+static void
+test_utf8_prefix_and_error_cut(void **state)
+{
+	char longkey[200];
+	ApiError err;
+
+	(void)state;
+	assert_int_equal(utf8_prefix("abc", 10), 3);
+	assert_int_equal(utf8_prefix("\xe4\xb8\xad\xe6\x96\x87", 4), 3); /* cut inside 文 */
+	assert_int_equal(utf8_prefix("\xe4\xb8\xad\xe6\x96\x87", 6), 6);
+	longkey[0] = '\0';
+	for (int i = 0; i < 40; i++)
+		strcat(longkey, "\xe5\xad\x97"); /* 字 x 40 = 120 bytes */
+	api_error_set(&err, 422, "invalid_field", longkey, "unknown field %s%s", longkey, longkey);
+	assert_true(utf8_validate(err.field, strlen(err.field), NULL));
+	assert_true(utf8_validate(err.message, strlen(err.message), NULL));
+	assert_true(strlen(err.field) > 50);
+}
+
+static void
+test_ratelimit(void **state)
+{
+	RateLimiter *rl = ratelimit_new(2, 4, 2);
+	int allowed = 0;
+
+	(void)state;
+	assert_non_null(rl);
+	for (int i = 0; i < 10; i++)
+		allowed += ratelimit_allow(rl, 7, 100.0);
+	assert_int_equal(allowed, 4);                 /* the burst */
+	assert_false(ratelimit_allow(rl, 7, 100.4));  /* 0.8 of a token */
+	assert_true(ratelimit_allow(rl, 7, 100.5));   /* one token after half a second */
+	assert_true(ratelimit_allow(rl, 8, 100.5));   /* another key has its own bucket */
+	assert_true(ratelimit_allow(rl, 9, 100.6));   /* a full table forgets, never blocks */
+	ratelimit_free(rl);
+}
+
 int
 main(void)
 {
@@ -203,6 +271,9 @@ main(void)
 		cmocka_unit_test(test_tokens),
 		cmocka_unit_test(test_json_body),
 		cmocka_unit_test(test_user_input),
+		cmocka_unit_test(test_json_strict),
+		cmocka_unit_test(test_utf8_prefix_and_error_cut),
+		cmocka_unit_test(test_ratelimit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
