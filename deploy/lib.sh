@@ -166,7 +166,8 @@ hl_pg_create() {
 		printf 'unix_socket_permissions = 0700\n'
 		printf "password_encryption = 'scram-sha-256'\n"
 		if [[ $kind == throwaway ]]; then
-			printf 'fsync = off\nfull_page_writes = off\n'
+			# tests start dozens of servers (pool + LISTEN connection each) on one cluster
+			printf 'fsync = off\nfull_page_writes = off\nmax_connections = 1000\n'
 		fi
 		printf "include_if_exists = 'hotline.conf'\n"
 	} >>"$data/postgresql.conf"
