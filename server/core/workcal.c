@@ -360,7 +360,7 @@ list_to_json(const WorkcalYear *y, WorkcalDay kind)
 {
 	json_object *list = json_object_new_array();
 	json_object *s;
-	char text[DATE_TEXT_LEN + 8];
+	char text[40]; /* room for any int triple: the compiler cannot see the date's bounds */
 	Date d;
 
 	if (!list || !date_make(y->year, 1, 1, &d))
