@@ -11,6 +11,7 @@
 #   - POST /v1/cases with wrk (bench/intake.lua: Chinese cases, unique Idempotency-Keys) at 16
 #     and 64 connections; GET /v1/cases/{id} and GET /v1/inbox at 64 connections;
 #   - 1,000 cases/s at a fixed rate for 30 s (bench/loadgen.c, open loop);
+#   - POST /v1/cases at 16 connections again, the server's pool as large as pgbench's (16);
 # each with the server's RSS and CPU and the machine's CPU. Prints one table with the ratios
 # and the targets, and writes it with the machine and the exact commands to bench/RESULTS.md
 # (overwritten). Extra server settings: HL_BENCH_SERVER_ARGS (e.g. "--pool_size=8").
@@ -190,6 +191,14 @@ MEASURED=30
 measure "POST /v1/cases at 1,000/s" 32 "$LOADGEN" --port "$PORT" --token "$OPERATOR" --rate 1000 \
 	--seconds 30 --connections 32 --run "$RUN-fixed"
 HWM=$(awk '/^VmHWM/{printf "%.1f", $2 / 1024}' "/proc/$SERVER_PID/status")
+
+# The same intake with as many database connections as pgbench has: the pool's share.
+hl_server_stop "$PIDFILE"
+hl_server_start "$BIN" "$PORT" "$DIR/log/server.log" "$PIDFILE" --log_level=warn "${SERVER_ARGS[@]}" \
+	--pool_size=16
+SERVER_PID=$(<"$PIDFILE")
+COMMANDS+=("# the server restarted with --pool_size=16")
+wrk_run "POST /v1/cases, pool_size=16" 16 create operator "$OPERATOR"
 CASES=$(sql "SELECT count(*) FROM cases")
 
 # --- report -------------------------------------------------------------------------------------
@@ -209,9 +218,12 @@ report() {
 	own = by[("pgbench: the server's intake transaction", "16")]
 	s16 = by[("POST /v1/cases", "16")]
 	fixed = [r for r in rows if r[0].endswith("1,000/s")][0]
+	p16 = by[("POST /v1/cases, pool_size=16", "16")]
 	checks = [
 	    ("server cases/s / bare INSERT TPS (16 conns)", s16 / insert, 0.50),
 	    ("server cases/s / its own transaction in pgbench (16 conns)", s16 / own, 0.80),
+	    ("the same two with pool_size=16: / bare INSERT", p16 / insert, 0.50),
+	    ("the same two with pool_size=16: / its own transaction", p16 / own, 0.80),
 	]
 	print()
 	print("| ratio or limit | measured | target | |")
