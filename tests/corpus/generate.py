@@ -545,6 +545,67 @@ def idempotency_keys():
             what="a valid case with an Idempotency-Key that is not 1-255 printable ASCII: " + name)
 
 
+# --- routing rules (admin) ----------------------------------------------------------------------
+
+def rules():
+    base = {"name": "摆摊", "department": "urban_mgmt", "match": {"any": ["摆摊"]}}
+
+    def rule(**fields):
+        body = json.loads(json.dumps(base))
+        for k, v in fields.items():
+            if v is None:
+                body.pop(k, None)
+            else:
+                body[k] = v
+        return json.dumps(body, ensure_ascii=False)
+
+    def match(**lists):
+        return rule(match=dict(base["match"], **lists))
+
+    cases = {
+        "name-missing": (rule(name=None), "missing_field", "name"),
+        "department-missing": (rule(department=None), "missing_field", "department"),
+        "match-missing": (rule(match=None), "missing_field", "match"),
+        "name-empty": (rule(name=""), "invalid_field", "name"),
+        "name-101": (rule(name="规" * 101), "invalid_field", "name"),
+        "name-number": (rule(name=17), "invalid_field", "name"),
+        "priority-negative": (rule(priority=-1), "invalid_field", "priority"),
+        "priority-huge": (rule(priority=10 ** 30), "invalid_field", "priority"),
+        "priority-float": (rule(priority=1.5), "invalid_field", "priority"),
+        "priority-string": (rule(priority="1"), "invalid_field", "priority"),
+        "enabled-string": (rule(enabled="yes"), "invalid_field", "enabled"),
+        "department-sql": (rule(department="urban_mgmt'; DROP TABLE rules; --"), "invalid_field",
+                           "department"),
+        "department-upper": (rule(department="URBAN"), "invalid_field", "department"),
+        "match-array": (rule(match=["摆摊"]), "invalid_field", "match"),
+        "match-unknown": (match(colour=["red"]), "invalid_field", "match.colour"),
+        "any-string": (match(any="摆摊"), "invalid_field", "match.any"),
+        "any-number-item": (match(any=[1]), "invalid_field", "match.any"),
+        "any-blank": (match(any=["   "]), "invalid_field", "match.any"),
+        "any-empty-item": (match(any=[""]), "invalid_field", "match.any"),
+        "any-51": (match(any=["词" * 51]), "invalid_field", "match.any"),
+        "any-201-items": (match(any=["词%d" % i for i in range(201)]), "invalid_field", "match.any"),
+        "none-null-item": (match(none=[None]), "invalid_field", "match.none"),
+        "types-unknown": (match(types=["noise"]), "invalid_field", "match.types"),
+        "channels-unknown": (match(channels=["fax"]), "invalid_field", "match.channels"),
+        "districts-51": (match(districts=["区" * 51]), "invalid_field", "match.districts"),
+        "unknown-top": (rule(colour="red"), "invalid_field", "colour"),
+    }
+    for name, (body, code, field) in cases.items():
+        add("rule-" + name, request("POST", "/v1/rules", body), 422, code, field,
+            what="POST /v1/rules refused: " + name)
+    add("rule-unknown-match-key-cut", request("POST", "/v1/rules", match(**{"a" + "é" * 40: []})),
+        422, "invalid_field", what="an unknown match key, cut short in the error: valid UTF-8")
+    add("rule-unknown-key-cut", request("POST", "/v1/rules", rule(**{"a" + "é" * 40: 1})), 422,
+        "invalid_field", what="an unknown rule key, cut short in the error: valid UTF-8")
+    add("rule-bad-json", request("POST", "/v1/rules", "{'name': 'x'}"), 400, "bad_json",
+        what="POST /v1/rules with single quotes")
+    add("rule-put-bad-id", request("PUT", "/v1/rules/abc", rule()), 400, "bad_request",
+        what="PUT /v1/rules/abc")
+    add("route-dry-run-bad", request("POST", "/v1/route", '{"text": ""}'), 422, "invalid_field",
+        "text", what="POST /v1/route with an empty text")
+
+
 def write():
     if OUT.exists():
         shutil.rmtree(OUT)
@@ -571,4 +632,5 @@ if __name__ == "__main__":
     paths()
     authorization()
     idempotency_keys()
+    rules()
     write()

@@ -66,7 +66,8 @@ fuzz_round_trip(json_object *obj, const char **text)
 typedef struct Scan {
 	const char *p, *end;
 	int depth, max_depth;
-	size_t members; /* object members in the whole text, duplicates included */
+	size_t members;      /* object members in the whole text, duplicates included */
+	bool lone_surrogate; /* a \\u escape of half a surrogate pair, which is no character */
 } Scan;
 
 static bool scan_value(Scan *s);
@@ -127,27 +128,49 @@ scan_number(Scan *s)
 static bool
 scan_string(Scan *s)
 {
+	bool want_low = false; /* the previous escape was a high surrogate */
+
 	if (s->p >= s->end || *s->p != '"')
 		return false;
 	for (s->p++; s->p < s->end; s->p++) {
 		unsigned char c = (unsigned char)*s->p;
+		unsigned unit = 0;
 
 		if (c == '"') {
+			s->lone_surrogate |= want_low;
 			s->p++;
 			return true;
 		}
 		if (c < 0x20)
 			return false;
-		if (c != '\\')
+		if (c != '\\') {
+			s->lone_surrogate |= want_low;
+			want_low = false;
 			continue;
+		}
 		if (++s->p >= s->end)
 			return false;
-		if (*s->p == 'u') {
-			for (int i = 0; i < 4; i++)
-				if (++s->p >= s->end || !strchr("0123456789abcdefABCDEF", *s->p) || !*s->p)
-					return false;
-		} else if (!*s->p || !strchr("\"\\/bfnrt", *s->p)) {
-			return false;
+		if (*s->p != 'u') {
+			if (!*s->p || !strchr("\"\\/bfnrt", *s->p))
+				return false;
+			s->lone_surrogate |= want_low;
+			want_low = false;
+			continue;
+		}
+		for (int i = 0; i < 4; i++) {
+			char d;
+
+			if (++s->p >= s->end || !*s->p || !strchr("0123456789abcdefABCDEF", *s->p))
+				return false;
+			d = (char)(*s->p | 0x20); /* a hex digit: lower case for letters, digits unchanged */
+			unit = unit * 16 + (unsigned)(d <= '9' ? d - '0' : d - 'a' + 10);
+		}
+		if (unit >= 0xDC00 && unit <= 0xDFFF) {
+			s->lone_surrogate |= !want_low;
+			want_low = false;
+		} else {
+			s->lone_surrogate |= want_low;
+			want_low = unit >= 0xD800 && unit <= 0xDBFF;
 		}
 	}
 	return false;
@@ -231,13 +254,14 @@ scan_value(Scan *s)
 }
 
 bool
-fuzz_json_grammar(const char *s, size_t len, int *depth, size_t *members)
+fuzz_json_grammar(const char *s, size_t len, int *depth, size_t *members, bool *lone_surrogate)
 {
-	Scan scan = {s, s + len, 0, 0, 0};
+	Scan scan = {s, s + len, 0, 0, 0, false};
 	bool ok = scan_value(&scan) && scan.p == scan.end;
 
 	*depth = scan.max_depth;
 	*members = scan.members;
+	*lone_surrogate = scan.lone_surrogate;
 	return ok;
 }
 
@@ -281,7 +305,8 @@ fuzz_check_parse(const char *data, size_t size, json_object *parsed, const ApiEr
 {
 	int depth = 0;
 	size_t members = 0;
-	bool grammar = fuzz_json_grammar(data, size, &depth, &members);
+	bool lone_surrogate = false;
+	bool grammar = fuzz_json_grammar(data, size, &depth, &members, &lone_surrogate);
 	size_t lead = 0;
 
 	while (lead < size && strchr(" \t\r\n", data[lead]) && data[lead])
@@ -293,7 +318,7 @@ fuzz_check_parse(const char *data, size_t size, json_object *parsed, const ApiEr
 	}
 	FUZZ_ASSERT(err->status == 400 && strcmp(err->code, "bad_json") == 0, "a parse refusal is 400 bad_json");
 	fuzz_check_refusal(err);
-	if (grammar && lead < size && data[lead] == '{' && depth < JSON_BODY_MAX_DEPTH &&
+	if (grammar && lead < size && data[lead] == '{' && depth < JSON_BODY_MAX_DEPTH && !lone_surrogate &&
 	    utf8_validate(data, size, NULL))
 		FUZZ_ASSERT(has_duplicate_keys(data, size, members),
 			    "a JSON object of valid UTF-8 within the depth limit is accepted unless a key repeats");

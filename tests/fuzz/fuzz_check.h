@@ -32,15 +32,17 @@ void fuzz_check_refusal(const ApiError *err);
  * other than a leading '-', NaN or Infinity; no single quotes, comments or trailing
  * commas. UTF-8 is not checked here. *depth receives the deepest nesting of arrays
  * and objects (1 for a flat object); nesting past 64 counts as invalid. *members receives
- * the number of object members in the whole text.
+ * the number of object members in the whole text; *lone_surrogate whether a \u escape
+ * stands for half a surrogate pair (grammatical, but no character: RFC 8259 section 8.2).
  */
-bool fuzz_json_grammar(const char *s, size_t len, int *depth, size_t *members);
+bool fuzz_json_grammar(const char *s, size_t len, int *depth, size_t *members, bool *lone_surrogate);
 
 /*
  * The parse verdict of json_body_parse (parsed: its object, NULL when it refused) against
  * the grammar: a body it accepts is a JSON text without duplicate keys (names that repeat
  * in one object are ambiguous, so the server must refuse them); a JSON object text of
- * valid UTF-8 nested at most JSON_BODY_MAX_DEPTH - 1 deep is accepted unless a key repeats.
+ * valid UTF-8 nested at most JSON_BODY_MAX_DEPTH - 1 deep is accepted unless a key repeats
+ * or an escape is half a surrogate pair (refusing those is allowed, accepting them too).
  * A refusal must be a 400 bad_json.
  */
 void fuzz_check_parse(const char *data, size_t size, json_object *parsed, const ApiError *err);
