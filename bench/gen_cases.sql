@@ -1,8 +1,8 @@
 -- bench/gen_cases.sql: one chunk of generated cases, ids :first to :last of :total, created
 -- evenly over the :span_days days before :'now', with the history each case would have had
 -- by :'now'. Run by bench/gen_cases.sh, which makes the bench users first, drops the
--- secondary indexes and recreates them, and rebuilds case_facts at the end. Set-based: a
--- chunk is one INSERT of cases and one of events. Foreign keys and triggers are off
+-- secondary indexes and recreates them at the end. Set-based: a chunk is one INSERT of cases
+-- (with their case_facts) and one of events. Foreign keys and triggers are off
 -- (session_replication_role = replica): the rows are consistent by construction.
 --
 -- Every case follows one path, drawn from hashes of its id (the same id always gets the
@@ -25,6 +25,7 @@
 \set ON_ERROR_STOP on
 SET synchronous_commit = off;
 SET session_replication_role = replica;
+SET temp_buffers = '1GB';
 SET jit = off;
 SET work_mem = '256MB';
 
@@ -37,13 +38,17 @@ SELECT row_number() OVER (ORDER BY c.department, c.position, c.code) AS n, c.cod
   JOIN (SELECT row_number() OVER (ORDER BY position, code) AS n, code FROM departments) d ON d.code = c.department;
 CREATE TEMP TABLE dept AS SELECT row_number() OVER (ORDER BY position, code) AS n, code FROM departments;
 CREATE TEMP TABLE district AS SELECT row_number() OVER (ORDER BY position, name) AS n, name FROM districts;
+-- The routing rules of each department, for the cases a rule dispatched at creation.
+CREATE TEMP TABLE dept_rule AS
+SELECT department, array_agg(id ORDER BY id) AS ids, array_agg(name ORDER BY id) AS names
+  FROM rules WHERE enabled GROUP BY department;
 CREATE TEMP TABLE op AS
 SELECT row_number() OVER (ORDER BY id) AS n, id, name FROM users WHERE name LIKE 'bench-operator-%';
 CREATE TEMP TABLE sizes AS
 SELECT (SELECT count(*) FROM cat) AS cats, (SELECT count(*) FROM dept) AS depts,
        (SELECT count(*) FROM district) AS districts, (SELECT count(*) FROM op) AS ops,
        (SELECT id FROM users WHERE name = 'bench-manager') AS mgr;
-ANALYZE cat, dept, district, op, sizes;
+ANALYZE cat, dept, dept_rule, district, op, sizes;
 
 CREATE TEMP TABLE dept_user AS
 SELECT department AS code, id, name FROM users WHERE name LIKE 'bench-dept-%';
@@ -106,9 +111,11 @@ WITH b AS MATERIALIZED (
 ), d AS MATERIALIZED (
 	SELECT b.id, b.t0, b.type, b.channel, b.mgr, c.code AS cat_code, c.name AS cat_name, c.department AS dept1,
 	       d2.code AS dept2, ds.name AS district, o.id AS op, o.name AS op_name,
+	       dr.ids[1 + floor(pg_temp.u(b.id, 42) * cardinality(dr.ids))::integer] AS rule_id,
+	       dr.names[1 + floor(pg_temp.u(b.id, 42) * cardinality(dr.ids))::integer] AS rule_name,
 	       (b.type = 'consult' AND pg_temp.u(b.id, 8) < 0.40) OR pg_temp.u(b.id, 8) < 0.05 AS answered,
 	       pg_temp.u(b.id, 5) < 0.03 AS urgent,
-	       pg_temp.u(b.id, 2) < 0.85 AS has_cat,
+	       pg_temp.u(b.id, 2) < 0.85 OR dr.ids IS NULL AS has_cat, -- else a rule routed it
 	       pg_temp.u(b.id, 9) < 0.12 AS pool_first,
 	       b.id - :first >= 50 AND pg_temp.u(b.id, 10) < 0.015 AS merge_draw, -- into a case of this chunk
 	       pg_temp.u(b.id, 16) < 0.06 AS returned,
@@ -121,6 +128,7 @@ WITH b AS MATERIALIZED (
 	  JOIN cat c ON c.n = b.cat_n
 	  JOIN dept d2 ON d2.n = 1 + (c.dept_n - 1 + b.dept_skip) % b.depts
 	  JOIN op o ON o.n = b.op_n
+	  LEFT JOIN dept_rule dr ON dr.department = c.department
 	  LEFT JOIN district ds ON ds.n = b.district_n
 ), e AS MATERIALIZED (
 	-- the answered path, the pool, merging, the first dispatch
@@ -186,7 +194,8 @@ WITH b AS MATERIALIZED (
 	       CASE WHEN p.score_a >= 3 THEN pg_temp.u(p.id, 39) < 0.93 ELSE pg_temp.u(p.id, 39) < 0.25 END AS resolved_a
 	  FROM p
 )
-SELECT q.id, q.t0, q.type, q.urgent, q.answered, q.pool_first, q.has_cat, q.dept1, q.dept2,
+SELECT q.id, q.t0, q.type, q.urgent, q.answered, q.pool_first,
+       q.has_cat, q.rule_id, q.rule_name, q.dept1, q.dept2,
        CASE WHEN q.has_cat THEN q.cat_code END AS category, q.cat_name, q.district, q.channel,
        q.op, q.op_name, q.mgr,
        q.score_a, q.resolved_a, q.score1, q.resolved1, q.score2, q.resolved2,
@@ -228,6 +237,8 @@ SELECT r.*,
        CASE WHEN r.td2 IS NOT NULL THEN r.dept2 ELSE r.dept1 END AS holder -- of the current cycle
   FROM raw r;
 
+-- The cases, and their report facts computed by 007's own definition.
+WITH ins AS (
 INSERT INTO cases (id, number, created_at, created_by, channel, type, urgent, category, title, text, district,
                    address, caller_name, caller_phone, caller_confidential, answer, state, department,
                    routing_method, routing_rule_id, routing_rule_name, sign_by, contact_by, finish_by,
@@ -250,7 +261,8 @@ SELECT g.id, to_char(g.t0, 'YYYYMMDD') || '-' || lpad((g.id % 1000000)::text, 6,
        CASE WHEN g.tpd IS NOT NULL OR g.td2 IS NOT NULL THEN 'manual'
             WHEN g.state0 <> 'dispatched' THEN 'none'
             WHEN g.has_cat THEN 'category' ELSE 'rule' END,
-       NULL, NULL,
+       CASE WHEN g.tpd IS NULL AND g.td2 IS NULL AND g.state0 = 'dispatched' AND NOT g.has_cat THEN g.rule_id END,
+       CASE WHEN g.tpd IS NULL AND g.td2 IS NULL AND g.state0 = 'dispatched' AND NOT g.has_cat THEN g.rule_name END,
        CASE WHEN g.state IN ('pending', 'answered') OR g.td1 IS NULL THEN NULL ELSE g.sbc END,
        CASE WHEN g.state IN ('pending', 'answered') OR g.td1 IS NULL THEN NULL ELSE g.cbc END,
        CASE WHEN g.state IN ('pending', 'answered') OR g.td1 IS NULL THEN NULL
@@ -283,7 +295,10 @@ SELECT g.id, to_char(g.t0, 'YYYYMMDD') || '-' || lpad((g.id % 1000000)::text, 6,
        CASE WHEN g.td2 IS NULL AND g.tret IS NOT NULL THEN NULL WHEN g.tc IS NOT NULL THEN g.tc <= g.cbc END,
        g.tr1, CASE WHEN g.tr1 IS NOT NULL THEN g.tr1 <= g.fbx END,
        1 + num_nonnulls(g.tav, g.tpd, g.tm, g.ts1, g.tret, g.td2, g.ts, g.tc, g.te, g.ta, g.tr1, g.tv1, g.tr2, g.tv2)
-  FROM gen g;
+  FROM gen g
+RETURNING *
+)
+INSERT INTO case_facts SELECT (case_facts_of(ROW(ins.*)::cases)).* FROM ins ORDER BY ins.id;
 
 -- Step 3: the history, in order within each case: one simple scan per kind of event (much
 -- faster than a lateral VALUES list per case), sorted into place.
@@ -298,7 +313,9 @@ SELECT ev.case_id, ev.at,
 	       NULL::text AS from_state, state0 AS to_state,
 	       CASE WHEN state0 = 'dispatched'
 	            THEN jsonb_build_object('channel', channel, 'department', dept1, 'routing',
-	                                    jsonb_build_object('method', CASE WHEN has_cat THEN 'category' ELSE 'rule' END))
+	                                    CASE WHEN has_cat THEN '{"method": "category"}'
+	                                         ELSE jsonb_build_object('method', 'rule', 'rule_id', rule_id,
+	                                                                 'rule_name', rule_name) END)
 	            ELSE jsonb_build_object('channel', channel) END AS data
 	  FROM gen
 	UNION ALL

@@ -320,6 +320,13 @@ def test_report_facts_are_in_step_with_the_cases(pop):
     assert pop.s.cluster.psql("SELECT case_facts_drift()", db=pop.s.db) == "0"
 
 
+def test_facts_rebuild_recomputes_the_same_facts(pop):
+    before = pop.rates("department")
+    rebuilt = pop.s.cluster.psql("SELECT case_facts_rebuild()", db=pop.s.db)
+    assert rebuilt == pop.s.cluster.psql("SELECT count(*) FROM cases", db=pop.s.db)
+    assert pop.rates("department") == before
+
+
 def test_rates_csv_has_the_same_rows(pop):
     frm, to = local_today() - dt.timedelta(days=1), local_today() + dt.timedelta(days=2)
     for path, headers in (("&format=csv", None), ("", {"Accept": "text/csv"})):
