@@ -35,8 +35,11 @@ static bool add_number(const Cli *cli, json_object *obj, const char *key, const 
 		       double min, double max);
 static bool valid_key(const char *key);
 static int submit_output(const Cli *cli, const HttpRequest *req);
+typedef char *(*PageTarget)(const Cli *cli, const Args *a, const char *after);
 static char *list_target(const Cli *cli, const Args *a, const char *after);
-static int list_all(Cli *cli, const Args *a);
+static char *inbox_target(const Cli *cli, const Args *a, const char *after);
+static int one_page(Cli *cli, const Args *a, PageTarget target_of);
+static int all_pages(Cli *cli, const Args *a, PageTarget target_of);
 static int act(Cli *cli, const Args *a, const char *action, json_object *body);
 static int get_case_path(Cli *cli, const Args *a, const char *suffix, RenderFn render);
 
@@ -74,6 +77,13 @@ static const OptSpec list_opts[] = {
 	{"limit", 0, "N", "cases per page, 1 to 500 (server default 50)"},
 	{"after", 0, "CURSOR", "continue after this cursor (from a previous page)"},
 	{"all", 0, NULL, "follow the cursors and list every matching case"},
+	{NULL, 0, NULL, NULL},
+};
+
+static const OptSpec inbox_opts[] = {
+	{"limit", 0, "N", "cases per page, 1 to 500 (server default 50)"},
+	{"after", 0, "CURSOR", "continue after this cursor (from a previous page)"},
+	{"all", 0, NULL, "follow the cursors and show every open case"},
 	{NULL, 0, NULL, NULL},
 };
 
@@ -127,7 +137,8 @@ const Command cmd_cases_table[] = {
 	{"history", "ID", "show a case's history", NULL, 1, 1, run_history},
 	{"list", "[filters] [--limit N] [--all]", "list cases, newest first", list_opts, 0, 0,
 	 run_list},
-	{"inbox", "", "your department's open cases, nearest deadline first", NULL, 0, 0, run_inbox},
+	{"inbox", "[--limit N] [--all]", "your department's open cases, nearest deadline first", inbox_opts, 0,
+	 0, run_inbox},
 	{"dispatch", "ID DEPT", "send a pending case to a department", if_match_opts, 2, 2,
 	 run_dispatch},
 	{"sign", "ID", "sign for a dispatched case (department)", if_match_opts, 1, 1, run_sign},
@@ -212,14 +223,25 @@ run_history(Cli *cli, const Args *a)
 static int
 run_list(Cli *cli, const Args *a)
 {
+	return args_has(a, "all") ? all_pages(cli, a, list_target) : one_page(cli, a, list_target);
+}
+
+static int
+run_inbox(Cli *cli, const Args *a)
+{
+	return args_has(a, "all") ? all_pages(cli, a, inbox_target) : one_page(cli, a, inbox_target);
+}
+
+/* One page of a listing, with a hint on stderr when there are more. */
+static int
+one_page(Cli *cli, const Args *a, PageTarget target_of)
+{
 	char *target;
 	HttpRequest *req;
 	json_object *doc, *next;
 	int rc;
 
-	if (args_has(a, "all"))
-		return list_all(cli, a);
-	target = list_target(cli, a, args_get(a, "after"));
+	target = target_of(cli, a, args_get(a, "after"));
 	if (target == NULL)
 		return HL_USAGE;
 	req = cli_request(EVHTTP_REQ_GET, target, NULL);
@@ -237,13 +259,6 @@ run_list(Cli *cli, const Args *a)
 	json_object_put(doc);
 	http_request_free(req);
 	return rc;
-}
-
-static int
-run_inbox(Cli *cli, const Args *a)
-{
-	(void)a;
-	return cli_call(cli, EVHTTP_REQ_GET, "/v1/inbox", NULL, render_case_table);
 }
 
 static int
@@ -501,6 +516,24 @@ submit_output(const Cli *cli, const HttpRequest *req)
 	return rc;
 }
 
+/* "/v1/inbox?..." (malloc'd), NULL after a usage error. */
+static char *
+inbox_target(const Cli *cli, const Args *a, const char *after)
+{
+	struct evbuffer *b = evbuffer_new();
+	const char *limit = args_get(a, "limit");
+	long long n;
+	char *target = NULL;
+
+	if (b == NULL)
+		return NULL;
+	if ((!limit || cli_int(cli, "--limit", limit, 1, 500, &n)) && evbuffer_add_printf(b, "/v1/inbox") >= 0 &&
+	    cli_query(b, "limit", limit) && cli_query(b, "after", after))
+		target = strdup(cli_buffer_text(b));
+	evbuffer_free(b);
+	return target;
+}
+
 /* "/v1/cases?..." from list's filters (malloc'd), NULL after a usage error. */
 static char *
 list_target(const Cli *cli, const Args *a, const char *after)
@@ -533,11 +566,11 @@ done:
 	return target;
 }
 
-/* list --all: every page, following "next" until it is null. --json prints
+/* list/inbox --all: every page, following "next" until it is null. --json prints
  * one document {"items": [...], "next": null} (the page as is when there
  * is only one). */
 static int
-list_all(Cli *cli, const Args *a)
+all_pages(Cli *cli, const Args *a, PageTarget target_of)
 {
 	json_object *all = json_object_new_array(), *doc = NULL, *out;
 	char *cursor = args_has(a, "after") ? strdup(args_get(a, "after")) : NULL;
@@ -545,7 +578,7 @@ list_all(Cli *cli, const Args *a)
 	HttpRequest *req = NULL;
 
 	do {
-		char *target = list_target(cli, a, cursor);
+		char *target = target_of(cli, a, cursor);
 		json_object *items, *next;
 
 		if (target == NULL) {
