@@ -14,6 +14,7 @@
  * (same verdict), so candidates need no de-duplication.
  */
 #include "core/router.h"
+#include "core/utf8.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -153,7 +154,8 @@ router_rule_from_json(json_object *obj, RouterRule *out, ApiError *err)
 		(void)val;
 		if (strcmp(key, "id") != 0 && strcmp(key, "name") != 0 && strcmp(key, "priority") != 0 &&
 		    strcmp(key, "enabled") != 0 && strcmp(key, "department") != 0 && strcmp(key, "match") != 0) {
-			api_error_set(err, 422, "invalid_field", key, "unknown field %.60s", key);
+			api_error_set(err, 422, "invalid_field", key, "unknown field %.*s",
+				      (int)utf8_prefix(key, 60), key);
 			goto fail;
 		}
 	}
@@ -719,7 +721,8 @@ parse_match(json_object *v, RouterMatch *m, ApiError *err)
 		if (i == nlists) {
 			char field[64];
 
-			snprintf(field, sizeof(field), "match.%.50s", key);
+			/* cut at a character boundary: errors are UTF-8 JSON */
+			snprintf(field, sizeof(field), "match.%.*s", (int)utf8_prefix(key, 50), key);
 			return api_error_set(err, 422, "invalid_field", field, "unknown field %s", field);
 		}
 	}
