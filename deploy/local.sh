@@ -4,7 +4,7 @@
 #   deploy/local.sh up       install what is missing, build, start PostgreSQL (var/pg) and the server
 #   deploy/local.sh down     stop both; the data stays in var/
 #   deploy/local.sh status   what runs; exit 0 when both run, 3 otherwise
-#   deploy/local.sh test     unit tests (normal, sanitizers, valgrind), then integration and e2e
+#   deploy/local.sh test     unit tests (normal, sanitizers, valgrind), fuzzing, then integration and e2e
 #                            tests against a throwaway cluster; exit 0 only when all pass
 #
 # Works from any directory, as root (PostgreSQL then runs as the `postgres` user) or as a user
@@ -210,6 +210,8 @@ cmd_test() {
 	stage "unit tests" ctest --test-dir "$ROOT/build" --output-on-failure -j2
 	stage "unit tests (ASan+UBSan)" ctest --test-dir "$ROOT/build-asan" --output-on-failure -j2
 	stage "unit tests (valgrind)" valgrind_units
+	stage "fuzzing (libFuzzer, ${HOTLINE_FUZZ_SECONDS:-60} s a target)" \
+		env FUZZ_BUILD="$ROOT/build-fuzz" bash "$ROOT/tests/fuzz/run.sh" "${HOTLINE_FUZZ_SECONDS:-60}"
 
 	TEST_TMP=$(mktemp -d)
 	trap cleanup_test EXIT
