@@ -146,7 +146,7 @@ WITH b AS MATERIALIZED (
 	  FROM e
 ), g AS MATERIALIZED (
 	-- a return and the dispatch elsewhere; the merged go no further
-	SELECT f.*, l1.sign_by AS sb1,
+	SELECT f.*, l1.sign_by AS sb1, l1.contact_by AS cb1, l1.finish_by AS fb1,
 	       CASE WHEN f.returned AND f.td1 IS NOT NULL AND NOT f.merged
 	            THEN f.td1 + interval '30 minutes' + pg_temp.u(f.id, 17) * interval '20 hours' END AS tret
 	  FROM f LEFT JOIN LATERAL pg_temp.limits(f.td1, f.type, f.urgent) l1 ON true
@@ -199,7 +199,7 @@ SELECT q.id, q.t0, q.type, q.urgent, q.answered, q.pool_first,
        CASE WHEN q.has_cat THEN q.cat_code END AS category, q.cat_name, q.district, q.channel,
        q.op, q.op_name, q.mgr,
        q.score_a, q.resolved_a, q.score1, q.resolved1, q.score2, q.resolved2,
-       q.sb1, q.sbc, q.cbc, q.fbc, q.fbx,
+       q.sb1, q.cb1, q.fb1, q.sbc, q.cbc, q.fbc, q.fbx,
        q.tv1 + interval '7 days' AS fb2,
        CASE WHEN q.merged THEN q.id - 1 - floor(pg_temp.u(q.id, 41) * 50)::bigint END AS merged_into,
        pg_temp.by_now(q.tav, :'now') AS tav, pg_temp.by_now(q.tm, :'now') AS tm,
@@ -323,7 +323,9 @@ SELECT ev.case_id, ev.at,
 	       jsonb_build_object('score', score_a, 'resolved', resolved_a)
 	  FROM gen WHERE tav IS NOT NULL
 	UNION ALL
-	SELECT id, 3, tpd, 'o', op, op_name, mgr, NULL, 'dispatch', 'pending', 'dispatched', jsonb_build_object('department', dept1)
+	SELECT id, 3, tpd, 'o', op, op_name, mgr, NULL, 'dispatch', 'pending', 'dispatched',
+	       jsonb_build_object('department', dept1, 'deadlines', jsonb_build_object(
+	           'sign_by', case_ts(sb1), 'contact_by', case_ts(cb1), 'finish_by', case_ts(fb1)))
 	  FROM gen WHERE tpd IS NOT NULL
 	UNION ALL
 	SELECT id, 4, tm, 'o', op, op_name, mgr, NULL, 'merge', state0, 'merged', jsonb_build_object('into', merged_into)
@@ -336,7 +338,9 @@ SELECT ev.case_id, ev.at,
 	       'pending', jsonb_build_object('reason', '不属于本单位职责', 'department', dept1)
 	  FROM gen WHERE tret IS NOT NULL
 	UNION ALL
-	SELECT id, 7, td2, 'o', op, op_name, mgr, NULL, 'dispatch', 'pending', 'dispatched', jsonb_build_object('department', dept2)
+	SELECT id, 7, td2, 'o', op, op_name, mgr, NULL, 'dispatch', 'pending', 'dispatched',
+	       jsonb_build_object('department', dept2, 'deadlines', jsonb_build_object(
+	           'sign_by', case_ts(sbc), 'contact_by', case_ts(cbc), 'finish_by', case_ts(fbc)))
 	  FROM gen WHERE td2 IS NOT NULL
 	UNION ALL
 	SELECT id, 8, ts, 'd', op, op_name, mgr, holder, 'sign', 'dispatched', 'accepted', '{}'
@@ -349,14 +353,16 @@ SELECT ev.case_id, ev.at,
 	       '{"workdays": 5, "reason": "需协调多部门现场核查"}'
 	  FROM gen WHERE te IS NOT NULL
 	UNION ALL
-	SELECT id, 11, ta, 'm', op, op_name, mgr, NULL, 'approve', 'accepted', 'accepted', '{"workdays": 5}'
+	SELECT id, 11, ta, 'm', op, op_name, mgr, NULL, 'approve', 'accepted', 'accepted',
+	       jsonb_build_object('workdays', 5, 'finish_by_before', case_ts(fbc), 'finish_by', case_ts(fbx))
 	  FROM gen WHERE ta IS NOT NULL
 	UNION ALL
 	SELECT id, 12, tr1, 'd', op, op_name, mgr, holder, 'reply', 'accepted', 'replied', '{"resolved": true}'
 	  FROM gen WHERE tr1 IS NOT NULL
 	UNION ALL
 	SELECT id, 13, tv1, 'o', op, op_name, mgr, NULL, 'visit', 'replied', CASE WHEN score1 <= 2 THEN 'reopened' ELSE 'closed' END,
-	       jsonb_build_object('score', score1, 'resolved', resolved1)
+	       CASE WHEN score1 <= 2 THEN jsonb_build_object('score', score1, 'resolved', resolved1, 'finish_by', case_ts(fb2))
+	            ELSE jsonb_build_object('score', score1, 'resolved', resolved1) END
 	  FROM gen WHERE tv1 IS NOT NULL
 	UNION ALL
 	SELECT id, 14, tr2, 'd', op, op_name, mgr, holder, 'reply', 'reopened', 'replied', '{"resolved": true}'
