@@ -4,9 +4,9 @@
 #   bench/reports.sh [N]        N generated cases (default 1000000), e.g. bench/reports.sh 10000000
 #
 # Starts its own PostgreSQL cluster and server (deploy/lib.sh) under $HL_BENCH_DIR (default
-# var/bench-reports), builds the server there (RelWithDebInfo, -O2), fills a database with N cases spread over
-# 5 years (bench/gen_cases.sh; kept between runs, so a second run of the same N only times),
-# then times through HTTP, each after one warm-up call:
+# var/bench-reports), builds the server there (RelWithDebInfo, -O2), fills a database with N
+# cases spread over 5 years (bench/gen_cases.sh; kept between runs, so a second run of the same
+# N only times), then times through HTTP, each after one warm-up call:
 #   - the rates report by department for the last full month, and for the last 365 days
 #     (JSON, and the month as CSV);
 #   - the department inbox of the busiest department (p50/p99 over many calls);
