@@ -1,6 +1,6 @@
 -- Reports (API.md section 5): a narrow copy of each case's report facts, kept by a trigger
 -- in the transaction of every write to `cases`, so that the rates and hot-spot reports read
--- about 100 bytes per case instead of the whole case row (text, reply, caller...): a year of
+-- about 140 bytes per case instead of the whole case row (text, reply, caller...): a year of
 -- a large city's cases is a few hundred MB to aggregate, not several GB.
 --
 -- Exactness: case_facts_of() is the only definition of the facts; the trigger writes exactly
