@@ -144,7 +144,7 @@ pgbench_once() {
 	local log=$1 script=$2 tps
 	rm -f "$log".*
 	PGPASSWORD=$PASSWORD pgbench -n -M extended -c 16 -j 1 -T "$SECS" -f "$script" -D uid="$OP_ID" \
-		-D uname=bench-operator -D hash="$OP_HASH" -l --log-prefix="$log" \
+		-D uname=bench-operator -D hash="$OP_HASH" -D k="$RANDOM$RANDOM" -l --log-prefix="$log" \
 		-h 127.0.0.1 -p "$PG_PORT" -U hotline "$DB" >"$log-report.txt" 2>&1 || true
 	cat "$log-report.txt"
 	tps=$(sed -n 's/^tps = \([0-9.]*\) (without.*/\1/p' "$log-report.txt")
@@ -159,7 +159,7 @@ print("RESULT rps=%s p50=%.3f p99=%.3f failed=%s" % (
 
 pgbench_run() {
 	local name=$1 script=$2
-	COMMANDS+=("pgbench -n -M extended -c 16 -j 1 -T $SECS -f $(basename "$script") -D uid=<operator id> -D uname=bench-operator -D hash=<operator token hash> -l -h 127.0.0.1 -p \$PGPORT -U hotline $DB")
+	COMMANDS+=("pgbench -n -M extended -c 16 -j 1 -T $SECS -f $(basename "$script") -D uid=<operator id> -D uname=bench-operator -D hash=<operator token hash> -D k=<random> -l -h 127.0.0.1 -p \$PGPORT -U hotline $DB")
 	MEASURED=$SECS
 	measure "$name" 16 pgbench_once "$DIR/log/pgbench-$(basename "$script" .sql)" "$script"
 }
