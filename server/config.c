@@ -33,7 +33,7 @@ static const ConfigEntry config_table[] = {
 	INT(port, 1, 65535, "8080"),
 	STR(timezone, 1, "Asia/Shanghai", false),
 	STR(sql_dir, 1, HOTLINE_SQL_DIR, false),
-	INT(pool_size, 1, 64, "4"),
+	INT(pool_size, 1, 64, "16"),
 	INT(queue_max, 1, 100000, "1024"),
 	INT(max_body, 1024, 16 * 1024 * 1024, "65536"),
 	INT(max_headers, 1024, 1024 * 1024, "16384"),
