@@ -264,7 +264,16 @@ scan_object(Scan *s)
 			ok = scan_fail(s, "expected a quoted key");
 			break;
 		}
-		if (!scan_string(s, s->scratch + off, &len) || !scan_remember_key(s, base, off, len)) {
+		if (!scan_string(s, s->scratch + off, &len)) {
+			ok = false;
+			break;
+		}
+		/* json-c keeps keys as C strings: "\u0000x" would become "" and could repeat a key. */
+		if (memchr(s->scratch + off, '\0', len)) {
+			ok = scan_fail(s, "a key contains a NUL character");
+			break;
+		}
+		if (!scan_remember_key(s, base, off, len)) {
 			ok = false;
 			break;
 		}
