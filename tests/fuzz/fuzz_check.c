@@ -318,8 +318,9 @@ fuzz_check_parse(const char *data, size_t size, json_object *parsed, const ApiEr
 	}
 	FUZZ_ASSERT(err->status == 400 && strcmp(err->code, "bad_json") == 0, "a parse refusal is 400 bad_json");
 	fuzz_check_refusal(err);
+	/* An escaped U+0000 may be refused: in a key, json-c would cut the key at it. */
 	if (grammar && lead < size && data[lead] == '{' && depth < JSON_BODY_MAX_DEPTH && !lone_surrogate &&
-	    utf8_validate(data, size, NULL))
+	    !memmem(data, size, "\\u0000", 6) && utf8_validate(data, size, NULL))
 		FUZZ_ASSERT(has_duplicate_keys(data, size, members),
 			    "a JSON object of valid UTF-8 within the depth limit is accepted unless a key repeats");
 }
