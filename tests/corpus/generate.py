@@ -189,8 +189,8 @@ def nul_and_utf8():
         what="an escaped NUL inside text")
     add("nul-escaped-in-name", post_case('{"text": "x", "caller": {"name": "\\u0000"}}'), 422,
         "invalid_field", "caller.name", what="an escaped NUL as the caller's name")
-    add("nul-escaped-in-key", post_case('{"text": "x", "te\\u0000xt": "y"}'), 422,
-        "invalid_field", what="an escaped NUL inside a key")
+    add("nul-escaped-in-key", post_case('{"text": "x", "te\\u0000xt": "y"}'), 400,
+        "bad_json", what="an escaped NUL inside a key (json-c would cut the key there)")
     bad = {
         "lone-continuation": b"\x80",
         "overlong-slash": b"\xc0\xaf",
