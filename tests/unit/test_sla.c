@@ -14,6 +14,8 @@
 
 #include <cmocka.h>
 
+#include "calendar_fixtures.h"
+
 #include "core/sla.h"
 
 /* The National Day week of 2026 (holidays 10/1-10/7, make-up 9/20, 10/10)
@@ -28,22 +30,6 @@ typedef struct Fixture {
 	Workcal *cal;
 	SlaPolicy policy; /* the default */
 } Fixture;
-
-/* "2026-11-30T23:59:59+08:00" -> time_t, independent of the process zone. */
-static time_t
-at(const char *text)
-{
-	struct tm tm = {0};
-	int oh = 0, om = 0;
-	char sign = '+';
-
-	if (sscanf(text, "%d-%d-%dT%d:%d:%d%c%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-		   &tm.tm_min, &tm.tm_sec, &sign, &oh, &om) != 9)
-		fail_msg("bad test time %s", text);
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	return timegm(&tm) - (sign == '-' ? -1 : 1) * (oh * 3600 + om * 60);
-}
 
 #define assert_time(got, want) assert_int_equal((got), at(want))
 
@@ -112,22 +98,10 @@ static void
 test_migration_policy_is_default(void **state)
 {
 	Fixture *fx = *state;
-	FILE *f = fopen(HOTLINE_SOURCE_DIR "/sql/004_calendar_sla.sql", "r");
-	const char *prefix = "SELECT sla_policy_put('";
-	char line[4096], *end;
-	json_object *body = NULL;
+	json_object *body = migration_json("SELECT sla_policy_put(");
 	SlaPolicy stored;
 	ApiError err;
 
-	assert_non_null(f);
-	while (!body && fgets(line, sizeof(line), f)) {
-		end = strrchr(line, '\'');
-		if (strncmp(line, prefix, strlen(prefix)) == 0 && end) {
-			*end = '\0';
-			body = parse(line + strlen(prefix));
-		}
-	}
-	fclose(f);
 	assert_non_null(body);
 	assert_true(sla_policy_from_json(body, &stored, &err));
 	json_object_put(body);

@@ -18,6 +18,8 @@
 
 #include <cmocka.h>
 
+#include "calendar_fixtures.h"
+
 #include "core/workcal.h"
 
 typedef struct Fixture {
@@ -26,22 +28,6 @@ typedef struct Fixture {
 	WorkcalYear y2025, y2026;
 	json_object *json2025, *json2026;
 } Fixture;
-
-/* "2026-11-30T23:59:59+08:00" -> time_t, independent of the process zone. */
-static time_t
-at(const char *text)
-{
-	struct tm tm = {0};
-	int oh = 0, om = 0;
-	char sign = '+';
-
-	if (sscanf(text, "%d-%d-%dT%d:%d:%d%c%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-		   &tm.tm_min, &tm.tm_sec, &sign, &oh, &om) != 9)
-		fail_msg("bad test time %s", text);
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	return timegm(&tm) - (sign == '-' ? -1 : 1) * (oh * 3600 + om * 60);
-}
 
 static void
 assert_time(time_t got, const char *want)
@@ -54,31 +40,6 @@ assert_time(time_t got, const char *want)
 	localtime_r(&got, &tm);
 	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S%z", &tm);
 	fail_msg("got %s, want %s", buf, want);
-}
-
-/* The JSON literal of the migration line that starts with `prefix`
- * (SELECT calendar_put(2025, '{...}', NULL);), parsed; NULL if absent. */
-static json_object *
-migration_json(const char *prefix)
-{
-	FILE *f = fopen(HOTLINE_SOURCE_DIR "/sql/004_calendar_sla.sql", "r");
-	char line[8192];
-	json_object *obj = NULL;
-	char *start, *end;
-
-	assert_non_null(f);
-	while (!obj && fgets(line, sizeof(line), f)) {
-		if (strncmp(line, prefix, strlen(prefix)) != 0)
-			continue;
-		start = strchr(line, '\'');
-		end = start ? strrchr(line, '\'') : NULL;
-		if (start && end > start) {
-			*end = '\0';
-			obj = json_tokener_parse(start + 1);
-		}
-	}
-	fclose(f);
-	return obj;
 }
 
 static int
