@@ -1,10 +1,10 @@
 /*
  * http/server: evhttp configured for a JSON API in production.
  *
- * libevent 2.1 has no connection cap (evhttp_set_max_connections is 2.2), so we count
- * connections ourselves: the first request on a connection registers a close callback;
- * a connection that would exceed max_connections gets a polite 503 and is closed.
- * Idle connections are bounded by the inactivity timeout.
+ * libevent 2.1 has no connection cap (evhttp_set_max_connections is 2.2) and no deadline
+ * for a whole request, so http/conn_guard counts connections from their accept and cuts
+ * off a client that has not sent its request within the timeout; a connection over the
+ * cap gets a polite 503 and is closed.
  *
  * Request flow: match route (404/405) -> size check (413) -> authenticate with one
  * query (401) -> role check (403) -> content type and JSON body (415/400) -> handler.
@@ -24,6 +24,7 @@
 #include "core/json_body.h"
 #include "core/ratelimit.h"
 #include "core/utf8.h"
+#include "http/conn_guard.h"
 #include "http/reply.h"
 #include "log.h"
 #include "metrics.h"
@@ -31,12 +32,6 @@
 
 #define MAX_PATH_SEGMENTS 8
 #define HTTP_BODY_BUFFER_FACTOR 16
-
-/* One tracked client connection: the slot is found by linear probing on the pointer. */
-typedef struct ConnSlot {
-	struct evhttp_connection *evcon;
-	Req *current;                /* the request being handled on it, if any */
-} ConnSlot;
 
 struct HttpServer {
 	App *app;
@@ -49,17 +44,13 @@ struct HttpServer {
 	bool draining;
 	void (*drain_done)(void *arg);
 	void *drain_arg;
-	ConnSlot *slots;
-	size_t nslots;               /* power of two, at least 2 * max_connections */
+	ConnGuard *guard;
 	RateLimiter *limiter;        /* NULL when rate_limit is 0 */
 };
 
 static HttpServer *the_server; /* one per process; reply.c reports back through it */
 
 static void server_request_cb(struct evhttp_request *ev, void *arg);
-static void server_conn_closed_cb(struct evhttp_connection *evcon, void *arg);
-static ConnSlot *server_conn_slot(HttpServer *srv, struct evhttp_connection *evcon, bool create);
-static void server_conn_remove(HttpServer *srv, struct evhttp_connection *evcon);
 static const Route *server_match(HttpServer *srv, Req *req, const char *method, const char *path,
 				 bool *other_method);
 static void server_authenticate(Req *req);
@@ -86,15 +77,12 @@ http_server_start(App *app, const RouteTable *const *tables, int ntables)
 	srv->app = app;
 	srv->tables = tables;
 	srv->ntables = ntables;
-	srv->nslots = 16;
-	while (srv->nslots < (size_t)cfg->max_connections * 2 + 2)
-		srv->nslots *= 2;
-	srv->slots = calloc(srv->nslots, sizeof(ConnSlot));
 	srv->http = evhttp_new(app->base);
+	srv->guard = srv->http ? conn_guard_new(srv->http, cfg->max_connections, cfg->timeout) : NULL;
 	/* A burst of two seconds' worth lets a client retry or page without being refused. */
 	if (cfg->rate_limit > 0)
 		srv->limiter = ratelimit_new(cfg->rate_limit, 2.0 * cfg->rate_limit, 4096);
-	if (!srv->slots || !srv->http || (cfg->rate_limit > 0 && !srv->limiter))
+	if (!srv->guard || (cfg->rate_limit > 0 && !srv->limiter))
 		goto fail;
 	/* Bodies up to 16 times the limit (1 MiB by default) reach us and get the contract's
 	 * JSON 413; libevent cuts off anything larger (chunked included) with its own 413
@@ -141,9 +129,10 @@ http_server_free(HttpServer *srv)
 {
 	if (!srv)
 		return;
+	/* evhttp_free closes every connection, which the guard hears: free it after. */
 	if (srv->http)
 		evhttp_free(srv->http);
-	free(srv->slots);
+	conn_guard_free(srv->guard);
 	ratelimit_free(srv->limiter);
 	if (the_server == srv)
 		the_server = NULL;
@@ -159,12 +148,15 @@ server_in_flight_done(HttpServer *srv)
 		srv->drain_done(srv->drain_arg);
 }
 
-/* evhttp calls this once the reply is fully written to the socket. */
+/* evhttp calls this once the reply is fully written to the socket, just before it waits
+ * for the connection's next request (or closes it). */
 static void
 server_reply_written_cb(struct evhttp_request *ev, void *arg)
 {
-	(void)ev;
-	server_in_flight_done(arg);
+	HttpServer *srv = arg;
+
+	conn_guard_wait_next(srv->guard, evhttp_request_get_connection(ev));
+	server_in_flight_done(srv);
 }
 
 void
@@ -181,16 +173,15 @@ http_server_request_done(Req *req, int status)
 	metrics_request(method, req->route_name ? req->route_name : "unmatched", status, ms);
 	if (srv) {
 		struct evhttp_connection *evcon = req->ev ? evhttp_request_get_connection(req->ev) : NULL;
-		ConnSlot *slot = evcon ? server_conn_slot(srv, evcon, false) : NULL;
 
-		if (slot && slot->current == req)
-			slot->current = NULL;
 		/* evhttp_send_reply only queues the reply: a drain must wait until it is written,
 		 * or the process would exit with the answer still in its buffer. */
-		if (evcon)
+		if (evcon) {
+			conn_guard_request_end(srv->guard, evcon, req);
 			evhttp_request_set_on_complete_cb(req->ev, server_reply_written_cb, srv);
-		else
+		} else {
 			server_in_flight_done(srv);
+		}
 	}
 	server_req_free(req);
 }
@@ -217,29 +208,6 @@ server_req_new(HttpServer *srv, struct evhttp_request *ev)
 	return req;
 }
 
-/* Track the request's connection; false when the connection cap refuses it. */
-static bool
-server_admit(HttpServer *srv, Req *req)
-{
-	struct evhttp_connection *evcon = evhttp_request_get_connection(req->ev);
-	ConnSlot *slot;
-
-	if (!evcon)
-		return true;
-	slot = server_conn_slot(srv, evcon, false);
-	if (!slot) {
-		if (metrics_open_connections() >= srv->app->config->max_connections ||
-		    !(slot = server_conn_slot(srv, evcon, true))) {
-			metrics_connection_rejected();
-			return false;
-		}
-		evhttp_connection_set_closecb(evcon, server_conn_closed_cb, srv);
-		metrics_connection_opened();
-	}
-	slot->current = req;
-	return true;
-}
-
 static void
 server_request_cb(struct evhttp_request *ev, void *arg)
 {
@@ -255,7 +223,7 @@ server_request_cb(struct evhttp_request *ev, void *arg)
 		evhttp_send_error(ev, 503, "Service Unavailable");
 		return;
 	}
-	if (!server_admit(srv, req)) {
+	if (!conn_guard_request_begin(srv->guard, evhttp_request_get_connection(ev), req)) {
 		evhttp_add_header(evhttp_request_get_output_headers(ev), "Connection", "close");
 		reply_error(req, 503, "unavailable", NULL, "too many connections, try again shortly");
 		return;
@@ -544,78 +512,6 @@ server_match(HttpServer *srv, Req *req, const char *method, const char *path, bo
 		}
 	}
 	return NULL;
-}
-
-/*
- *********************************
- * Connections
- *********************************
- */
-
-static size_t
-server_hash_ptr(const void *p, size_t nslots)
-{
-	uintptr_t v = (uintptr_t)p;
-
-	v ^= v >> 17;
-	v *= 0x9E3779B97F4A7C15ull;
-	return (size_t)(v >> 7) & (nslots - 1);
-}
-
-static ConnSlot *
-server_conn_slot(HttpServer *srv, struct evhttp_connection *evcon, bool create)
-{
-	size_t i = server_hash_ptr(evcon, srv->nslots);
-
-	for (size_t probes = 0; probes < srv->nslots; probes++, i = (i + 1) & (srv->nslots - 1)) {
-		if (srv->slots[i].evcon == evcon)
-			return &srv->slots[i];
-		if (!srv->slots[i].evcon) {
-			if (!create)
-				return NULL;
-			srv->slots[i].evcon = evcon;
-			srv->slots[i].current = NULL;
-			return &srv->slots[i];
-		}
-	}
-	return NULL;
-}
-
-/* Remove with backward-shift deletion so probing chains stay intact. */
-static void
-server_conn_remove(HttpServer *srv, struct evhttp_connection *evcon)
-{
-	ConnSlot *slot = server_conn_slot(srv, evcon, false);
-	size_t i, j, mask = srv->nslots - 1;
-
-	if (!slot)
-		return;
-	i = (size_t)(slot - srv->slots);
-	srv->slots[i].evcon = NULL;
-	for (j = (i + 1) & mask; srv->slots[j].evcon; j = (j + 1) & mask) {
-		size_t home = server_hash_ptr(srv->slots[j].evcon, srv->nslots);
-
-		/* Move j back to i when i lies cyclically between j's home and j. */
-		if (((j - home) & mask) >= ((j - i) & mask)) {
-			srv->slots[i] = srv->slots[j];
-			srv->slots[j].evcon = NULL;
-			i = j;
-		}
-	}
-}
-
-static void
-server_conn_closed_cb(struct evhttp_connection *evcon, void *arg)
-{
-	HttpServer *srv = arg;
-	ConnSlot *slot = server_conn_slot(srv, evcon, false);
-
-	if (slot && slot->current) {
-		/* libevent detaches the unanswered request; our reply will free it unsent. */
-		slot->current->alive = false;
-	}
-	server_conn_remove(srv, evcon);
-	metrics_connection_closed();
 }
 
 /*

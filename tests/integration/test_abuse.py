@@ -105,6 +105,28 @@ def one_answer(port, data, timeout=5.0, half_close=False):
     return answers[0] if answers else Answer()
 
 
+def read_one_answer(s):
+    """Reads exactly one answer (with a Content-Length) off a connection that stays open."""
+    data = b""
+    while True:
+        head, sep, rest = data.partition(b"\r\n\r\n")
+        if sep:
+            n = int(re.search(rb"(?im)^content-length:\s*(\d+)", head).group(1))
+            if len(rest) >= n:
+                return parse_answers(data)[0]
+        b = s.recv(65536)
+        assert b, "closed before the end of the answer: %r" % data[:300]
+        data += b
+
+
+def open_gauge(srv, s):
+    """hotline_http_connections_open, asked on the keep-alive connection s."""
+    s.sendall(get(srv.port, "/metrics"))
+    a = read_one_answer(s)
+    assert a.status == 200, a
+    return int(float(re.search(rb"(?m)^hotline_http_connections_open (\S+)", a.body).group(1)))
+
+
 def assert_contract_error(a, status, code="-", field="-"):
     """status: a number or "4xx"; code/field "-" for any."""
     assert a.status is not None, "closed without an answer"
@@ -260,26 +282,41 @@ def test_idle_connection_is_closed_after_the_timeout(pg, make_server):
         assert time.monotonic() - start < 4
 
 
-@pytest.mark.xfail(strict=True, reason="no total deadline for a request's head: the inactivity "
-                   "timeout restarts with every byte, so one byte a second holds a connection for "
-                   "as long as max_headers lasts (STYLE.md B1.3 asks for a janitor deadline)")
+def trickled_until_closed(s, data, tries=8):
+    """Sends data one byte every half second (the first tries bytes at most); True once the
+    server has closed the connection."""
+    for i in range(tries):
+        try:
+            s.send(data[i:i + 1])
+            s.settimeout(0.5)
+            if s.recv(1) == b"":
+                return True
+        except socket.timeout:
+            continue  # still open, nothing to read: the server waits for the rest
+        except OSError:
+            return True
+    return False
+
+
 def test_trickling_client_is_cut_off(pg, make_server):
     srv = make_server(pg, timeout=1)
     with socket.create_connection(("127.0.0.1", srv.port), timeout=5) as s:
         head = b"GET /healthz HTTP/1.1\r\nHost: t\r\nX-Slow: " + b"a" * 100
-        closed = False
-        for i in range(8):  # four times the timeout, one byte every half of it
-            try:
-                s.send(head[i:i + 1])
-                s.settimeout(0.5)
-                closed = s.recv(1) == b""
-            except socket.timeout:
-                continue  # still open, nothing to read: the server waits for the rest
-            except OSError:
-                closed = True
-            if closed:
-                break
-    assert closed
+        assert trickled_until_closed(s, head)  # four times the timeout, one byte every half of it
+
+
+def test_trickling_after_an_answer_or_in_the_body_is_cut_off(pg, make_server):
+    """The deadline starts again after each answer on a keep-alive connection, and covers the
+    body as well as the head."""
+    srv = make_server(pg, timeout=1)
+    with socket.create_connection(("127.0.0.1", srv.port), timeout=5) as s:
+        s.sendall(get(srv.port, "/healthz"))
+        assert read_one_answer(s).status == 200
+        assert trickled_until_closed(s, b"GET /healthz HTTP/1.1\r\nHost: t\r\nX-Slow: " + b"a" * 100)
+    with socket.create_connection(("127.0.0.1", srv.port), timeout=5) as s:
+        s.sendall(b"POST /v1/cases HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                  b"Content-Length: 100\r\n\r\n")
+        assert trickled_until_closed(s, b"{" + b" " * 99)
 
 
 def test_connection_cap_answers_503_json(pg, make_server):
@@ -306,6 +343,37 @@ def test_connection_cap_answers_503_json(pg, make_server):
     finally:
         for s in held:
             s.close()
+
+
+def test_idle_connections_count_toward_the_cap(pg, make_server):
+    """Issue #8: a connection counts from its accept, not from its first request, so
+    connections that never send anything cannot get round max_connections."""
+    cap = 8
+    srv = make_server(pg, max_connections=cap)
+    idle = [socket.create_connection(("127.0.0.1", srv.port), timeout=5) for _ in range(cap - 1)]
+    try:
+        probe = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+        idle.append(probe)
+        assert open_gauge(srv, probe) == cap  # the idle ones, and the probe itself
+        a = one_answer(srv.port, get(srv.port, "/healthz", extra="Connection: close\r\n"))
+        assert_contract_error(a, 503, "unavailable")
+        assert a.headers.get("retry-after", "").isdigit(), a
+        # over the cap and silent: closed promptly, while the admitted idle ones stay open
+        with socket.create_connection(("127.0.0.1", srv.port), timeout=5) as extra:
+            start = time.monotonic()
+            assert extra.recv(1) == b""
+            assert time.monotonic() - start < 3
+        assert open_gauge(srv, probe) == cap
+    finally:
+        for s in idle:
+            s.close()
+    deadline = time.monotonic() + 5
+    while True:  # the server notices the closes on its next loop turn
+        a = one_answer(srv.port, get(srv.port, "/healthz", extra="Connection: close\r\n"))
+        if a.status == 200 or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert a.status == 200, a
 
 
 def test_pipelined_requests_all_answered_in_order(abuser):
