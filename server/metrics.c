@@ -85,12 +85,6 @@ metrics_connection_rejected(void)
 	m.connections_rejected++;
 }
 
-int
-metrics_open_connections(void)
-{
-	return m.open_connections;
-}
-
 void
 metrics_sweep(unsigned warnings, unsigned overdue)
 {

@@ -14,7 +14,6 @@ void metrics_request(const char *method, const char *route, int status, double m
 void metrics_connection_opened(void);
 void metrics_connection_closed(void);
 void metrics_connection_rejected(void);
-int metrics_open_connections(void);
 /* Count a sweeper pass and the history rows it wrote. */
 void metrics_sweep(unsigned warnings, unsigned overdue);
 
