@@ -1,11 +1,13 @@
 /*
- * app: what every handler may reach: the loop, the database pool, the configuration.
+ * app: what every handler may reach: the loop, the database pool, the configuration,
+ * the token cache.
  * One App per process, created by main.c.
  */
 #ifndef HOTLINE_APP_H
 #define HOTLINE_APP_H
 
 #include "config.h"
+#include "core/token_cache.h"
 #include "db/pool.h"
 
 struct event_base;
@@ -14,6 +16,7 @@ typedef struct App {
 	struct event_base *base;
 	DbPool *pool;
 	const Config *config;
+	TokenCache *tokens;      /* users of recently authenticated tokens (http/server.c) */
 } App;
 
 #endif

@@ -23,6 +23,7 @@ typedef struct Config {
 	int sweep_interval;       /* seconds */
 	int statement_timeout_ms;
 	int rate_limit;           /* requests per second per user, 0 = no limit */
+	int token_cache_seconds;  /* how long an authenticated token is trusted without a query, 0 = never */
 	char log_level[16];
 } Config;
 

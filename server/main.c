@@ -45,7 +45,8 @@ static const char usage[] =
 	"  create-admin NAME  create an admin user and print its token\n"
 	"settings (also HOTLINE_<KEY> in the environment, or KEY = VALUE lines in --config):\n"
 	"  db listen port timezone sql_dir pool_size queue_max max_body max_headers\n"
-	"  max_connections timeout sweep_interval statement_timeout_ms log_level\n";
+	"  max_connections timeout sweep_interval statement_timeout_ms rate_limit\n"
+	"  token_cache_seconds log_level\n";
 
 /* Parse flags and the command; returns the index of the command in argv, or -1. */
 static int
@@ -228,13 +229,14 @@ cmd_serve(const Config *cfg)
 	s.app.config = cfg;
 	s.app.base = event_base_new();
 	s.app.pool = s.app.base ? db_pool_new(s.app.base, &pc) : NULL;
+	s.app.tokens = token_cache_new(1024, cfg->token_cache_seconds);
 	tables[ntables++] = health_routes();
 	tables[ntables++] = users_routes();
 	tables[ntables++] = cases_routes();
 	tables[ntables++] = sla_routes();
 	tables[ntables++] = reports_routes();
 	tables[ntables++] = rules_routes();
-	s.http = s.app.pool ? http_server_start(&s.app, tables, ntables) : NULL;
+	s.http = s.app.pool && s.app.tokens ? http_server_start(&s.app, tables, ntables) : NULL;
 	if (!s.http || !routing_state_start(&s.app) || !sla_state_start(&s.app) || !sweeper_start(&s.app)) {
 		s.exit_code = 1;
 		goto done;
@@ -257,6 +259,7 @@ done:
 		event_free(s.drain_timer);
 	http_server_free(s.http);
 	db_pool_free(s.app.pool);
+	token_cache_free(s.app.tokens);
 	if (s.app.base)
 		event_base_free(s.app.base);
 	return s.exit_code;

@@ -1,16 +1,25 @@
 /*
  * api/users: create users (the token is shown once), list them, replace a token,
- * disable a user (its tokens stop working at once: auth checks disabled_at on every
- * request), and /v1/me.
+ * disable a user (its tokens stop working at once: both writes empty this server's token
+ * cache before they are sent and again once committed), and /v1/me.
  */
 #include "api/users.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include "app.h"
 #include "core/user_input.h"
 #include "http/reply.h"
 #include "token.h"
+
+/* A write that revokes tokens has committed: forget the cached ones, then answer. */
+static void
+users_revoked_cb(Req *req, PGresult *res)
+{
+	token_cache_invalidate(req->app->tokens);
+	req_reply_row(req, res);
+}
 
 static void
 users_create(Req *req)
@@ -62,14 +71,15 @@ users_new_token(Req *req)
 	snprintf(id, sizeof(id), "%lld", (long long)req->path_id);
 	const char *params[] = {id, hash, token};
 
-	req_query_reply(req,
+	token_cache_invalidate(req->app->tokens);
+	req_query(req,
 		"WITH u AS (SELECT * FROM users WHERE id = $1::bigint AND disabled_at IS NULL), "
 		"r AS (UPDATE tokens SET revoked_at = now() WHERE user_id = (SELECT id FROM u) AND revoked_at IS NULL), "
 		"t AS (INSERT INTO tokens (hash, user_id) SELECT $2::bytea, id FROM u) "
 		"SELECT 200, (user_json(u) || jsonb_build_object('token', $3::text))::text FROM u "
 		"UNION ALL SELECT 404, '{\"error\": {\"code\": \"not_found\", \"message\": \"no such active user\"}}' "
 		"WHERE NOT EXISTS (SELECT 1 FROM u)",
-		3, params);
+		3, params, users_revoked_cb);
 }
 
 static void
@@ -79,12 +89,13 @@ users_disable(Req *req)
 	const char *params[] = {id};
 
 	snprintf(id, sizeof(id), "%lld", (long long)req->path_id);
-	req_query_reply(req,
+	token_cache_invalidate(req->app->tokens);
+	req_query(req,
 		"WITH d AS (UPDATE users SET disabled_at = coalesce(disabled_at, now()) WHERE id = $1::bigint RETURNING *) "
 		"SELECT 200, user_json(d)::text FROM d "
 		"UNION ALL SELECT 404, '{\"error\": {\"code\": \"not_found\", \"message\": \"no such user\"}}' "
 		"WHERE NOT EXISTS (SELECT 1 FROM d)",
-		1, params);
+		1, params, users_revoked_cb);
 }
 
 static void

@@ -16,7 +16,6 @@ typedef struct ReqQuery {
 } ReqQuery;
 
 static void req_query_done(const DbResult *r, void *arg);
-static void req_query_reply_cb(Req *req, PGresult *res);
 
 const char *
 req_param(Req *req, const char *name)
@@ -68,7 +67,7 @@ req_query(Req *req, const char *sql, int nparams, const char *const *params, Req
 void
 req_query_reply(Req *req, const char *sql, int nparams, const char *const *params)
 {
-	req_query(req, sql, nparams, params, req_query_reply_cb);
+	req_query(req, sql, nparams, params, req_reply_row);
 }
 
 static void
@@ -97,8 +96,8 @@ req_query_done(const DbResult *r, void *arg)
 	}
 }
 
-static void
-req_query_reply_cb(Req *req, PGresult *res)
+void
+req_reply_row(Req *req, PGresult *res)
 {
 	const char *body;
 

@@ -21,17 +21,12 @@
 #include <libpq-fe.h>
 
 #include "core/role.h"
+#include "core/user.h"
 #include "db/pool.h"
+#include "token.h"
 
 struct evhttp_request;
 typedef struct App App;
-
-typedef struct User {
-	int64_t id;
-	char name[128];
-	Role role;
-	char department[48]; /* "" unless role == ROLE_DEPARTMENT */
-} User;
 
 typedef struct Req {
 	struct evhttp_request *ev;
@@ -49,6 +44,8 @@ typedef struct Req {
 	size_t body_len;
 	json_object *body;        /* the parsed JSON object for JSON routes, else NULL */
 	User user;                /* the authenticated caller (routes with auth) */
+	char token_hash[TOKEN_HASH_HEX + 3]; /* its token's SHA-256 as a bytea literal, "\\x" + hex */
+	unsigned long token_generation; /* of the token cache when its lookup was sent */
 } Req;
 
 /* A query-string parameter, decoded; NULL when absent. Valid until the reply. */
@@ -72,5 +69,7 @@ void req_query(Req *req, const char *sql, int nparams, const char *const *params
  * SQL functions of the API return, and reply with that status and JSON body.
  */
 void req_query_reply(Req *req, const char *sql, int nparams, const char *const *params);
+/* The reply of req_query_reply, for a ReqQueryCb that does something first. */
+void req_reply_row(Req *req, PGresult *res);
 
 #endif

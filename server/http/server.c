@@ -6,8 +6,8 @@
  * off a client that has not sent its request within the timeout; a connection over the
  * cap gets a polite 503 and is closed.
  *
- * Request flow: match route (404/405) -> size check (413) -> authenticate with one
- * query (401) -> role check (403) -> content type and JSON body (415/400) -> handler.
+ * Request flow: match route (404/405) -> size check (413) -> authenticate from the token
+ * cache or with one query (401) -> role check (403) -> content type and JSON body (415/400) -> handler.
  */
 #include "http/server.h"
 
@@ -55,6 +55,8 @@ static const Route *server_match(HttpServer *srv, Req *req, const char *method, 
 				 bool *other_method);
 static void server_authenticate(Req *req);
 static void server_auth_cb(Req *req, PGresult *res);
+static void server_authorize(Req *req);
+static double server_now(void);
 static void server_run_handler(Req *req, const Route *route);
 static const char *server_method_name(enum evhttp_cmd_type cmd);
 static void server_req_free(Req *req);
@@ -259,8 +261,7 @@ static void
 server_authenticate(Req *req)
 {
 	const char *auth = req_header(req, "Authorization");
-	char hash[TOKEN_HASH_HEX + 3];
-	const char *params[1] = {hash};
+	const char *params[1] = {req->token_hash};
 	const char *token;
 
 	if (!auth || strncasecmp(auth, "Bearer ", 7) != 0) {
@@ -274,7 +275,12 @@ server_authenticate(Req *req)
 		reply_error(req, 401, "unauthorized", NULL, "unknown or revoked token");
 		return;
 	}
-	token_hash_literal(token, hash);
+	token_hash_literal(token, req->token_hash);
+	if (token_cache_get(req->app->tokens, req->token_hash + 2, server_now(), &req->user)) {
+		server_authorize(req);
+		return;
+	}
+	req->token_generation = token_cache_generation(req->app->tokens);
 	req_query(req,
 		  "SELECT u.id, u.name, u.role, coalesce(u.department, ''), encode(t.hash, 'hex') "
 		  "FROM tokens t JOIN users u ON u.id = t.user_id "
@@ -285,15 +291,9 @@ server_authenticate(Req *req)
 static void
 server_auth_cb(Req *req, PGresult *res)
 {
-	const Route *route = req->route;
-	const char *token = req_header(req, "Authorization") + 7;
-	char expect[TOKEN_HASH_HEX + 3];
 	Role role;
 
-	while (*token == ' ')
-		token++;
-	token_hash_literal(token, expect);
-	if (PQntuples(res) != 1 || !token_equal_ct(PQgetvalue(res, 0, 4), expect + 2, TOKEN_HASH_HEX) ||
+	if (PQntuples(res) != 1 || !token_equal_ct(PQgetvalue(res, 0, 4), req->token_hash + 2, TOKEN_HASH_HEX) ||
 	    !role_parse(PQgetvalue(res, 0, 2), &role)) {
 		reply_error(req, 401, "unauthorized", NULL, "unknown or revoked token");
 		return;
@@ -302,21 +302,39 @@ server_auth_cb(Req *req, PGresult *res)
 	snprintf(req->user.name, sizeof(req->user.name), "%s", PQgetvalue(res, 0, 1));
 	req->user.role = role;
 	snprintf(req->user.department, sizeof(req->user.department), "%s", PQgetvalue(res, 0, 3));
-	if (!(route->roles & ROLE_BIT(role))) {
-		reply_error(req, 403, "forbidden", NULL, "the %s role may not do this", role_name(role));
+	if (req->app->config->token_cache_seconds > 0)
+		token_cache_put(req->app->tokens, req->token_hash + 2, &req->user, server_now(),
+				req->token_generation);
+	server_authorize(req);
+}
+
+/* The authenticated caller's role against the route, then the rate limit, then the handler. */
+static void
+server_authorize(Req *req)
+{
+	const Route *route = req->route;
+
+	if (!(route->roles & ROLE_BIT(req->user.role))) {
+		reply_error(req, 403, "forbidden", NULL, "the %s role may not do this", role_name(req->user.role));
 		return;
 	}
-	if (the_server->limiter) {
-		struct timespec now;
-
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (!ratelimit_allow(the_server->limiter, req->user.id, (double)now.tv_sec + now.tv_nsec / 1e9)) {
-			reply_error(req, 429, "rate_limited", NULL, "over %d requests a second, slow down",
-				    req->app->config->rate_limit);
-			return;
-		}
+	if (the_server->limiter &&
+	    !ratelimit_allow(the_server->limiter, req->user.id, server_now())) {
+		reply_error(req, 429, "rate_limited", NULL, "over %d requests a second, slow down",
+			    req->app->config->rate_limit);
+		return;
 	}
 	server_run_handler(req, route);
+}
+
+/* Monotonic seconds, for the token cache and the rate limiter. */
+static double
+server_now(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)now.tv_sec + now.tv_nsec / 1e9;
 }
 
 static bool

@@ -230,6 +230,26 @@ def test_disabled_user_is_401(server):
     assert any(u["id"] == user["id"] for u in items)
 
 
+def test_a_token_revoked_elsewhere_stops_within_the_cache_lifetime(pg, make_server):
+    """token_cache_seconds bounds how long a server trusts a token it has seen: a user disabled
+    through another server (here: in SQL) is refused once that time has passed; with 0 at once."""
+    cached, uncached = make_server(pg, token_cache_seconds=1), make_server(pg, token_cache_seconds=0)
+    for srv in (cached, uncached):
+        token = srv.make_user("operator")
+        me = srv.request("GET", "/v1/me", token=token)
+        assert me[0] == 200
+        pg.psql("UPDATE users SET disabled_at = now() WHERE id = %d" % me[2]["id"], db=srv.db)
+        if srv is uncached:
+            assert_error(srv.request("GET", "/v1/me", token=token), 401, "unauthorized")
+            continue
+        assert srv.request("GET", "/v1/me", token=token)[0] == 200  # still trusted, as documented
+        deadline = time.monotonic() + 5
+        while srv.request("GET", "/v1/me", token=token)[0] == 200:
+            assert time.monotonic() < deadline, "a disabled user still served after 5 s"
+            time.sleep(0.1)
+        assert_error(srv.request("GET", "/v1/me", token=token), 401, "unauthorized")
+
+
 def test_user_paths_need_a_positive_integer_id(server):
     t = server.admin_token
     assert_error(server.request("POST", "/v1/users/999999999/token", token=t), 404, "not_found")
