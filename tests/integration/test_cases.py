@@ -1,10 +1,13 @@
 """Cases (docs/API.md section 2): create, read, list, inbox, every action and its history, the
 state machine's illegal cells (409), who may call what (403), caller privacy, idempotency,
 racing actions, pagination and hostile input."""
+import datetime
+import http.client
 import json
 import os
 import re
 import threading
+import time
 from urllib.parse import urlencode
 
 import pytest
@@ -688,3 +691,173 @@ def test_inbox(w):
     assert [x["id"] for x in second["items"]] == [normal["id"]] and second["next"] is None
     assert_error(w.req("GET", "/v1/inbox?after=junk", token=dept), 400, "bad_request")
     assert_error(w.req("GET", "/v1/inbox?limit=0", token=dept), 400, "bad_request")
+
+
+# --- the inbox page is rendered by the server (issue #6): each item is the case as GET shows it --
+
+# Every character class JSON escapes differently: quotes, backslashes, the short escapes, other
+# control characters (\u00xx), DEL and slash (as they are), emoji and CJK (UTF-8, not \u escapes).
+TRICKY = 'say "hi" \\ back\\slash\nline\r\ttab\b\f\x01\x1f\x7f </x> 😀 占道摆摊 é'
+
+
+@pytest.fixture(scope="module")
+def inbox_world(pg, make_server):
+    """A server of its own (its SLA policy changes) with urban_mgmt cases in every open state and
+    shape, and a few that are not open. Returns (World, {name: case id} of the open ones, the
+    ids of the others)."""
+    w = World(make_server(pg))
+    status, _, body = w.req("PUT", "/v1/sla", {
+        "rules": [{"type": "*", "urgent": True, "sign": "1s", "contact": "2h", "finish": "24h"},
+                  {"type": "consult", "urgent": False, "sign": "1wd", "contact": "1wd", "finish": "2wd"},
+                  {"type": "*", "urgent": False, "sign": "1wd", "contact": "2wd", "finish": "10wd"}],
+        "rectify": "5wd", "warn_at": 0.75}, token=w.admin)
+    assert status == 200, body
+    status, _, rule = w.req("POST", "/v1/rules", {
+        "name": "收件箱" + TRICKY[:8], "priority": 1, "department": "urban_mgmt",
+        "match": {"any": ["收件箱测试词"]}}, token=w.admin)
+    assert status == 201, rule
+    cases = {}
+
+    def accepted(**fields):
+        c = w.dispatched(**fields)
+        return w.act(c["id"], "sign", {}, w.dept)
+
+    cases["late"] = w.dispatched(urgent=True, text="紧急：井盖缺失")  # sign_by in 1 s: overdue below
+    cases["tricky"] = w.dispatched(
+        title=TRICKY, text=TRICKY + "\n正文", district="驿城区", address='风光路"与"解放路\\口',
+        lat=32.98, lon=114.02, category="urban_mgmt.01", channel="wechat", type="help",
+        caller={"name": "张\"先生\"\n", "phone": "13800000000", "confidential": False})
+    cases["secret"] = w.dispatched(caller={"name": "王秘密", "phone": "13912345678", "confidential": True},
+                                   lat=-89.5, lon=-179.25)
+    cases["tiny"] = w.dispatched(lat=0.00001, lon=-0.5, type="consult")  # PostgreSQL prints 1e-05
+    cases["rule"] = w.create(text="收件箱测试词：路灯不亮")
+    assert cases["rule"]["routing"]["method"] == "rule", cases["rule"]
+    cases["contacted"] = w.act(accepted()["id"], "contact", {"note": "已联系"}, w.dept)
+    cases["ext_pending"] = w.act(accepted()["id"], "extend", {"workdays": 3, "reason": "需协调\n多部门"}, w.dept)
+    c = w.act(accepted()["id"], "extend", {"workdays": 2, "reason": "等待检测"}, w.dept)
+    cases["ext_approved"] = w.act(c["id"], "approve", {"note": "同意"}, w.mgr)
+    c = w.act(accepted(caller={"name": "李"})["id"], "extend", {"workdays": 9, "reason": "x"}, w.dept)
+    cases["ext_rejected"] = w.act(c["id"], "reject", {"reason": "理由不足"}, w.mgr)
+    # replied, then reopened by an unsatisfied visit: reply and satisfaction both shown
+    c = accepted(caller={"name": "赵", "phone": "137", "confidential": True})
+    w.act(c["id"], "reply", {"text": '已处理\t"完毕"', "resolved": True}, w.dept)
+    c = w.act(c["id"], "visit", {"score": 1, "resolved": False, "comment": "没有解决😞"}, w.op)
+    assert c["state"] == "reopened", c
+    w.act(c["id"], "contact", {"note": "再次联系"}, w.dept)
+    cases["reopened"] = w.act(c["id"], "extend", {"workdays": 1, "reason": "整改中"}, w.dept)
+    # answered by the hotline, not satisfied, then dispatched: the answer stays
+    c = w.create(answer="已在电话中答复\\完毕")
+    c = w.act(c["id"], "visit", {"score": 2, "resolved": False}, w.op)
+    cases["answered_then_dispatched"] = w.act(c["id"], "dispatch", {"department": "urban_mgmt"}, w.op)
+    c = w.dispatched()
+    w.act(c["id"], "return", {"reason": "非本单位职责"}, w.dept)
+    cases["returned_then_dispatched"] = w.act(c["id"], "dispatch", {"department": "urban_mgmt"}, w.op)
+    c = w.dispatched()
+    cases["supervised"] = w.act(c["id"], "supervise", {"note": "请尽快"}, w.mgr)
+    closed = [w.in_state(s) for s in ("pending", "replied", "closed", "merged", "answered")]
+    cases["merge_target"] = w.get(closed[3]["merged_into"])  # open: merged into, not merged
+    closed.append(w.create(department="housing"))
+    assert w.req("DELETE", "/v1/rules/%d" % rule["id"], token=w.admin)[0] in (200, 204)
+    time.sleep(1.5)  # "late" passes its sign_by
+    return w, {k: c["id"] for k, c in cases.items()}, [c["id"] for c in closed]
+
+
+def inbox_page(w, **params):
+    status, _, body = w.req("GET", "/v1/inbox?" + urlencode(params), token=w.dept)
+    assert status == 200, body
+    assert set(body) == {"items", "next"}, body
+    return body
+
+
+def nearest_open_deadline(c):
+    """The ordering key of the inbox, from the case as GET shows it (deadlines are whole seconds)."""
+    ts, d = c["timestamps"], c["deadlines"]
+    open_ = [d["sign_by"] if ts["signed_at"] is None else None,
+             d["contact_by"] if ts["contacted_at"] is None else None,
+             d["finish_by"] if ts["replied_at"] is None else None]
+    return min(datetime.datetime.fromisoformat(x) for x in open_ if x)
+
+
+def test_inbox_items_are_the_cases_as_get_shows_them(inbox_world):
+    w, cases, closed = inbox_world
+    box = inbox_page(w, limit=500)
+    assert box["next"] is None
+    items = {x["id"]: x for x in box["items"]}
+    assert set(items) == set(cases.values()) and not set(items) & set(closed)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    for name, cid in cases.items():
+        item = dict(items[cid])
+        due = item.pop("due_in_minutes")
+        got = w.get(cid, token=w.dept)
+        assert item == got, name
+        expect = (nearest_open_deadline(got) - now).total_seconds() / 60
+        assert isinstance(due, int) and expect - 2 <= due <= expect + 1, (name, due, expect)
+    late = items[cases["late"]]
+    assert late["overdue"] is True and late["due_in_minutes"] < 0, late
+    assert items[cases["tricky"]]["title"] == TRICKY
+    assert items[cases["tricky"]]["caller"] == {"name": "张\"先生\"\n", "phone": "13800000000",
+                                                "confidential": False}
+    for name in ("secret", "reopened"):
+        assert items[cases[name]]["caller"] == {"confidential": True}, name
+    assert items[cases["tiny"]]["lat"] == 0.00001 and items[cases["secret"]]["lon"] == -179.25
+    assert items[cases["reopened"]]["satisfaction"] == {"score": 1, "resolved": False, "comment": "没有解决😞"}
+    assert items[cases["reopened"]]["reply"] == {"text": '已处理\t"完毕"', "resolved": True}
+    assert items[cases["ext_pending"]]["extension"]["state"] == "pending"
+    assert items[cases["ext_approved"]]["extension"]["state"] == "approved"
+    assert items[cases["ext_rejected"]]["extension"]["state"] == "rejected"
+    assert items[cases["answered_then_dispatched"]]["answer"] == "已在电话中答复\\完毕"
+    assert items[cases["returned_then_dispatched"]]["returns"] == 1
+    assert items[cases["rule"]]["routing"]["rule_name"].startswith("收件箱")
+
+
+def test_inbox_body_is_utf8_with_escaped_control_characters(inbox_world):
+    w = inbox_world[0]
+    conn = http.client.HTTPConnection("127.0.0.1", w.s.port, timeout=30)
+    try:
+        conn.request("GET", "/v1/inbox?limit=500", headers={"Authorization": "Bearer " + w.dept})
+        resp = conn.getresponse()
+        raw = resp.read()
+    finally:
+        conn.close()
+    assert resp.status == 200 and resp.getheader("Content-Type") == "application/json; charset=utf-8"
+    text = raw.decode("utf-8")  # strict: the body is valid UTF-8
+    assert '"say \\"hi\\" \\\\ back\\\\slash\\nline\\r\\ttab\\b\\f\\u0001\\u001f\x7f </x> 😀 占道摆摊 é"' in text
+    assert "\\ud83d" not in text and "王秘密" not in text and "13912345678" not in text
+
+
+def test_inbox_orders_by_nearest_deadline_and_pages_with_after(inbox_world):
+    w, cases, _ = inbox_world
+    full = inbox_page(w, limit=500)["items"]
+    keys = [(nearest_open_deadline(x), x["id"]) for x in full]
+    assert keys == sorted(keys) and full[0]["id"] == cases["late"]
+    ids = [x["id"] for x in full]
+    for limit in (1, 3, 5, len(ids) - 1):
+        got, after, pages = [], None, 0
+        while True:
+            params = {"limit": limit, **({"after": after} if after else {})}
+            page = inbox_page(w, **params)
+            assert 1 <= len(page["items"]) <= limit, (limit, page)
+            got += [x["id"] for x in page["items"]]
+            pages += 1
+            after = page["next"]
+            if after is None:
+                break
+            assert re.fullmatch(r"(inf|[0-9]{1,18})\.[0-9]{1,18}", after), after
+            assert after.endswith(".%d" % got[-1])
+        assert got == ids, limit
+        assert pages == -(-len(ids) // limit), limit
+    # exactly one page of them all: no next; after the last case: an empty page
+    whole = inbox_page(w, limit=len(ids))
+    assert [x["id"] for x in whole["items"]] == ids and whole["next"] is None
+    last = inbox_page(w, limit=len(ids) - 1)
+    assert inbox_page(w, after=last["next"], limit=1)["next"] is None
+    assert inbox_page(w, after="inf.0") == {"items": [], "next": None}
+    assert [x["id"] for x in inbox_page(w, after="0.0", limit=500)["items"]] == ids
+
+
+@pytest.mark.parametrize("after", ["junk", "1.2.3", "inf.", ".5", "5", "1234567890123456789.1",
+                                   "1.1234567890123456789", "-1.5", "inf.x", "Inf.1", "1 .1", "１.1"])
+def test_inbox_refuses_a_cursor_it_did_not_give(inbox_world, after):
+    w = inbox_world[0]
+    assert_error(w.req("GET", "/v1/inbox?" + urlencode({"after": after}), token=w.dept), 400, "bad_request",
+                 "after")
