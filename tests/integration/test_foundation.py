@@ -250,6 +250,26 @@ def test_a_token_revoked_elsewhere_stops_within_the_cache_lifetime(pg, make_serv
         assert_error(srv.request("GET", "/v1/me", token=token), 401, "unauthorized")
 
 
+@pytest.mark.parametrize("sql", [
+    "DELETE FROM users WHERE role = 'operator'",
+    "UPDATE users SET id = id + 1000 WHERE role = 'admin'",
+    "TRUNCATE users CASCADE",
+    "DELETE FROM departments WHERE code = 'telecom'",
+    "UPDATE departments SET code = 'telecom2' WHERE code = 'telecom'",
+    "DELETE FROM categories WHERE code LIKE 'telecom.%'",
+    "UPDATE categories SET code = code || 'x' WHERE code LIKE 'telecom.%'",
+    "TRUNCATE departments CASCADE",
+])
+def test_case_parents_are_never_deleted_or_rekeyed(server, pg, sql):
+    """Cases name their users, departments and categories without a foreign key (migration 009):
+    a trigger keeps those rows, so no case can point at a row that went away."""
+    server.make_user("operator")
+    with pytest.raises(RuntimeError, match="never deleted or re-keyed"):
+        pg.psql(sql, db=server.db)
+    assert pg.psql("SELECT count(*) FROM departments WHERE code = 'telecom'", db=server.db) == "1"
+    assert server.request("GET", "/v1/me", token=server.admin_token)[0] == 200
+
+
 def test_user_paths_need_a_positive_integer_id(server):
     t = server.admin_token
     assert_error(server.request("POST", "/v1/users/999999999/token", token=t), 404, "not_found")
