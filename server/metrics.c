@@ -26,7 +26,7 @@ static struct {
 	unsigned long long latency_count;
 	double latency_sum_s;
 	int open_connections;
-	unsigned long long connections_total, connections_rejected;
+	unsigned long long connections_total, connections_rejected, connections_timed_out;
 	unsigned long long sweeps, sweep_warnings, sweep_overdue;
 } m;
 
@@ -83,6 +83,12 @@ void
 metrics_connection_rejected(void)
 {
 	m.connections_rejected++;
+}
+
+void
+metrics_connection_timed_out(void)
+{
+	m.connections_timed_out++;
 }
 
 void
@@ -162,6 +168,9 @@ metrics_render(const DbPoolStats *pool)
 		     (double)m.connections_total);
 	render_gauge(&o, "hotline_http_connections_rejected_total", "counter",
 		     "Connections refused by the connection cap.", (double)m.connections_rejected);
+	render_gauge(&o, "hotline_http_connections_timed_out_total", "counter",
+		     "Connections closed because their request did not arrive within the timeout.",
+		     (double)m.connections_timed_out);
 	render_gauge(&o, "hotline_metrics_series_dropped_total", "counter",
 		     "Request series not recorded because the table was full.", (double)m.dropped_series);
 	render_gauge(&o, "hotline_db_pool_size", "gauge", "Database connections configured.", pool->size);

@@ -14,6 +14,7 @@ void metrics_request(const char *method, const char *route, int status, double m
 void metrics_connection_opened(void);
 void metrics_connection_closed(void);
 void metrics_connection_rejected(void);
+void metrics_connection_timed_out(void);
 /* Count a sweeper pass and the history rows it wrote. */
 void metrics_sweep(unsigned warnings, unsigned overdue);
 

@@ -184,6 +184,7 @@ guard_timer_cb(evutil_socket_t fd, short what, void *arg)
 		guard_adopt(c);
 		return;
 	}
+	metrics_connection_timed_out();
 	log_debug("closing a connection: no complete request within %ld s",
 		  (long)(c->state == CONN_ADMITTED ? c->guard->deadline.tv_sec : REFUSED_WAIT_S));
 	/* Our own timer, not inside an evhttp callback, so freeing is safe here; the close

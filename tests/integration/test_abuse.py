@@ -303,6 +303,10 @@ def test_trickling_client_is_cut_off(pg, make_server):
     with socket.create_connection(("127.0.0.1", srv.port), timeout=5) as s:
         head = b"GET /healthz HTTP/1.1\r\nHost: t\r\nX-Slow: " + b"a" * 100
         assert trickled_until_closed(s, head)  # four times the timeout, one byte every half of it
+    with socket.create_connection(("127.0.0.1", srv.port), timeout=5) as s:
+        s.sendall(get(srv.port, "/metrics"))
+        a = read_one_answer(s)
+    assert re.search(rb"(?m)^hotline_http_connections_timed_out_total 1$", a.body), a.body
 
 
 def test_trickling_after_an_answer_or_in_the_body_is_cut_off(pg, make_server):
