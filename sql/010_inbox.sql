@@ -13,7 +13,10 @@
 --
 -- p_after is the `next` of the previous page, '<deadline in epoch microseconds or inf>.<id>'
 -- as case_inbox gives it; the server has checked its form (400 otherwise). PL/pgSQL keeps
--- the plan of the query per connection.
+-- the plan of the query per connection, and is told to use the generic one from the first
+-- call: the custom plans of a connection's first five calls took the partial index
+-- cases_overdue and filtered by department, ~1 ms more a page; the generic plan reads
+-- cases_inbox (department, next_deadline, id) directly.
 --
 -- case_inbox (005) is no longer called by the server; it stays, as landed migrations do.
 
@@ -31,7 +34,7 @@ RETURNS TABLE(id bigint, number text, created_at text, channel text, type text, 
               ext_state text, ext_workdays smallint, ext_reason text, ext_requested_at text,
               ext_decided_at text, returns integer, reopened integer, merged_into bigint,
               version integer, due_in_minutes integer, cursor text)
-LANGUAGE plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
 	v_after_deadline timestamptz := '-infinity';
 	v_after_id bigint := 0;
