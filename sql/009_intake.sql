@@ -10,9 +10,14 @@
 -- anything other than case_create still needs its facts: case_facts_drift() keeps counting any
 -- difference, and the tests check it after every scenario.
 --
--- The idempotency key is claimed with one statement instead of two: a key whose record
+-- The idempotency key is claimed with one statement instead of three: a key whose record
 -- expired is taken over by the same INSERT (ON CONFLICT ... WHERE expired) instead of a DELETE
--- before it.
+-- before it, and the claim already names the case (its id is drawn from the sequence first)
+-- instead of an UPDATE storing the answer after it: the UPDATE rewrote a row with ~1 KB of
+-- JSON and checked its foreign key. A replay now answers the case as it is at the replay
+-- (same id, same number; a later action shows), rendered for the replaying user; a key
+-- stored before this migration still replays its stored answer. The foreign key from the
+-- key to its case is checked at commit, since the claim comes before the case row.
 --
 -- PostgreSQL 15 turns every CHECK constraint of a table back from its stored text into an
 -- expression (stringToNode) once per INSERT or UPDATE statement, not once per session: on
@@ -49,6 +54,7 @@ ALTER TABLE cases DROP CONSTRAINT cases_created_by_fkey, DROP CONSTRAINT cases_c
 	DROP CONSTRAINT cases_department_fkey, DROP CONSTRAINT cases_last_department_fkey;
 ALTER TABLE case_events DROP CONSTRAINT case_events_actor_id_fkey;
 ALTER TABLE idempotency_keys DROP CONSTRAINT idempotency_keys_user_id_fkey;
+ALTER TABLE idempotency_keys ALTER CONSTRAINT idempotency_keys_case_id_fkey DEFERRABLE INITIALLY DEFERRED;
 
 CREATE FUNCTION parent_row_kept() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -89,7 +95,6 @@ DECLARE
 	v_hash text := md5(p_input::text);
 	v_category text := p_input->>'category';
 	v_id bigint;
-	v_body text;
 	k idempotency_keys;
 	c cases;
 BEGIN
@@ -104,12 +109,14 @@ BEGIN
 		RETURN;
 	END IF;
 
+	v_id := nextval(pg_get_serial_sequence('cases', 'id'));
 	IF p_key IS NOT NULL THEN
 		-- a new key, or one whose record expired (the reaper had not deleted it yet)
-		INSERT INTO idempotency_keys AS i (user_id, key, request_hash) VALUES (p_user_id, p_key, v_hash)
+		INSERT INTO idempotency_keys AS i (user_id, key, request_hash, response_status, case_id)
+		VALUES (p_user_id, p_key, v_hash, 201, v_id)
 		ON CONFLICT (user_id, key) DO UPDATE
-		   SET request_hash = excluded.request_hash, response_status = NULL, response_body = NULL,
-		       case_id = NULL, created_at = excluded.created_at, expires_at = excluded.expires_at
+		   SET request_hash = excluded.request_hash, response_status = 201, response_body = NULL,
+		       case_id = excluded.case_id, created_at = excluded.created_at, expires_at = excluded.expires_at
 		 WHERE i.expires_at < now();
 		IF NOT FOUND THEN
 			-- claimed before (a concurrent claimer waited above for its commit): replay or refuse
@@ -118,13 +125,13 @@ BEGIN
 				RETURN QUERY SELECT 422, case_error('idempotency_mismatch',
 					'this Idempotency-Key was used with a different body');
 			ELSE
-				RETURN QUERY SELECT 200, k.response_body;
+				SELECT * INTO c FROM cases WHERE id = k.case_id;
+				RETURN QUERY SELECT 200, coalesce(k.response_body, case_json(c, p_role, p_dept)::text);
 			END IF;
 			RETURN;
 		END IF;
 	END IF;
 
-	v_id := nextval(pg_get_serial_sequence('cases', 'id'));
 	INSERT INTO cases (id, created_at, number, created_by, channel, type, urgent, category, title, text, district, address,
 	                   lat, lon, caller_name, caller_phone, caller_confidential, answer, state,
 	                   department, last_department, routing_method, routing_rule_id, routing_rule_name,
@@ -151,10 +158,5 @@ BEGIN
 		PERFORM rule_counts_add(c.routing_rule_id, c.id, 1, 0);
 	END IF;
 
-	v_body := case_json(c, p_role, p_dept)::text;
-	IF p_key IS NOT NULL THEN
-		UPDATE idempotency_keys SET response_status = 201, response_body = v_body, case_id = c.id
-		 WHERE user_id = p_user_id AND key = p_key;
-	END IF;
-	RETURN QUERY SELECT 201, v_body;
+	RETURN QUERY SELECT 201, case_json(c, p_role, p_dept)::text;
 END $$;

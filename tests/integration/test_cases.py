@@ -548,6 +548,20 @@ def test_idempotency_key(w):
                      400, "bad_request", "Idempotency-Key")
 
 
+def test_idempotent_replay_is_the_first_answer_then_the_case_as_it_is(w):
+    """A replay right away answers byte for byte what the first request did; after an action
+    it answers the same case as it is now (migration 009 stores the case, not the answer)."""
+    key = {"Idempotency-Key": "later-" + os.urandom(8).hex()}
+    body = {"text": "重放看到最新状态", "department": "urban_mgmt"}
+    s1, _, first = w.req("POST", "/v1/cases", body, w.op, headers=key)
+    s2, _, again = w.req("POST", "/v1/cases", body, w.op, headers=key)
+    assert (s1, s2) == (201, 200) and again == first
+    w.act(first["id"], "sign", token=w.dept)
+    s3, _, later = w.req("POST", "/v1/cases", body, w.op, headers=key)
+    assert s3 == 200 and later["id"] == first["id"] and later["number"] == first["number"]
+    assert later["state"] == "accepted" and later["version"] == first["version"] + 1
+
+
 def test_concurrent_creates_with_one_key_make_one_case(w):
     key = {"Idempotency-Key": "race-" + os.urandom(8).hex()}
     body = {"text": "并发重试", "department": "urban_mgmt", "district": marker()}
