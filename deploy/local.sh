@@ -89,8 +89,14 @@ cmd_up() {
 	export HOTLINE_DB
 	"$SERVER_BIN" migrate
 	secret_file "$VAR/admin.token" "$SERVER_BIN" create-admin admin
+	# A build newer than the running server replaces it (drained, same port when free), so that
+	# `up` after a pull runs what was pulled; an unchanged build leaves it running.
+	if hl_server_running "$PIDFILE" && [[ $SERVER_BIN -nt $PIDFILE ]]; then
+		hl_say "a new build: restarting the server"
+		hl_server_stop "$PIDFILE"
+	fi
 	if hl_server_running "$PIDFILE"; then
-		hl_say "the server already runs (pid $(<"$PIDFILE")); 'down' then 'up' to run a new build"
+		hl_say "the server already runs (pid $(<"$PIDFILE"))"
 	else
 		SERVER_PORT=$(hl_free_port "$SERVER_PORT")
 		save_state
