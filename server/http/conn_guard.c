@@ -38,6 +38,7 @@ typedef struct Conn {
 	struct evhttp_connection *evcon; /* from the adoption on */
 	struct event *timer;             /* the adoption, then the request deadline */
 	Req *current;                    /* the request being handled on it, if any */
+	bool writing;                    /* an answer is queued and not yet fully written */
 	LIST_ENTRY(Conn) fresh;          /* CONN_NEW only */
 } Conn;
 
@@ -48,6 +49,8 @@ struct ConnGuard {
 	Conn **slots;                    /* evcon -> Conn, open addressing */
 	size_t nslots;                   /* power of two, at least 4 * max_connections */
 	LIST_HEAD(, Conn) fresh_list;    /* accepted, not adopted yet */
+	void (*abandoned)(void *arg);    /* an answer died unwritten with its connection */
+	void *abandoned_arg;
 };
 
 static struct bufferevent *guard_bev_cb(struct event_base *base, void *arg);
@@ -66,12 +69,15 @@ static void guard_conn_free(Conn *c);
  */
 
 ConnGuard *
-conn_guard_new(struct evhttp *http, int max_connections, int timeout_s)
+conn_guard_new(struct evhttp *http, int max_connections, int timeout_s, void (*abandoned)(void *arg),
+	       void *arg)
 {
 	ConnGuard *g = calloc(1, sizeof(*g));
 
 	if (!g)
 		return NULL;
+	g->abandoned = abandoned;
+	g->abandoned_arg = arg;
 	g->max_connections = max_connections;
 	g->deadline.tv_sec = timeout_s;
 	/* Admitted plus refused stay below half the table, so probe chains stay short. */
@@ -124,8 +130,10 @@ conn_guard_request_end(ConnGuard *g, struct evhttp_connection *evcon, Req *req)
 {
 	Conn *c = guard_find(g, evcon);
 
-	if (c && c->current == req)
+	if (c && c->current == req) {
 		c->current = NULL;
+		c->writing = true;
+	}
 }
 
 void
@@ -133,6 +141,8 @@ conn_guard_wait_next(ConnGuard *g, struct evhttp_connection *evcon)
 {
 	Conn *c = guard_find(g, evcon);
 
+	if (c)
+		c->writing = false;
 	if (c && c->state == CONN_ADMITTED)
 		evtimer_add(c->timer, &g->deadline);
 }
@@ -244,6 +254,11 @@ guard_closed_cb(struct evhttp_connection *evcon, void *arg)
 	if (c->current) {
 		/* libevent detaches the unanswered request; our reply will free it unsent. */
 		c->current->alive = false;
+	}
+	if (c->writing) {
+		/* libevent 2.1 frees a request whose answer it was still writing without calling its
+		 * completion callback: tell the owner, whose count of answers in flight waits on it. */
+		g->abandoned(g->abandoned_arg);
 	}
 	guard_remove(g, evcon);
 	if (c->state == CONN_ADMITTED) {

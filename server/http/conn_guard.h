@@ -24,15 +24,18 @@ typedef struct ConnGuard ConnGuard;
 
 /* Guard every connection http accepts from now on; NULL when out of memory. Free it
  * with conn_guard_free after evhttp_free(http), whose closing of the connections it
- * hears. */
-ConnGuard *conn_guard_new(struct evhttp *http, int max_connections, int timeout_s);
+ * hears. abandoned(arg) is called when a connection closes while an answer ended with
+ * conn_guard_request_end was still being written (its completion will never come). */
+ConnGuard *conn_guard_new(struct evhttp *http, int max_connections, int timeout_s, void (*abandoned)(void *arg),
+			  void *arg);
 void conn_guard_free(ConnGuard *g);
 
 /* evhttp has read req completely: stop the deadline and remember req as the one the
  * connection waits for, so that a close marks it not alive. False when the connection is
  * over the cap (or unknown): answer 503 and close it. */
 bool conn_guard_request_begin(ConnGuard *g, struct evhttp_connection *evcon, Req *req);
-/* req has been answered (the answer may still be in the output buffer). */
+/* req has been answered (the answer may still be in the output buffer); the caller will call
+ * conn_guard_wait_next once it is written, unless the connection closes first (abandoned). */
 void conn_guard_request_end(ConnGuard *g, struct evhttp_connection *evcon, Req *req);
 /* The answer is written and evhttp waits for the next request: the deadline starts again. */
 void conn_guard_wait_next(ConnGuard *g, struct evhttp_connection *evcon);

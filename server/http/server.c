@@ -51,6 +51,7 @@ struct HttpServer {
 static HttpServer *the_server; /* one per process; reply.c reports back through it */
 
 static void server_request_cb(struct evhttp_request *ev, void *arg);
+static void server_reply_abandoned_cb(void *arg);
 static const Route *server_match(HttpServer *srv, Req *req, const char *method, const char *path,
 				 bool *other_method);
 static void server_authenticate(Req *req);
@@ -80,7 +81,8 @@ http_server_start(App *app, const RouteTable *const *tables, int ntables)
 	srv->tables = tables;
 	srv->ntables = ntables;
 	srv->http = evhttp_new(app->base);
-	srv->guard = srv->http ? conn_guard_new(srv->http, cfg->max_connections, cfg->timeout) : NULL;
+	srv->guard = srv->http ? conn_guard_new(srv->http, cfg->max_connections, cfg->timeout,
+						server_reply_abandoned_cb, srv) : NULL;
 	/* A burst of two seconds' worth lets a client retry or page without being refused. */
 	if (cfg->rate_limit > 0)
 		srv->limiter = ratelimit_new(cfg->rate_limit, 2.0 * cfg->rate_limit, 4096);
@@ -148,6 +150,13 @@ server_in_flight_done(HttpServer *srv)
 	srv->in_flight--;
 	if (srv->draining && srv->in_flight == 0 && srv->drain_done)
 		srv->drain_done(srv->drain_arg);
+}
+
+/* The connection closed with a reply still being written: it will never complete. */
+static void
+server_reply_abandoned_cb(void *arg)
+{
+	server_in_flight_done(arg);
 }
 
 /* evhttp calls this once the reply is fully written to the socket, just before it waits

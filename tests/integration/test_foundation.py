@@ -6,8 +6,10 @@ import shutil
 import signal
 import socket
 import subprocess
+import struct
 import threading
 import time
+from urllib.parse import quote
 
 import pytest
 
@@ -409,6 +411,39 @@ def test_sigterm_answers_requests_in_flight_then_exits_0(pg, make_server):
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", srv.port), timeout=2).close()
     srv.start()  # back for the session-end checks
+
+
+def test_sigterm_is_not_held_by_an_answer_its_client_abandoned(pg, make_server):
+    """libevent 2.1 never reports an answer that died unwritten with its connection: the drain
+    must not wait for it (it waited for `timeout`)."""
+    srv = make_server(pg, timeout=30)
+    district = "弃-" + os.urandom(4).hex()
+    body = {"text": "长" * 4000, "district": district}
+
+    def create(n):
+        for _ in range(n):
+            assert srv.request("POST", "/v1/cases", body, token=srv.admin_token)[0] == 201
+
+    threads = [threading.Thread(target=create, args=(63,)) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    # ~6 MB of answer to a client that reads nothing: more than the socket buffers hold
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.connect(("127.0.0.1", srv.port))
+    s.sendall(("GET /v1/cases?limit=500&district=%s HTTP/1.1\r\nHost: t\r\n"
+               "Authorization: Bearer %s\r\n\r\n" % (quote(district), srv.admin_token)).encode())
+    wait_for(lambda: "GET /v1/cases 200" in srv.log_text(), 10, "the answer to be queued")
+    time.sleep(0.5)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()  # a reset, with most of the answer unwritten
+    time.sleep(0.5)
+    started = time.monotonic()
+    assert srv.stop(timeout=20) == 0
+    assert time.monotonic() - started < 5, "the drain waited for an answer nobody will read"
+    srv.start()
 
 
 def test_sigint_exits_0(pg, make_server):
