@@ -2,6 +2,7 @@
 sections 1 and 6), the error contract for size limits and unknown routes, PostgreSQL going away
 and coming back, and a draining shutdown."""
 import os
+import re
 import shutil
 import signal
 import socket
@@ -413,11 +414,12 @@ def test_sigterm_answers_requests_in_flight_then_exits_0(pg, make_server):
     srv.start()  # back for the session-end checks
 
 
-def test_sigterm_is_not_held_by_an_answer_its_client_abandoned(pg, make_server):
-    """libevent 2.1 never reports an answer that died unwritten with its connection: the drain
-    must not wait for it (it waited for `timeout`)."""
+@pytest.fixture(scope="module")
+def big_answer(pg, make_server):
+    """A server (timeout 30) and the request line of a ~6 MB answer: a page of 500 cases of
+    4,000 characters each, more than the socket buffers hold for a client that reads little."""
     srv = make_server(pg, timeout=30)
-    district = "弃-" + os.urandom(4).hex()
+    district = "大-" + os.urandom(4).hex()
     body = {"text": "长" * 4000, "district": district}
 
     def create(n):
@@ -429,13 +431,25 @@ def test_sigterm_is_not_held_by_an_answer_its_client_abandoned(pg, make_server):
         t.start()
     for t in threads:
         t.join(120)
-    # ~6 MB of answer to a client that reads nothing: more than the socket buffers hold
+    return srv, ("GET /v1/cases?limit=500&district=%s HTTP/1.1\r\nHost: t\r\n"
+                 "Authorization: Bearer %s\r\n\r\n" % (quote(district), srv.admin_token)).encode()
+
+
+def small_window_connection(port):
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    s.connect(("127.0.0.1", srv.port))
-    s.sendall(("GET /v1/cases?limit=500&district=%s HTTP/1.1\r\nHost: t\r\n"
-               "Authorization: Bearer %s\r\n\r\n" % (quote(district), srv.admin_token)).encode())
-    wait_for(lambda: "GET /v1/cases 200" in srv.log_text(), 10, "the answer to be queued")
+    s.connect(("127.0.0.1", port))
+    return s
+
+
+def test_sigterm_is_not_held_by_an_answer_its_client_abandoned(big_answer):
+    """libevent 2.1 never reports an answer that died unwritten with its connection: the drain
+    must not wait for it (it waited for `timeout`)."""
+    srv, request = big_answer
+    mark = srv.log_size()
+    s = small_window_connection(srv.port)
+    s.sendall(request)
+    wait_for(lambda: "GET /v1/cases 200" in srv.log_text(mark), 10, "the answer to be queued")
     time.sleep(0.5)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     s.close()  # a reset, with most of the answer unwritten
@@ -444,6 +458,39 @@ def test_sigterm_is_not_held_by_an_answer_its_client_abandoned(pg, make_server):
     assert srv.stop(timeout=20) == 0
     assert time.monotonic() - started < 5, "the drain waited for an answer nobody will read"
     srv.start()
+
+
+def test_a_client_taking_an_answer_slowly_does_not_keep_its_connection(big_answer, pg, make_server):
+    """A reader of a few kilobytes a second leaves the kernel's send buffer full, so evhttp's
+    write makes no progress and the inactivity timeout (2 s here) drops the connection on the
+    server's side, while the client is still reading what the kernel had taken."""
+    srv = make_server(pg, big_answer[0].db, timeout=2)
+    probe = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+
+    def open_connections():
+        probe.sendall(b"GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n")
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += probe.recv(65536)
+        length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
+        body = head.split(b"\r\n\r\n", 1)[1]
+        while len(body) < length:
+            body += probe.recv(65536)
+        return int(float(re.search(rb"(?m)^hotline_http_connections_open (\S+)", body).group(1)))
+
+    s = small_window_connection(srv.port)
+    s.sendall(big_answer[1])
+    got = len(s.recv(4096))
+    assert open_connections() == 2  # the probe and the reader
+    started = time.monotonic()
+    while open_connections() != 1:
+        assert time.monotonic() - started < 10, "the slow reader still holds its connection"
+        got += len(s.recv(4096))
+        time.sleep(0.5)
+    got += len(s.recv(4096))
+    assert got > 0  # still reading the rest from the kernel, after the server let go
+    s.close()
+    probe.close()
 
 
 def test_sigint_exits_0(pg, make_server):
