@@ -286,7 +286,7 @@ cases_inbox_done(Req *req, PGresult *res)
 	char limit[16];
 	ApiError err;
 	CaseRow *rows = NULL;
-	CaseRenderBuf page = {0};
+	TextBuf page = {0};
 
 	/* Checked before the query already; the request has not changed, so this cannot refuse. */
 	if (!param_limit(req, limit, sizeof(limit), &err) || PQnfields(res) != CASE_COL__COUNT) {

@@ -1,10 +1,8 @@
 /* case_render: the inbox page as JSON from its rows' column texts (see case_render.h). */
 #include "core/case_render.h"
 
-#include <stdlib.h>
 #include <string.h>
 
-#define BUF_MIN 16384 /* a page of 50 short cases fits without growing */
 #define NO_COLUMN (-1)
 
 /* A key with its quotes and colon, written as one piece. */
@@ -114,12 +112,10 @@ static const Field inbox_item_fields[] = {
 	{NULL, 0, 0, NULL},
 };
 
-static bool render_object(CaseRenderBuf *out, const Field *fields, const CaseRow *row);
-static bool render_value(CaseRenderBuf *out, const Field *f, const CaseRow *row);
+static bool render_object(TextBuf *out, const Field *fields, const CaseRow *row);
+static bool render_value(TextBuf *out, const Field *f, const CaseRow *row);
 static bool json_number_valid(const char *s);
-static void buf_add_json_string(CaseRenderBuf *out, const char *s);
-static void buf_add_str(CaseRenderBuf *out, const char *s);
-static void buf_add(CaseRenderBuf *out, const char *s, size_t len);
+static void buf_add_json_string(TextBuf *out, const char *s);
 
 /*
  *********************************
@@ -128,32 +124,32 @@ static void buf_add(CaseRenderBuf *out, const char *s, size_t len);
  */
 
 bool
-case_render_inbox_item(CaseRenderBuf *out, const CaseRow *row)
+case_render_inbox_item(TextBuf *out, const CaseRow *row)
 {
 	return render_object(out, inbox_item_fields, row);
 }
 
 bool
-case_render_inbox_page(CaseRenderBuf *out, const CaseRow *rows, size_t n, size_t limit)
+case_render_inbox_page(TextBuf *out, const CaseRow *rows, size_t n, size_t limit)
 {
 	size_t shown = n < limit ? n : limit;
 	const char *next = NULL;
 
-	buf_add_str(out, "{\"items\":[");
+	textbuf_add_str(out, "{\"items\":[");
 	for (size_t i = 0; i < shown; i++) {
 		if (i)
-			buf_add(out, ",", 1);
+			textbuf_add(out, ",", 1);
 		if (!case_render_inbox_item(out, &rows[i]))
 			return false;
 	}
-	buf_add_str(out, "],\"next\":");
+	textbuf_add_str(out, "],\"next\":");
 	if (n > limit && limit > 0)
 		next = rows[limit - 1].col[CASE_COL_CURSOR];
 	if (next)
 		buf_add_json_string(out, next);
 	else
-		buf_add_str(out, "null");
-	buf_add(out, "}", 1);
+		textbuf_add_str(out, "null");
+	textbuf_add(out, "}", 1);
 	return !out->failed;
 }
 
@@ -164,23 +160,23 @@ case_render_inbox_page(CaseRenderBuf *out, const CaseRow *rows, size_t n, size_t
  */
 
 static bool
-render_object(CaseRenderBuf *out, const Field *fields, const CaseRow *row)
+render_object(TextBuf *out, const Field *fields, const CaseRow *row)
 {
-	buf_add(out, "{", 1);
+	textbuf_add(out, "{", 1);
 	for (const Field *f = fields; f->key; f++) {
 		if (f != fields)
-			buf_add(out, ",", 1);
-		buf_add_str(out, f->key);
+			textbuf_add(out, ",", 1);
+		textbuf_add_str(out, f->key);
 		if (!render_value(out, f, row))
 			return false;
 	}
-	buf_add(out, "}", 1);
+	textbuf_add(out, "}", 1);
 	return !out->failed;
 }
 
 /* The value of one key; false on a boolean that is neither "t" nor "f". */
 static bool
-render_value(CaseRenderBuf *out, const Field *f, const CaseRow *row)
+render_value(TextBuf *out, const Field *f, const CaseRow *row)
 {
 	const char *v = f->col == NO_COLUMN ? NULL : row->col[f->col];
 
@@ -189,32 +185,32 @@ render_value(CaseRenderBuf *out, const Field *f, const CaseRow *row)
 		if (v)
 			buf_add_json_string(out, v);
 		else
-			buf_add_str(out, "null");
+			textbuf_add_str(out, "null");
 		return true;
 	case FIELD_NUMBER:
 		/* PostgreSQL's json writes a number that is no JSON number (NaN) as a string. */
 		if (v && json_number_valid(v))
-			buf_add_str(out, v);
+			textbuf_add_str(out, v);
 		else if (v)
 			buf_add_json_string(out, v);
 		else
-			buf_add_str(out, "null");
+			textbuf_add_str(out, "null");
 		return true;
 	case FIELD_BOOL:
 		if (v && strcmp(v, "t") != 0 && strcmp(v, "f") != 0)
 			return false;
-		buf_add_str(out, !v ? "null" : *v == 't' ? "true" : "false");
+		textbuf_add_str(out, !v ? "null" : *v == 't' ? "true" : "false");
 		return true;
 	case FIELD_OBJECT:
 		if (f->col != NO_COLUMN && !v) {
-			buf_add_str(out, "null");
+			textbuf_add_str(out, "null");
 			return true;
 		}
 		return render_object(out, f->members, row);
 	case FIELD_CALLER:
 		/* A department never sees a confidential caller's name or phone (API.md section 2). */
 		if (v && strcmp(v, "t") == 0) {
-			buf_add_str(out, "{\"confidential\":true}");
+			textbuf_add_str(out, "{\"confidential\":true}");
 			return true;
 		}
 		return render_object(out, f->members, row);
@@ -262,12 +258,12 @@ json_number_valid(const char *s)
  * every other byte (UTF-8 sequences, DEL, /) as it is.
  */
 static void
-buf_add_json_string(CaseRenderBuf *out, const char *s)
+buf_add_json_string(TextBuf *out, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
 	const char *run = s, *p;
 
-	buf_add(out, "\"", 1);
+	textbuf_add(out, "\"", 1);
 	for (p = s; *p; p++) {
 		unsigned char c = (unsigned char)*p;
 		char esc[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xf], '\0'};
@@ -285,41 +281,10 @@ buf_add_json_string(CaseRenderBuf *out, const char *s)
 		case '\t': rep = "\\t"; break;
 		default: break;
 		}
-		buf_add(out, run, (size_t)(p - run));
-		buf_add_str(out, rep);
+		textbuf_add(out, run, (size_t)(p - run));
+		textbuf_add_str(out, rep);
 		run = p + 1;
 	}
-	buf_add(out, run, (size_t)(p - run));
-	buf_add(out, "\"", 1);
-}
-
-static void
-buf_add_str(CaseRenderBuf *out, const char *s)
-{
-	buf_add(out, s, strlen(s));
-}
-
-/* Append len bytes, keeping the text NUL-terminated; on a failed allocation mark out failed. */
-static void
-buf_add(CaseRenderBuf *out, const char *s, size_t len)
-{
-	if (out->failed)
-		return;
-	if (out->len + len + 1 > out->cap) {
-		size_t cap = out->cap ? out->cap : BUF_MIN;
-		char *grown;
-
-		while (out->len + len + 1 > cap)
-			cap *= 2;
-		grown = realloc(out->buf, cap);
-		if (!grown) {
-			out->failed = true;
-			return;
-		}
-		out->buf = grown;
-		out->cap = cap;
-	}
-	memcpy(out->buf + out->len, s, len);
-	out->len += len;
-	out->buf[out->len] = '\0';
+	textbuf_add(out, run, (size_t)(p - run));
+	textbuf_add(out, "\"", 1);
 }

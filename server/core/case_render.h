@@ -22,6 +22,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "core/textbuf.h"
+
 /* The columns of a case_inbox_page row, in its order (case_json's key order). */
 typedef enum CaseColumn {
 	CASE_COL_ID,
@@ -80,26 +82,19 @@ typedef struct CaseRow {
 	const char *col[CASE_COL__COUNT];
 } CaseRow;
 
-/* A growing NUL-terminated text. Start it zeroed; free(buf) when done. */
-typedef struct CaseRenderBuf {
-	char *buf;
-	size_t len, cap;
-	bool failed; /* memory ran out: the text is incomplete */
-} CaseRenderBuf;
-
 /*
  * Append the inbox item of row to out: case_json's object for a department viewer,
  * then "due_in_minutes". False when a boolean column holds neither "t" nor "f" (the
  * query's columns and CaseColumn disagree) or when memory ran out (out->failed); out's
  * text is then unusable.
  */
-bool case_render_inbox_item(CaseRenderBuf *out, const CaseRow *row);
+bool case_render_inbox_item(TextBuf *out, const CaseRow *row);
 
 /*
  * Append the whole page to out: {"items": [the first min(n, limit) rows], "next": ...}
  * where next is the cursor of row limit - 1 when there are more than limit rows (the
  * query asks for limit + 1 to know), else null. False as case_render_inbox_item.
  */
-bool case_render_inbox_page(CaseRenderBuf *out, const CaseRow *rows, size_t n, size_t limit);
+bool case_render_inbox_page(TextBuf *out, const CaseRow *rows, size_t n, size_t limit);
 
 #endif

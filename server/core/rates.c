@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/textbuf.h"
+
 /* A column of the rates report: a count (den < 0) or the fraction num / den. */
 typedef struct RateColumn {
 	const char *name;
@@ -40,20 +42,11 @@ static const RateColumn rate_columns[] = {
 static const char *const rates_by_names[RATES_BY__COUNT] = {"department", "district", "type", "channel"};
 static const char *const hotspot_by_names[HOTSPOT_BY__COUNT] = {"district", "category", "department"};
 
-/* A growing text for the CSV. */
-typedef struct Text {
-	char *buf;
-	size_t len, cap;
-	bool failed;
-} Text;
-
 static bool parse_enum(const char *text, const char *const *names, int n, int *out);
 static bool parse_int_param(const char *text, int min, int max, int *out);
 static json_object *fraction_json(int64_t num, int64_t den);
 static json_object *double_json(double d);
-static void text_add(Text *t, const char *s, size_t len);
-static void text_add_str(Text *t, const char *s);
-static void csv_add_key(Text *t, const char *s);
+static void csv_add_key(TextBuf *t, const char *s);
 
 /*
  *********************************
@@ -243,15 +236,15 @@ rates_report_json(const RatesQuery *q, const RateRow *rows, size_t n)
 char *
 rates_report_csv(const RateRow *rows, size_t n, size_t *len)
 {
-	Text t = {0};
+	TextBuf t = {0};
 	char num[32];
 
-	text_add_str(&t, "key");
+	textbuf_add_str(&t, "key");
 	for (size_t i = 0; i < NCOLUMNS; i++) {
-		text_add_str(&t, ",");
-		text_add_str(&t, rate_columns[i].name);
+		textbuf_add_str(&t, ",");
+		textbuf_add_str(&t, rate_columns[i].name);
 	}
-	text_add_str(&t, "\r\n");
+	textbuf_add_str(&t, "\r\n");
 	for (size_t r = 0; r < n; r++) {
 		const RateCounts *c = &rows[r].counts;
 
@@ -260,15 +253,15 @@ rates_report_csv(const RateRow *rows, size_t n, size_t *len)
 			const RateColumn *col = &rate_columns[i];
 			double f;
 
-			text_add_str(&t, ",");
+			textbuf_add_str(&t, ",");
 			if (col->den < 0) {
 				snprintf(num, sizeof(num), "%lld", (long long)c->n[col->num]);
-				text_add_str(&t, num);
+				textbuf_add_str(&t, num);
 			} else if (rates_fraction(c->n[col->num], c->n[col->den], &f)) {
-				text_add_str(&t, rates_format_double(f, num, sizeof(num)));
+				textbuf_add_str(&t, rates_format_double(f, num, sizeof(num)));
 			}
 		}
-		text_add_str(&t, "\r\n");
+		textbuf_add_str(&t, "\r\n");
 	}
 	if (t.failed) {
 		free(t.buf);
@@ -378,55 +371,25 @@ double_json(double d)
 	return json_object_new_double_s(d, rates_format_double(d, buf, sizeof(buf)));
 }
 
-static void
-text_add(Text *t, const char *s, size_t len)
-{
-	if (t->failed)
-		return;
-	if (t->len + len + 1 > t->cap) {
-		size_t cap = t->cap ? t->cap : 1024;
-		char *grown;
-
-		while (t->len + len + 1 > cap)
-			cap *= 2;
-		grown = realloc(t->buf, cap);
-		if (!grown) {
-			t->failed = true;
-			return;
-		}
-		t->buf = grown;
-		t->cap = cap;
-	}
-	memcpy(t->buf + t->len, s, len);
-	t->len += len;
-	t->buf[t->len] = '\0';
-}
-
-static void
-text_add_str(Text *t, const char *s)
-{
-	text_add(t, s, strlen(s));
-}
-
 /*
  * The key as a CSV field, quoted when RFC 4180 requires it. Keys are free text (district
  * names), so a leading = + - @ TAB or CR gets an apostrophe first (OWASP's advice against
  * CSV injection); the other fields are numbers.
  */
 static void
-csv_add_key(Text *t, const char *s)
+csv_add_key(TextBuf *t, const char *s)
 {
 	bool quote = strpbrk(s, ",\"\r\n") != NULL;
 
 	if (quote)
-		text_add_str(t, "\"");
+		textbuf_add_str(t, "\"");
 	if (*s && strchr("=+-@\t\r", *s))
-		text_add_str(t, "'");
+		textbuf_add_str(t, "'");
 	for (const char *p = s; *p; p++) {
 		if (*p == '"')
-			text_add_str(t, "\"");
-		text_add(t, p, 1);
+			textbuf_add_str(t, "\"");
+		textbuf_add(t, p, 1);
 	}
 	if (quote)
-		text_add_str(t, "\"");
+		textbuf_add_str(t, "\"");
 }

@@ -61,7 +61,7 @@ dispatched_row(void)
 static char *
 render(const CaseRow *row)
 {
-	CaseRenderBuf b = {0};
+	TextBuf b = {0};
 
 	assert_true(case_render_inbox_item(&b, row));
 	assert_false(b.failed);
@@ -330,7 +330,7 @@ static void
 test_booleans(void **state)
 {
 	CaseRow r = dispatched_row();
-	CaseRenderBuf b = {0};
+	TextBuf b = {0};
 	json_object *obj;
 
 	(void)state;
@@ -348,7 +348,7 @@ test_booleans(void **state)
 		assert_false(case_render_inbox_item(&b, &r));
 		assert_false(b.failed);
 		free(b.buf);
-		b = (CaseRenderBuf){0};
+		b = (TextBuf){0};
 	}
 	r = dispatched_row();
 	r.col[CASE_COL_CALLER_CONFIDENTIAL] = "yes";
@@ -360,7 +360,7 @@ static void
 test_page_without_next(void **state)
 {
 	CaseRow rows[2] = {dispatched_row(), dispatched_row()};
-	CaseRenderBuf b = {0};
+	TextBuf b = {0};
 	json_object *page, *items;
 
 	(void)state;
@@ -379,12 +379,12 @@ test_page_without_next(void **state)
 	free(b.buf);
 
 	/* exactly limit rows: no next either */
-	b = (CaseRenderBuf){0};
+	b = (TextBuf){0};
 	assert_true(case_render_inbox_page(&b, rows, 2, 2));
 	assert_string_equal(b.buf + b.len - strlen(",\"next\":null}"), ",\"next\":null}");
 	free(b.buf);
 
-	b = (CaseRenderBuf){0};
+	b = (TextBuf){0};
 	assert_true(case_render_inbox_page(&b, NULL, 0, 50));
 	assert_string_equal(b.buf, "{\"items\":[],\"next\":null}");
 	free(b.buf);
@@ -395,7 +395,7 @@ static void
 test_page_with_next(void **state)
 {
 	CaseRow rows[3] = {dispatched_row(), dispatched_row(), dispatched_row()};
-	CaseRenderBuf b = {0};
+	TextBuf b = {0};
 	json_object *page, *items;
 
 	(void)state;
@@ -413,7 +413,7 @@ test_page_with_next(void **state)
 	json_object_put(page);
 	free(b.buf);
 
-	b = (CaseRenderBuf){0};
+	b = (TextBuf){0};
 	assert_true(case_render_inbox_page(&b, rows, 2, 1));
 	assert_string_equal(b.buf + b.len - strlen("],\"next\":\"100.1\"}"), "],\"next\":\"100.1\"}");
 	free(b.buf);
@@ -424,7 +424,7 @@ static void
 test_page_with_bad_row(void **state)
 {
 	CaseRow rows[2] = {dispatched_row(), dispatched_row()};
-	CaseRenderBuf b = {0};
+	TextBuf b = {0};
 
 	(void)state;
 	rows[1].col[CASE_COL_URGENT] = "maybe";
@@ -440,7 +440,7 @@ test_large_page(void **state)
 	enum { N = 500, CHARS = 4000 };
 	char *text = malloc(CHARS * 3 + 1);
 	CaseRow *rows = calloc(N + 1, sizeof(*rows));
-	CaseRenderBuf b = {0};
+	TextBuf b = {0};
 	json_object *page, *items;
 
 	(void)state;
