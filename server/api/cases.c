@@ -166,7 +166,7 @@ cases_create(Req *req)
 	}
 	input = case_input_to_json(&in);
 	if (!input) {
-		reply_error(req, 503, "unavailable", NULL, "server is out of memory, try again");
+		reply_out_of_memory(req);
 		return;
 	}
 	push_actor(req, &p);
@@ -291,12 +291,12 @@ cases_inbox_done(Req *req, PGresult *res)
 	/* Checked before the query already; the request has not changed, so this cannot refuse. */
 	if (!param_limit(req, limit, sizeof(limit), &err) || PQnfields(res) != CASE_COL__COUNT) {
 		log_error("req=%llu: the inbox query gave %d columns", (unsigned long long)req->id, PQnfields(res));
-		reply_error(req, 500, "internal", NULL, "internal error (request %llu)", (unsigned long long)req->id);
+		reply_internal(req);
 		return;
 	}
 	rows = calloc(n > 0 ? (size_t)n : 1, sizeof(*rows));
 	if (!rows) {
-		reply_error(req, 503, "unavailable", NULL, "server is out of memory, try again");
+		reply_out_of_memory(req);
 		return;
 	}
 	for (int i = 0; i < n; i++) {
@@ -306,11 +306,11 @@ cases_inbox_done(Req *req, PGresult *res)
 	if (case_render_inbox_page(&page, rows, (size_t)n, (size_t)atoi(limit))) {
 		reply_json_text(req, 200, page.buf, page.len);
 	} else if (page.failed) {
-		reply_error(req, 503, "unavailable", NULL, "server is out of memory, try again");
+		reply_out_of_memory(req);
 	} else {
 		log_error("req=%llu: an inbox row did not render (a boolean column is not t/f)",
 			  (unsigned long long)req->id);
-		reply_error(req, 500, "internal", NULL, "internal error (request %llu)", (unsigned long long)req->id);
+		reply_internal(req);
 	}
 	free(rows);
 	free(page.buf);

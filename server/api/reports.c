@@ -130,7 +130,7 @@ reports_rates_done(Req *req, PGresult *res)
 	}
 	rows = calloc(n > 0 ? (size_t)n : 1, sizeof(*rows));
 	if (!rows) {
-		reply_error(req, 503, "unavailable", NULL, "server is out of memory, try again");
+		reply_out_of_memory(req);
 		return;
 	}
 	for (int i = 0; i < n; i++) {
@@ -153,7 +153,7 @@ reports_rates_done(Req *req, PGresult *res)
 		if (csv)
 			reply_csv(req, csv, len, filename);
 		else
-			reply_error(req, 503, "unavailable", NULL, "server is out of memory, try again");
+			reply_out_of_memory(req);
 		free(csv);
 	} else {
 		json_object *report = rates_report_json(&q, rows, (size_t)n);
@@ -161,7 +161,7 @@ reports_rates_done(Req *req, PGresult *res)
 		if (report)
 			reply_json(req, 200, report);
 		else
-			reply_error(req, 503, "unavailable", NULL, "server is out of memory, try again");
+			reply_out_of_memory(req);
 	}
 done:
 	free(rows);
@@ -184,7 +184,7 @@ reports_hotspots_done(Req *req, PGresult *res)
 	}
 	rows = calloc((size_t)n, sizeof(*rows));
 	if (!rows) {
-		reply_error(req, 503, "unavailable", NULL, "server is out of memory, try again");
+		reply_out_of_memory(req);
 		return;
 	}
 	for (int i = 0; i < n; i++) {
@@ -199,7 +199,7 @@ reports_hotspots_done(Req *req, PGresult *res)
 	if (report)
 		reply_json(req, 200, report);
 	else
-		reply_error(req, 503, "unavailable", NULL, "server is out of memory, try again");
+		reply_out_of_memory(req);
 	free(rows);
 }
 
@@ -207,5 +207,5 @@ static void
 reply_bad_result(Req *req, const char *what)
 {
 	log_error("req=%llu: the %s report query gave an unexpected result", (unsigned long long)req->id, what);
-	reply_error(req, 500, "internal", NULL, "internal error (request %llu)", (unsigned long long)req->id);
+	reply_internal(req);
 }

@@ -160,14 +160,14 @@ rules_update_read_cb(Req *req, PGresult *res)
 	}
 	merged = json_tokener_parse(PQgetvalue(res, 0, 0));
 	if (!merged) {
-		reply_error(req, 503, "unavailable", NULL, "server is out of memory, try again");
+		reply_out_of_memory(req);
 		return;
 	}
 	json_object_object_foreach(req->body, key, val)
 	{
 		if (json_object_object_add(merged, key, json_object_get(val)) != 0) {
 			json_object_put(merged);
-			reply_error(req, 503, "unavailable", NULL, "server is out of memory, try again");
+			reply_out_of_memory(req);
 			return;
 		}
 	}
@@ -206,7 +206,7 @@ rules_canonical(Req *req, json_object *body)
 	json_object_put(out);
 	router_rule_clear(&rule);
 	if (!text)
-		reply_error(req, 503, "unavailable", NULL, "server is out of memory, try again");
+		reply_out_of_memory(req);
 	return text;
 }
 
@@ -286,7 +286,7 @@ rules_route_answer(Req *req, const CaseInput *in)
 			return;
 		}
 		if (!router_route(router, &ri, &res)) {
-			reply_error(req, 503, "unavailable", NULL, "server is out of memory, try again");
+			reply_out_of_memory(req);
 			return;
 		}
 	}
@@ -294,7 +294,7 @@ rules_route_answer(Req *req, const CaseInput *in)
 	if (out && res.method == ROUTE_NONE)
 		json_object_object_add(out, "method", json_object_new_string(in->department ? "manual" : "none"));
 	if (!out) {
-		reply_error(req, 503, "unavailable", NULL, "server is out of memory, try again");
+		reply_out_of_memory(req);
 		return;
 	}
 	reply_json(req, 200, out);

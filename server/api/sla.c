@@ -139,7 +139,7 @@ sla_reply_policy_cb(Req *req, PGresult *res)
 	json_object_put(stored);
 	out = sla_policy_to_json(&p);
 	if (!out) {
-		reply_error(req, 503, "unavailable", NULL, "server is out of memory, try again");
+		reply_out_of_memory(req);
 		return;
 	}
 	reply_json(req, 200, out);
@@ -157,7 +157,7 @@ sla_store(Req *req, const char *sql, json_object *canonical, const char *key)
 	int n = 0;
 
 	if (!canonical) {
-		reply_error(req, 503, "unavailable", NULL, "server is out of memory, try again");
+		reply_out_of_memory(req);
 		return;
 	}
 	snprintf(actor, sizeof(actor), "%lld", (long long)req->user.id);

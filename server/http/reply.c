@@ -39,6 +39,18 @@ reply_api_error(Req *req, const ApiError *err)
 }
 
 void
+reply_internal(Req *req)
+{
+	reply_error(req, 500, "internal", NULL, "internal error (request %llu)", (unsigned long long)req->id);
+}
+
+void
+reply_out_of_memory(Req *req)
+{
+	reply_error(req, 503, "unavailable", NULL, "server is out of memory, try again");
+}
+
+void
 reply_error(Req *req, int status, const char *code, const char *field, const char *fmt, ...)
 {
 	ApiError err;

@@ -20,6 +20,10 @@ void reply_json_text(Req *req, int status, const char *json, size_t len);
 void reply_error(Req *req, int status, const char *code, const char *field, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 void reply_api_error(Req *req, const ApiError *err);
+/* 500 internal naming the request id (the caller logs what went wrong under that id). */
+void reply_internal(Req *req);
+/* 503 unavailable: an allocation failed; the client may retry. */
+void reply_out_of_memory(Req *req);
 /* text/csv; charset=utf-8 with a UTF-8 BOM so spreadsheets open Chinese text correctly. */
 void reply_csv(Req *req, const char *csv, size_t len, const char *filename);
 /* Plain text with the given content type (metrics). */

@@ -53,7 +53,7 @@ req_query(Req *req, const char *sql, int nparams, const char *const *params, Req
 	ReqQuery *q = malloc(sizeof(*q));
 
 	if (!q) {
-		reply_error(req, 503, "unavailable", NULL, "server is out of memory, try again");
+		reply_out_of_memory(req);
 		return;
 	}
 	q->req = req;
@@ -91,7 +91,7 @@ req_query_done(const DbResult *r, void *arg)
 	case DB_FAILED:
 		/* The primary message names constraints, never row values (those are in DETAIL). */
 		log_error("req=%llu query failed: %s %s", (unsigned long long)req->id, r->sqlstate, r->message);
-		reply_error(req, 500, "internal", NULL, "internal error (request %llu)", (unsigned long long)req->id);
+		reply_internal(req);
 		break;
 	}
 }
@@ -103,7 +103,7 @@ req_reply_row(Req *req, PGresult *res)
 
 	if (PQntuples(res) != 1 || PQnfields(res) != 2) {
 		log_error("req=%llu: a (status, body) query gave %d rows", (unsigned long long)req->id, PQntuples(res));
-		reply_error(req, 500, "internal", NULL, "internal error (request %llu)", (unsigned long long)req->id);
+		reply_internal(req);
 		return;
 	}
 	body = PQgetvalue(res, 0, 1);

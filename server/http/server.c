@@ -425,7 +425,7 @@ server_run_handler(Req *req, const Route *route)
 	if (route->body != BODY_NONE && len > 0) {
 		raw = malloc(len + 1);
 		if (!raw) {
-			reply_error(req, 503, "unavailable", NULL, "server is out of memory, try again");
+			reply_out_of_memory(req);
 			return;
 		}
 		evbuffer_copyout(in, raw, len);
