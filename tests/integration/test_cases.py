@@ -12,6 +12,8 @@ from urllib.parse import urlencode
 
 import pytest
 
+from api_errors import assert_error
+
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$")
 CASE_KEYS = {"id", "number", "created_at", "channel", "type", "urgent", "category", "title", "text",
              "district", "address", "lat", "lon", "caller", "department", "routing", "state",
@@ -36,17 +38,6 @@ ALLOWED = {
 }
 VISIT_UNSATISFIED = {"replied": "reopened", "answered": "pending"}
 DEPT_ACTIONS = ("sign", "return", "contact", "extend", "reply")
-
-
-def assert_error(reply, status, code, field=None):
-    got, headers, body = reply
-    assert got == status, reply
-    assert headers.get("content-type", "").startswith("application/json"), reply
-    assert isinstance(body, dict) and isinstance(body.get("error"), dict), reply
-    assert body["error"]["code"] == code, reply
-    assert isinstance(body["error"].get("message"), str) and body["error"]["message"], reply
-    if field is not None:
-        assert body["error"].get("field") == field, reply
 
 
 def marker():

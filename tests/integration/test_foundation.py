@@ -14,17 +14,7 @@ from urllib.parse import quote
 
 import pytest
 
-
-def assert_error(reply, status, code, field=None):
-    """reply is (status, headers, body) of a request; checks the error contract."""
-    got_status, headers, body = reply
-    assert got_status == status, reply
-    assert headers.get("content-type", "").startswith("application/json"), reply
-    assert isinstance(body, dict) and isinstance(body.get("error"), dict), reply
-    assert body["error"].get("code") == code, reply
-    assert isinstance(body["error"].get("message"), str), reply
-    if field is not None:
-        assert body["error"].get("field") == field, reply
+from api_errors import assert_error
 
 
 def raw_http(port, data, timeout=10):

@@ -11,20 +11,12 @@ from urllib.parse import quote
 
 import pytest
 
+from api_errors import assert_error
+
 TYPES = ["consult", "complaint", "help", "report", "suggestion", "praise"]
 RULE_KEYS = {"id", "name", "priority", "enabled", "department", "match", "stats"}
 MATCH_KEYS = {"any", "all", "none", "districts", "types", "channels", "categories"}
 ROUTE_KEYS = {"department", "method", "rule_id", "rule_name", "matched"}
-
-
-def assert_error(reply, status, code, field=None):
-    got, headers, body = reply
-    assert got == status, reply
-    assert headers.get("content-type", "").startswith("application/json"), reply
-    assert isinstance(body, dict) and isinstance(body.get("error"), dict), reply
-    assert body["error"]["code"] == code, reply
-    if field is not None:
-        assert body["error"].get("field") == field, reply
 
 
 def word():

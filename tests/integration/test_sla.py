@@ -11,6 +11,8 @@ import time
 
 import pytest
 
+from api_errors import assert_error
+
 TZ = dt.timezone(dt.timedelta(hours=8))  # Asia/Shanghai has had no DST since 1991
 
 DEFAULT_POLICY = {
@@ -28,16 +30,6 @@ HOLIDAYS_2026 = ["2026-01-01", "2026-01-02", "2026-01-03", "2026-02-15", "2026-0
                  "2026-09-26", "2026-09-27", "2026-10-01", "2026-10-02", "2026-10-03", "2026-10-04",
                  "2026-10-05", "2026-10-06", "2026-10-07"]
 WORKDAYS_2026 = ["2026-01-04", "2026-02-14", "2026-02-28", "2026-05-09", "2026-09-20", "2026-10-10"]
-
-
-def assert_error(reply, status, code, field=None):
-    got_status, headers, body = reply
-    assert got_status == status, reply
-    assert headers.get("content-type", "").startswith("application/json"), reply
-    assert isinstance(body, dict) and isinstance(body.get("error"), dict), reply
-    assert body["error"].get("code") == code, reply
-    if field is not None:
-        assert body["error"].get("field") == field, reply
 
 
 # --- an independent model of API.md section 4 ---------------------------------------------------
