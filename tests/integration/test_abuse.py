@@ -152,6 +152,17 @@ def get(port, path, token=None, extra=""):
     return ("GET %s HTTP/1.1\r\nHost: t\r\n%s%s\r\n" % (path, auth, extra)).encode()
 
 
+def healthz_once_closes_are_seen(port, seconds=5):
+    """GET /healthz until it answers 200 or `seconds` pass; the last answer. The server notices
+    a client's close on its next loop turn, so a freed slot shows up a moment later."""
+    deadline = time.monotonic() + seconds
+    while True:
+        a = one_answer(port, get(port, "/healthz", extra="Connection: close\r\n"))
+        if a.status == 200 or time.monotonic() > deadline:
+            return a
+        time.sleep(0.05)
+
+
 def post(path, body, token, extra="", chunk=None):
     head = "POST %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\nAuthorization: Bearer %s\r\n" \
            "Content-Type: application/json\r\n%s" % (path, token, extra)
@@ -337,12 +348,7 @@ def test_connection_cap_answers_503_json(pg, make_server):
         assert_contract_error(a, 503, "unavailable")
         assert a.headers.get("retry-after", "").isdigit(), a
         held.pop().close()
-        deadline = time.monotonic() + 5
-        while True:  # the server notices the close on its next loop turn
-            a = one_answer(srv.port, get(srv.port, "/healthz", extra="Connection: close\r\n"))
-            if a.status == 200 or time.monotonic() > deadline:
-                break
-            time.sleep(0.05)
+        a = healthz_once_closes_are_seen(srv.port)
         assert a.status == 200, a
     finally:
         for s in held:
@@ -371,12 +377,7 @@ def test_idle_connections_count_toward_the_cap(pg, make_server):
     finally:
         for s in idle:
             s.close()
-    deadline = time.monotonic() + 5
-    while True:  # the server notices the closes on its next loop turn
-        a = one_answer(srv.port, get(srv.port, "/healthz", extra="Connection: close\r\n"))
-        if a.status == 200 or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
+    a = healthz_once_closes_are_seen(srv.port)
     assert a.status == 200, a
 
 
