@@ -1,6 +1,6 @@
 /*
- * app: what every handler may reach: the loop, the database pool, the configuration,
- * the token cache.
+ * app: what every handler may reach: the loop, the database pool and the intakes' group
+ * commit, the configuration, the token cache.
  * One App per process, created by main.c.
  */
 #ifndef HOTLINE_APP_H
@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "core/token_cache.h"
+#include "db/batch.h"
 #include "db/pool.h"
 
 struct event_base;
@@ -15,6 +16,7 @@ struct event_base;
 typedef struct App {
 	struct event_base *base;
 	DbPool *pool;
+	DbBatch *intakes;        /* group commit of POST /v1/cases (api/cases.c) */
 	const Config *config;
 	TokenCache *tokens;      /* users of recently authenticated tokens (http/server.c) */
 } App;

@@ -16,6 +16,8 @@ typedef struct Config {
 	char sql_dir[1024];
 	int pool_size;
 	int queue_max;
+	int intake_transactions;  /* POST /v1/cases transactions running at once (db/batch) */
+	int intake_batch_max;     /* cases in one of them at most; 1 = one case per transaction */
 	int max_body;             /* bytes */
 	int max_headers;          /* bytes */
 	int max_connections;

@@ -229,6 +229,7 @@ cmd_serve(const Config *cfg)
 	s.app.config = cfg;
 	s.app.base = event_base_new();
 	s.app.pool = s.app.base ? db_pool_new(s.app.base, &pc) : NULL;
+	s.app.intakes = s.app.pool ? cases_intake_batch_new(s.app.pool, cfg) : NULL;
 	s.app.tokens = token_cache_new(1024, cfg->token_cache_seconds);
 	tables[ntables++] = health_routes();
 	tables[ntables++] = users_routes();
@@ -236,7 +237,7 @@ cmd_serve(const Config *cfg)
 	tables[ntables++] = sla_routes();
 	tables[ntables++] = reports_routes();
 	tables[ntables++] = rules_routes();
-	s.http = s.app.pool && s.app.tokens ? http_server_start(&s.app, tables, ntables) : NULL;
+	s.http = s.app.pool && s.app.intakes && s.app.tokens ? http_server_start(&s.app, tables, ntables) : NULL;
 	if (!s.http || !routing_state_start(&s.app) || !sla_state_start(&s.app) || !sweeper_start(&s.app)) {
 		s.exit_code = 1;
 		goto done;
@@ -258,6 +259,7 @@ done:
 	if (s.drain_timer)
 		event_free(s.drain_timer);
 	http_server_free(s.http);
+	db_batch_free(s.app.intakes);
 	db_pool_free(s.app.pool);
 	token_cache_free(s.app.tokens);
 	if (s.app.base)

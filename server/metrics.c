@@ -155,7 +155,7 @@ render_gauge(Out *o, const char *name, const char *type, const char *help, doubl
 }
 
 char *
-metrics_render(const DbPoolStats *pool)
+metrics_render(const DbPoolStats *pool, const DbBatchStats *intakes)
 {
 	Out o = {malloc(8192), 0, 8192, 0};
 
@@ -182,6 +182,15 @@ metrics_render(const DbPoolStats *pool)
 	render_gauge(&o, "hotline_db_queries_total", "counter", "Queries sent.", (double)pool->queries);
 	render_gauge(&o, "hotline_db_query_failures_total", "counter", "Queries that failed.",
 		     (double)pool->failures);
+	render_gauge(&o, "hotline_intake_transactions_total", "counter",
+		     "Transactions that created cases (POST /v1/cases), one case or a batch.",
+		     (double)intakes->statements);
+	render_gauge(&o, "hotline_intake_cases_total", "counter", "Cases answered through those transactions.",
+		     (double)intakes->calls);
+	render_gauge(&o, "hotline_intake_batches_split_total", "counter",
+		     "Batches of cases that failed and were sent again one case at a time.", (double)intakes->split);
+	render_gauge(&o, "hotline_intake_waiting", "gauge", "Cases waiting for the next intake transaction.",
+		     intakes->waiting);
 	render_gauge(&o, "hotline_sweeps_total", "counter", "Deadline sweeps run.", (double)m.sweeps);
 	render_gauge(&o, "hotline_sweep_warnings_total", "counter", "deadline_warning rows written.",
 		     (double)m.sweep_warnings);

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 
+#include "db/batch.h"
 #include "db/pool.h"
 
 /* Count one answered request; route is the matched pattern or "unmatched". */
@@ -19,6 +20,6 @@ void metrics_connection_timed_out(void);
 void metrics_sweep(unsigned warnings, unsigned overdue);
 
 /* Render everything; returns a malloc'd NUL-terminated string the caller frees (NULL on OOM). */
-char *metrics_render(const DbPoolStats *pool);
+char *metrics_render(const DbPoolStats *pool, const DbBatchStats *intakes);
 
 #endif

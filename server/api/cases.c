@@ -92,8 +92,13 @@ typedef struct CallParams {
 	char at[TS_TEXT];        /* the instant the clocks start: stored as dispatched_at/visited_at */
 } CallParams;
 
+#define CREATE_PARAMS 15
 static const char sql_create[] =
 	"SELECT status, body FROM case_create($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
+/* The same calls, several in one transaction (sql/011_intake_batch.sql). */
+static const char sql_create_batch[] =
+	"SELECT status, body, item FROM case_create_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
+	"$14, $15)";
 static const char sql_get[] = "SELECT status, body FROM case_get($1, $2, $3)";
 static const char sql_events[] = "SELECT status, body FROM case_events_list($1, $2, $3)";
 static const char sql_list[] =
@@ -129,6 +134,21 @@ static bool state_name_valid(const char *name);
 static const char *format_ts(time_t t, char *buf, size_t len);
 static void push(CallParams *p, const char *value);
 static void push_actor(Req *req, CallParams *p);
+
+/*
+ *********************************
+ * Public functions
+ *********************************
+ */
+
+DbBatch *
+cases_intake_batch_new(DbPool *pool, const Config *cfg)
+{
+	DbBatchConfig bc = {sql_create, sql_create_batch, CREATE_PARAMS, cfg->intake_transactions,
+			    cfg->intake_batch_max, cfg->queue_max};
+
+	return db_batch_new(pool, &bc);
+}
 
 /*
  *********************************
@@ -182,8 +202,8 @@ cases_create(Req *req)
 	/* The deadlines were computed from this instant; the row stores the same one, so a
 	 * reader can recompute every deadline from created_at/dispatched_at to the second. */
 	push(&p, format_ts(now, p.at, sizeof(p.at)));
-	req_query_reply(req, sql_create, p.n, p.values);
-	json_object_put(input); /* the pool copied the parameters */
+	req_batch_reply(req, req->app->intakes, p.values);
+	json_object_put(input); /* the batch copied the parameters */
 }
 
 /* GET /v1/cases/{id} and its events: one read function each, same parameters. */

@@ -43,10 +43,12 @@ static void
 health_metrics(Req *req)
 {
 	DbPoolStats stats;
+	DbBatchStats intakes;
 	char *text;
 
 	db_pool_stats(req->app->pool, &stats);
-	text = metrics_render(&stats);
+	db_batch_stats(req->app->intakes, &intakes);
+	text = metrics_render(&stats, &intakes);
 	if (!text) {
 		reply_error(req, 503, "unavailable", NULL, "out of memory");
 		return;

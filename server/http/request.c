@@ -16,6 +16,10 @@ typedef struct ReqQuery {
 } ReqQuery;
 
 static void req_query_done(const DbResult *r, void *arg);
+static void req_batch_done(const DbResult *r, int row, void *arg);
+static void reply_db_failure(Req *req, const DbResult *r);
+static void reply_db_unavailable(Req *req);
+static void reply_row_at(Req *req, PGresult *res, int row);
 
 const char *
 req_param(Req *req, const char *name)
@@ -60,8 +64,15 @@ req_query(Req *req, const char *sql, int nparams, const char *const *params, Req
 	q->cb = cb;
 	if (!db_pool_submit(req->app->pool, sql, nparams, params, req_query_done, q)) {
 		free(q);
-		reply_error(req, 503, "unavailable", NULL, "the database is unavailable, try again shortly");
+		reply_db_unavailable(req);
 	}
+}
+
+void
+req_batch_reply(Req *req, DbBatch *batch, const char *const *params)
+{
+	if (!db_batch_submit(batch, params, req_batch_done, req))
+		reply_db_unavailable(req);
 }
 
 void
@@ -78,12 +89,30 @@ req_query_done(const DbResult *r, void *arg)
 	ReqQueryCb cb = q->cb;
 
 	free(q);
+	if (r->status == DB_OK)
+		cb(req, r->res);
+	else
+		reply_db_failure(req, r);
+}
+
+static void
+req_batch_done(const DbResult *r, int row, void *arg)
+{
+	Req *req = arg;
+
+	if (r->status == DB_OK)
+		reply_row_at(req, r->res, row);
+	else
+		reply_db_failure(req, r);
+}
+
+static void
+reply_db_failure(Req *req, const DbResult *r)
+{
 	switch (r->status) {
 	case DB_OK:
-		cb(req, r->res);
-		break;
 	case DB_UNAVAILABLE:
-		reply_error(req, 503, "unavailable", NULL, "the database is unavailable, try again shortly");
+		reply_db_unavailable(req);
 		break;
 	case DB_TIMEOUT:
 		reply_error(req, 503, "unavailable", NULL, "the database did not answer in time, try again");
@@ -96,16 +125,34 @@ req_query_done(const DbResult *r, void *arg)
 	}
 }
 
+static void
+reply_db_unavailable(Req *req)
+{
+	reply_error(req, 503, "unavailable", NULL, "the database is unavailable, try again shortly");
+}
+
 void
 req_reply_row(Req *req, PGresult *res)
 {
-	const char *body;
-
-	if (PQntuples(res) != 1 || PQnfields(res) != 2) {
+	if (PQntuples(res) != 1) {
 		log_error("req=%llu: a (status, body) query gave %d rows", (unsigned long long)req->id, PQntuples(res));
 		reply_internal(req);
 		return;
 	}
-	body = PQgetvalue(res, 0, 1);
-	reply_json_text(req, atoi(PQgetvalue(res, 0, 0)), body, strlen(body));
+	reply_row_at(req, res, 0);
+}
+
+/* Reply with the (status, body) of row `row`: the first two columns. */
+static void
+reply_row_at(Req *req, PGresult *res, int row)
+{
+	const char *body;
+
+	if (row >= PQntuples(res) || PQnfields(res) < 2) {
+		log_error("req=%llu: no (status, body) row %d", (unsigned long long)req->id, row);
+		reply_internal(req);
+		return;
+	}
+	body = PQgetvalue(res, row, 1);
+	reply_json_text(req, atoi(PQgetvalue(res, row, 0)), body, strlen(body));
 }

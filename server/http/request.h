@@ -22,6 +22,7 @@
 
 #include "core/role.h"
 #include "core/user.h"
+#include "db/batch.h"
 #include "db/pool.h"
 #include "token.h"
 
@@ -71,5 +72,11 @@ void req_query(Req *req, const char *sql, int nparams, const char *const *params
 void req_query_reply(Req *req, const char *sql, int nparams, const char *const *params);
 /* The reply of req_query_reply, for a ReqQueryCb that does something first. */
 void req_reply_row(Req *req, PGresult *res);
+
+/*
+ * Like req_query_reply, through a group commit (db/batch): params are one call of the
+ * batch's single statement, whose answer is a (status, body) row.
+ */
+void req_batch_reply(Req *req, DbBatch *batch, const char *const *params);
 
 #endif

@@ -1,0 +1,327 @@
+/*
+ * db/batch: group commit over the pool (see batch.h).
+ *
+ * A call waits in the batch's FIFO; a statement in flight (BatchRun) owns the calls it
+ * carries until the pool answers, then hands each its row, or re-sends them one by one
+ * when a statement of several failed. Nothing here waits for the database either.
+ */
+#include "db/batch.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+
+#include "core/pg_array.h"
+#include "log.h"
+
+typedef struct BatchCall {
+	TAILQ_ENTRY(BatchCall) link;
+	char **params;        /* nparams copies (NULL = SQL NULL) */
+	int nparams;
+	DbBatchCallback cb;
+	void *arg;
+} BatchCall;
+TAILQ_HEAD(BatchCallQueue, BatchCall);
+
+/* One statement in flight. */
+typedef struct BatchRun {
+	LIST_ENTRY(BatchRun) link;
+	DbBatch *batch;       /* NULL once the batch is freed: answer the calls, send nothing */
+	int n;
+	BatchCall *calls[];
+} BatchRun;
+LIST_HEAD(BatchRunList, BatchRun);
+
+struct DbBatch {
+	DbPool *pool;
+	DbBatchConfig cfg;
+	struct BatchCallQueue queue;
+	struct BatchRunList running;
+	int waiting, inflight;
+	unsigned long long statements, calls, split;
+};
+
+static BatchCall *call_new(const DbBatch *batch, const char *const *params, DbBatchCallback cb, void *arg);
+static void call_fail(BatchCall *call, DbStatus status);
+static void call_free(BatchCall *call);
+static bool batch_send(DbBatch *batch, BatchCall **calls, int n);
+static void batch_send_waiting(DbBatch *batch);
+static bool batch_submit_run(DbBatch *batch, BatchRun *run);
+static void batch_run_done(const DbResult *result, void *arg);
+static void batch_run_answer(BatchRun *run, const DbResult *result);
+static void batch_run_split(DbBatch *batch, BatchRun *run, const DbResult *result);
+
+/*
+ *********************************
+ * Public functions
+ *********************************
+ */
+
+DbBatch *
+db_batch_new(DbPool *pool, const DbBatchConfig *cfg)
+{
+	DbBatch *batch = calloc(1, sizeof(*batch));
+
+	if (!batch)
+		return NULL;
+	batch->pool = pool;
+	batch->cfg = *cfg;
+	if (batch->cfg.inflight_max < 1)
+		batch->cfg.inflight_max = 1;
+	if (batch->cfg.items_max < 1)
+		batch->cfg.items_max = 1;
+	TAILQ_INIT(&batch->queue);
+	LIST_INIT(&batch->running);
+	return batch;
+}
+
+void
+db_batch_free(DbBatch *batch)
+{
+	BatchCall *call;
+	BatchRun *run;
+
+	if (!batch)
+		return;
+	while ((run = LIST_FIRST(&batch->running))) {
+		LIST_REMOVE(run, link);
+		run->batch = NULL;
+	}
+	while ((call = TAILQ_FIRST(&batch->queue))) {
+		TAILQ_REMOVE(&batch->queue, call, link);
+		call_fail(call, DB_UNAVAILABLE);
+		call_free(call);
+	}
+	free(batch);
+}
+
+bool
+db_batch_submit(DbBatch *batch, const char *const *params, DbBatchCallback cb, void *arg)
+{
+	BatchCall *call;
+
+	if (!db_pool_ready(batch->pool) || batch->waiting >= batch->cfg.queue_max)
+		return false;
+	call = call_new(batch, params, cb, arg);
+	if (!call)
+		return false;
+	if (batch->inflight < batch->cfg.inflight_max && batch->waiting == 0) {
+		if (batch_send(batch, &call, 1))
+			return true;
+		call_free(call);
+		return false;
+	}
+	TAILQ_INSERT_TAIL(&batch->queue, call, link);
+	batch->waiting++;
+	return true;
+}
+
+void
+db_batch_stats(const DbBatch *batch, DbBatchStats *out)
+{
+	out->statements = batch->statements;
+	out->calls = batch->calls;
+	out->split = batch->split;
+	out->waiting = batch->waiting;
+}
+
+/*
+ *********************************
+ * Sending
+ *********************************
+ */
+
+/* Send calls[0..n-1] as one statement; false (calls untouched) when the pool refused it. */
+static bool
+batch_send(DbBatch *batch, BatchCall **calls, int n)
+{
+	BatchRun *run = malloc(sizeof(*run) + (size_t)n * sizeof(run->calls[0]));
+
+	if (!run)
+		return false;
+	run->batch = batch;
+	run->n = n;
+	memcpy(run->calls, calls, (size_t)n * sizeof(calls[0]));
+	if (!batch_submit_run(batch, run)) {
+		free(run);
+		return false;
+	}
+	LIST_INSERT_HEAD(&batch->running, run, link);
+	batch->inflight++;
+	batch->statements++;
+	return true;
+}
+
+/* The statement of a run: the single one, or the batch one with a column array per parameter. */
+static bool
+batch_submit_run(DbBatch *batch, BatchRun *run)
+{
+	int np = batch->cfg.nparams;
+	const char **column;
+	char **arrays;
+	bool ok;
+
+	if (run->n == 1)
+		return db_pool_submit(batch->pool, batch->cfg.single_sql, np, (const char *const *)run->calls[0]->params,
+				      batch_run_done, run);
+	column = calloc((size_t)run->n, sizeof(*column));
+	arrays = calloc((size_t)np, sizeof(*arrays));
+	ok = column && arrays;
+	for (int k = 0; ok && k < np; k++) {
+		for (int i = 0; i < run->n; i++)
+			column[i] = run->calls[i]->params[k];
+		ok = (arrays[k] = pg_array_literal(column, (size_t)run->n)) != NULL;
+	}
+	ok = ok && db_pool_submit(batch->pool, batch->cfg.batch_sql, np, (const char *const *)arrays,
+				  batch_run_done, run);
+	for (int k = 0; arrays && k < np; k++)
+		free(arrays[k]);
+	free(arrays);
+	free(column);
+	return ok;
+}
+
+/* While a statement slot is free, send what waits, up to items_max calls at a time. */
+static void
+batch_send_waiting(DbBatch *batch)
+{
+	BatchCall *calls[batch->cfg.items_max];
+
+	while (batch->waiting > 0 && batch->inflight < batch->cfg.inflight_max) {
+		int n = 0;
+
+		while (n < batch->cfg.items_max && !TAILQ_EMPTY(&batch->queue)) {
+			calls[n] = TAILQ_FIRST(&batch->queue);
+			TAILQ_REMOVE(&batch->queue, calls[n], link);
+			batch->waiting--;
+			n++;
+		}
+		if (batch_send(batch, calls, n))
+			continue;
+		for (int i = 0; i < n; i++) {
+			call_fail(calls[i], DB_UNAVAILABLE);
+			call_free(calls[i]);
+		}
+	}
+}
+
+/*
+ *********************************
+ * Answers
+ *********************************
+ */
+
+static void
+batch_run_done(const DbResult *result, void *arg)
+{
+	BatchRun *run = arg;
+	DbBatch *batch = run->batch;
+
+	if (batch) {
+		LIST_REMOVE(run, link);
+		batch->inflight--;
+		batch->calls += (unsigned long long)run->n;
+		/* the next statement goes before this one's answers are written */
+		batch_send_waiting(batch);
+	}
+	if (batch && result->status == DB_FAILED && run->n > 1)
+		batch_run_split(batch, run, result);
+	else
+		batch_run_answer(run, result);
+	free(run);
+}
+
+/* Each call its row: row 0 of a lone call; the row naming it (last column) of a batch. */
+static void
+batch_run_answer(BatchRun *run, const DbResult *result)
+{
+	int rows = result->status == DB_OK ? PQntuples(result->res) : 0;
+	int last = result->status == DB_OK ? PQnfields(result->res) - 1 : 0;
+
+	if (result->status == DB_OK && run->n > 1) {
+		for (int r = 0; r < rows; r++) {
+			int i = atoi(PQgetvalue(result->res, r, last));
+
+			if (i >= 0 && i < run->n && run->calls[i]) {
+				run->calls[i]->cb(result, r, run->calls[i]->arg);
+				call_free(run->calls[i]);
+				run->calls[i] = NULL;
+			}
+		}
+	}
+	for (int i = 0; i < run->n; i++) {
+		if (!run->calls[i])
+			continue;
+		if (result->status == DB_OK && run->n > 1) {
+			log_error("a batch of %d answered no row for call %d", run->n, i);
+			call_fail(run->calls[i], DB_FAILED);
+		} else {
+			run->calls[i]->cb(result, 0, run->calls[i]->arg);
+		}
+		call_free(run->calls[i]);
+	}
+}
+
+/* Nothing of a failed batch committed: each of its calls is sent again, alone. */
+static void
+batch_run_split(DbBatch *batch, BatchRun *run, const DbResult *result)
+{
+	log_warn("a batch of %d calls failed (%s %s): sending each alone", run->n, result->sqlstate,
+		 result->message);
+	batch->split++;
+	for (int i = 0; i < run->n; i++) {
+		if (batch_send(batch, &run->calls[i], 1))
+			continue;
+		call_fail(run->calls[i], DB_UNAVAILABLE);
+		call_free(run->calls[i]);
+	}
+}
+
+/*
+ *********************************
+ * Calls
+ *********************************
+ */
+
+static BatchCall *
+call_new(const DbBatch *batch, const char *const *params, DbBatchCallback cb, void *arg)
+{
+	BatchCall *call = calloc(1, sizeof(*call));
+
+	if (!call)
+		return NULL;
+	call->cb = cb;
+	call->arg = arg;
+	call->nparams = batch->cfg.nparams;
+	call->params = calloc((size_t)batch->cfg.nparams, sizeof(char *));
+	if (!call->params) {
+		free(call);
+		return NULL;
+	}
+	for (int k = 0; k < batch->cfg.nparams; k++) {
+		if (params[k] && !(call->params[k] = strdup(params[k]))) {
+			call_free(call);
+			return NULL;
+		}
+	}
+	return call;
+}
+
+/* An answer without a row: the database is gone, or the batch answered nothing for the call. */
+static void
+call_fail(BatchCall *call, DbStatus status)
+{
+	DbResult r = {status, NULL, status == DB_FAILED ? "XX000" : "",
+		      status == DB_FAILED ? "the batch answered no row for this call" : ""};
+
+	call->cb(&r, 0, call->arg);
+}
+
+static void
+call_free(BatchCall *call)
+{
+	for (int k = 0; call->params && k < call->nparams; k++)
+		free(call->params[k]);
+	free(call->params);
+	free(call);
+}

@@ -1,0 +1,62 @@
+/*
+ * db/batch: group commit for one kind of write (the intake of a case).
+ *
+ * Why: taken one per transaction, every case pays a commit (a WAL flush), a round trip and a
+ * statement of its own, and on a small machine PostgreSQL spends more on those than on the
+ * rows. A DbBatch lets at most `inflight_max` statements of its kind run at once. A call that
+ * arrives while one is free is sent at once, alone, with the single statement: at low load
+ * nothing waits. A call that arrives while they are all busy waits; when one finishes, what
+ * waits (up to `items_max`) is sent as ONE statement, one transaction, whose parameter k is a
+ * PostgreSQL array of the waiting calls' values of parameter k.
+ *
+ * Each call gets its own row of the answer, and only once the whole transaction committed:
+ * a success still means committed. When a statement of several calls fails (a deadlock with
+ * another one, an error caused by one call), nothing of it committed, and each call is sent
+ * again alone, so one bad call fails only itself.
+ */
+#ifndef HOTLINE_DB_BATCH_H
+#define HOTLINE_DB_BATCH_H
+
+#include <stdbool.h>
+
+#include "db/pool.h"
+
+typedef struct DbBatch DbBatch;
+
+typedef struct DbBatchConfig {
+	const char *single_sql; /* one call: $1..$nparams; answers one row */
+	const char *batch_sql;  /* n calls: $k is the array of their values of parameter k; answers
+				 * one row per call, the call's 0-based index in the LAST column */
+	int nparams;
+	int inflight_max;       /* statements of this kind running at once */
+	int items_max;          /* calls in one statement; 1 sends every call alone */
+	int queue_max;          /* calls waiting before submit refuses */
+} DbBatchConfig;
+
+/*
+ * The answer of one call: result->res holds its row `row` when result->status is DB_OK
+ * (the other fields as the pool's DbResult). Called exactly once per accepted call, later,
+ * on the loop thread.
+ */
+typedef void (*DbBatchCallback)(const DbResult *result, int row, void *arg);
+
+typedef struct DbBatchStats {
+	unsigned long long statements; /* statements sent, alone or batched */
+	unsigned long long calls;      /* calls answered through them */
+	unsigned long long split;      /* batched statements that failed and were re-sent call by call */
+	int waiting;
+} DbBatchStats;
+
+/* NULL on allocation failure. The SQL texts must outlive the batch. */
+DbBatch *db_batch_new(DbPool *pool, const DbBatchConfig *cfg);
+/* Call before db_pool_free: waiting calls get DB_UNAVAILABLE now, running ones from the pool. */
+void db_batch_free(DbBatch *batch);
+
+/* Queue one call (nparams text values, copied). False when the queue is full or the pool is
+ * down; then cb is never called. */
+bool db_batch_submit(DbBatch *batch, const char *const *params, DbBatchCallback cb, void *arg)
+	__attribute__((warn_unused_result));
+
+void db_batch_stats(const DbBatch *batch, DbBatchStats *out);
+
+#endif

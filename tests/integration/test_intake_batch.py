@@ -1,0 +1,207 @@
+"""The group commit of intakes (server/db/batch.c, sql/011_intake_batch.sql): creates that wait
+while the intake transactions are busy go to PostgreSQL together, and each still gets exactly the
+answer it would get alone.
+
+To make the waiting certain, each test holds a lock on `cases` from a superuser session: the
+first create of the test takes the one intake transaction (intake_transactions=1) and waits
+inside PostgreSQL; the next ones wait in the server (hotline_intake_waiting shows them); then
+the lock is released and the server sends them in batches of at most intake_batch_max."""
+import contextlib
+import os
+import subprocess
+import threading
+import time
+import uuid
+
+import pytest
+
+from api_errors import assert_error
+
+BATCH_MAX = 8
+# Texts that a PostgreSQL array literal must carry unchanged: its quote, escape, delimiter and
+# brace characters, the word NULL, white space at the ends, control characters, CJK and emoji.
+TRICKY_TEXTS = [
+    '市民来电："路灯不亮" \\ 已三天',
+    "{占道,摆摊}",
+    "NULL",
+    "  前后有空格  ",
+    "换行\n制表\t回车\r结束",
+    'JSON 片段 {"a": [1, "b\\n"]}',
+    "'; DROP TABLE cases; --",
+    "表情 😀 与 \\\" 混排",
+]
+
+
+@pytest.fixture(scope="module")
+def srv(make_cluster, make_server):
+    return make_server(make_cluster(), intake_transactions=1, intake_batch_max=BATCH_MAX)
+
+
+@pytest.fixture(scope="module")
+def op(srv):
+    return srv.make_user("operator")
+
+
+def metric(srv, name):
+    status, _, text = srv.request("GET", "/metrics")
+    assert status == 200
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise AssertionError("no %s in /metrics" % name)
+
+
+def wait_until(what, predicate, timeout=10):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def creates_held(srv, op, first_body):
+    """Holds the intake: yields a `send(body, headers)` that starts a create in a thread and
+    returns its reply list; on exit releases the lock and waits for every reply. The first
+    create (first_body) is in flight inside PostgreSQL before the block starts."""
+    psql = [os.path.join(os.environ.get("HL_PG_BIN", "/usr/lib/postgresql/15/bin"), "psql"),
+            "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", srv.cluster.superuser_conninfo(srv.db)]
+    locker = subprocess.Popen(psql, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, text=True)
+    threads = []
+
+    def send(body, headers=None):
+        reply = []
+        t = threading.Thread(target=lambda: reply.append(
+            srv.request("POST", "/v1/cases", body, token=op, headers=headers, timeout=60)))
+        t.start()
+        threads.append(t)
+        return reply
+
+    locker.stdin.write("BEGIN; LOCK TABLE cases IN EXCLUSIVE MODE;\n")
+    locker.stdin.flush()
+    try:
+        wait_until("the lock was never taken", lambda: srv.cluster.psql(
+            "SELECT count(*) FROM pg_locks WHERE granted AND relation = 'cases'::regclass "
+            "AND mode = 'ExclusiveLock'", db=srv.db) == "1")
+        first = send(first_body)
+        wait_until("the first create never waited for the lock", lambda: srv.cluster.psql(
+            "SELECT count(*) FROM pg_stat_activity WHERE usename = 'hotline' "
+            "AND wait_event_type = 'Lock' AND query LIKE '%case_create%'", db=srv.db) == "1")
+        yield send
+    finally:
+        locker.stdin.write("COMMIT;\n")
+        locker.stdin.close()
+        locker.wait(10)
+        for t in threads:
+            t.join(60)
+    assert first and first[0][0] == 201, first
+
+
+def send_all(send, bodies, headers=None):
+    """Starts one create per body and waits until all of them wait in the server."""
+    return [send(b, h) for b, h in zip(bodies, headers or [None] * len(bodies))]
+
+
+def wait_waiting(srv, n):
+    wait_until("%d creates never waited in the server" % n,
+               lambda: metric(srv, "hotline_intake_waiting") == n)
+
+
+def test_waiting_creates_go_in_batches_each_with_its_own_case(srv, op):
+    district = "批区" + uuid.uuid4().hex[:8]
+    bodies = [{"text": "%s（第 %d 件）" % (TRICKY_TEXTS[i % len(TRICKY_TEXTS)], i),
+               "title": TRICKY_TEXTS[(i + 3) % len(TRICKY_TEXTS)], "district": district}
+              for i in range(20)]
+    bodies[1]["department"] = "housing"
+    bodies[2]["answer"] = "已当场解答"
+    bodies[3]["caller"] = {"name": "王\"女士\"", "phone": "13900000000", "confidential": True}
+    headers = [{"Idempotency-Key": "batch-%s-%d" % (uuid.uuid4().hex, i)} if i % 3 else None
+               for i in range(20)]
+    tx0, cases0 = metric(srv, "hotline_intake_transactions_total"), metric(srv, "hotline_intake_cases_total")
+
+    with creates_held(srv, op, {"text": "先到的一件", "district": district}) as send:
+        replies = send_all(send, bodies, headers)
+        wait_waiting(srv, 20)
+
+    # the first alone, then 20 in batches of 8, 8 and 4
+    assert metric(srv, "hotline_intake_transactions_total") - tx0 == 4
+    assert metric(srv, "hotline_intake_cases_total") - cases0 == 21
+    ids = set()
+    for body, reply in zip(bodies, replies):
+        status, _, case = reply[0]
+        assert status == 201, reply
+        ids.add(case["id"])
+        assert (case["text"], case["title"], case["district"]) == (body["text"], body["title"], district)
+        status, _, stored = srv.request("GET", "/v1/cases/%d" % case["id"], token=op)
+        assert status == 200 and stored["text"] == body["text"] and stored["title"] == body["title"]
+        assert stored["number"] == case["number"] and stored["state"] == case["state"]
+    assert len(ids) == 20
+    by_text = {b["text"]: r[0][2] for b, r in zip(bodies, replies)}
+    assert by_text[bodies[1]["text"]]["department"] == "housing"
+    assert by_text[bodies[1]["text"]]["routing"]["method"] == "manual"
+    assert by_text[bodies[2]["text"]]["state"] == "answered"
+    assert by_text[bodies[3]["text"]]["caller"]["name"] == "王\"女士\""
+    assert srv.cluster.psql("SELECT count(*), count(DISTINCT e.case_id) FROM cases c JOIN case_events e "
+                            "ON e.case_id = c.id AND e.action = 'create' WHERE c.district = '%s'"
+                            % district, db=srv.db) == "21|21"
+    keyed = srv.cluster.psql("SELECT count(*) FROM idempotency_keys k JOIN cases c ON c.id = k.case_id "
+                             "WHERE c.district = '%s'" % district, db=srv.db)
+    assert keyed == str(sum(1 for h in headers if h))
+
+
+def test_one_key_twice_in_one_batch(srv, op):
+    district = "批区" + uuid.uuid4().hex[:8]
+    same = {"text": "同一请求重发两次", "district": district}
+    other = {"text": "同键不同内容", "district": district}
+    k1 = {"Idempotency-Key": "twice-" + uuid.uuid4().hex}
+    k2 = {"Idempotency-Key": "mismatch-" + uuid.uuid4().hex}
+    tx0 = metric(srv, "hotline_intake_transactions_total")
+
+    with creates_held(srv, op, {"text": "先到的一件", "district": district}) as send:
+        replies = send_all(send, [same, same, other, dict(other, text="同键不同内容（改）")],
+                           [k1, k1, k2, k2])
+        wait_waiting(srv, 4)
+
+    assert metric(srv, "hotline_intake_transactions_total") - tx0 == 2
+    (s1, _, a), (s2, _, b) = replies[0][0], replies[1][0]
+    assert sorted([s1, s2]) == [200, 201] and a["id"] == b["id"], (replies[0], replies[1])
+    statuses = sorted(r[0][0] for r in replies[2:])
+    assert statuses == [201, 422], replies[2:]
+    refused = next(r[0] for r in replies[2:] if r[0][0] == 422)
+    assert_error(refused, 422, "idempotency_mismatch")
+    assert srv.cluster.psql("SELECT count(*) FROM cases WHERE district = '%s'" % district, db=srv.db) == "3"
+
+
+def test_failed_batch_is_sent_again_case_by_case(srv, op):
+    """A case that makes PostgreSQL raise (here a trigger planted by the test) fails its
+    batch; nothing of the batch commits, each case is sent again alone, and only the bad one
+    fails (500) while the others are created."""
+    district = "批区" + uuid.uuid4().hex[:8]
+    srv.cluster.psql("""
+        CREATE FUNCTION test_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF NEW.text LIKE '%毒丸%' THEN RAISE EXCEPTION 'poisoned case'; END IF;
+            RETURN NEW;
+        END $$;
+        CREATE TRIGGER test_poison BEFORE INSERT ON cases FOR EACH ROW EXECUTE FUNCTION test_poison();
+    """, db=srv.db)
+    bodies = [{"text": "正常来电 %d" % i, "district": district} for i in range(6)]
+    bodies[3]["text"] = "毒丸来电"
+    split0 = metric(srv, "hotline_intake_batches_split_total")
+    log_mark = srv.log_size()
+    try:
+        with creates_held(srv, op, {"text": "先到的一件", "district": district}) as send:
+            replies = send_all(send, bodies, [{"Idempotency-Key": uuid.uuid4().hex} for _ in bodies])
+            wait_waiting(srv, 6)
+    finally:
+        srv.cluster.psql("DROP TRIGGER test_poison ON cases; DROP FUNCTION test_poison()", db=srv.db)
+
+    assert metric(srv, "hotline_intake_batches_split_total") - split0 == 1
+    for body, reply in zip(bodies, replies):
+        if "毒丸" in body["text"]:
+            assert_error(reply[0], 500, "internal")
+        else:
+            assert reply[0][0] == 201 and reply[0][2]["text"] == body["text"], reply
+    assert srv.cluster.psql("SELECT count(*) FROM cases WHERE district = '%s'" % district, db=srv.db) == "6"
+    assert srv.cluster.psql("SELECT count(*) FROM cases WHERE text LIKE '%毒丸%'", db=srv.db) == "0"
+    assert "a batch of 6 calls failed" in srv.log_text(log_mark)
