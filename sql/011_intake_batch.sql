@@ -19,14 +19,30 @@
 -- two cases of one rule in one batch locked two shards in an order of their own, and
 -- pgbench saw deadlocks with 16 cases per batch. The counts already in a shard stay: the
 -- statistics add up every shard of a rule, whichever connection wrote them.
+--
+-- rule_counts_add is now PL/pgSQL: as a LANGUAGE sql function that PostgreSQL cannot inline
+-- (an INSERT), its statement was parsed and planned again on every call; PL/pgSQL keeps the
+-- plan per connection. Measured: 1,000 case_create calls in one session, ~370-460 us a case
+-- before, ~300 after; the server at 16 connections +9% (three A/B pairs).
+--
+-- The history and the idempotency keys name their case without a foreign key now, as the
+-- cases name their users and departments since 009: each check was a query and a lock on the
+-- case row just inserted (one more WAL record) in every intake: +10% cases/s without them
+-- (three A/B pairs). Both rows are written by the function that writes or has just written
+-- the case, in its transaction, and a trigger keeps every case row: never deleted, never
+-- re-keyed (a case ends closed or merged), so no history row or key can lose its case. The
+-- CHECKs on an event's data being an object and on a key's length repeat what every writer
+-- guarantees (the functions build the object; the server refuses a bad key) and cost their
+-- re-parse per statement; they go too. The CHECKs on a case's state and department stay.
 
 CREATE OR REPLACE FUNCTION rule_counts_add(p_rule_id bigint, p_case_id bigint, p_dispatched integer, p_returned integer)
-RETURNS void LANGUAGE sql AS $$
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
 	INSERT INTO rule_counts AS k (rule_id, shard, dispatched, returned)
 	VALUES (p_rule_id, pg_backend_pid() % 16, p_dispatched, p_returned)
 	ON CONFLICT (rule_id, shard) DO UPDATE
-	SET dispatched = k.dispatched + p_dispatched, returned = k.returned + p_returned
-$$;
+	SET dispatched = k.dispatched + p_dispatched, returned = k.returned + p_returned;
+END $$;
 
 CREATE FUNCTION case_create_batch(p_user_id bigint[], p_user_name text[], p_role text[], p_dept text[],
                                   p_key text[], p_input jsonb[], p_state text[],
@@ -49,3 +65,20 @@ BEGIN
 		                   r.method, r.rule_id, r.rule_name, r.sign_by, r.contact_by, r.finish_by, r.at) c;
 	END LOOP;
 END $$;
+
+ALTER TABLE case_events DROP CONSTRAINT case_events_case_id_fkey;
+ALTER TABLE case_events DROP CONSTRAINT case_events_data_check;
+ALTER TABLE idempotency_keys DROP CONSTRAINT idempotency_keys_case_id_fkey;
+ALTER TABLE idempotency_keys DROP CONSTRAINT idempotency_keys_key_check;
+
+CREATE OR REPLACE FUNCTION parent_row_kept() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+	RAISE EXCEPTION '% rows are never deleted or re-keyed: % refused', TG_TABLE_NAME, TG_OP
+		USING ERRCODE = 'foreign_key_violation';
+END $$;
+
+CREATE TRIGGER cases_kept BEFORE DELETE ON cases FOR EACH ROW EXECUTE FUNCTION parent_row_kept();
+CREATE TRIGGER cases_key_kept BEFORE UPDATE ON cases FOR EACH ROW WHEN (OLD.id <> NEW.id)
+	EXECUTE FUNCTION parent_row_kept();
+CREATE TRIGGER cases_kept_whole BEFORE TRUNCATE ON cases EXECUTE FUNCTION parent_row_kept();

@@ -263,6 +263,26 @@ def test_case_parents_are_never_deleted_or_rekeyed(server, pg, sql):
     assert server.request("GET", "/v1/me", token=server.admin_token)[0] == 200
 
 
+@pytest.mark.parametrize("sql", [
+    "DELETE FROM cases",
+    "UPDATE cases SET id = id + 1000000",
+    "TRUNCATE cases CASCADE",
+])
+def test_cases_are_never_deleted_or_rekeyed(server, pg, sql):
+    """The history and the idempotency keys name their case without a foreign key (migration
+    011): a trigger keeps every case row, so neither can lose its case."""
+    op = server.make_user("operator")
+    status, _, case = server.request("POST", "/v1/cases", {"text": "不可删除的来电"}, token=op,
+                                     headers={"Idempotency-Key": "kept-%s" % os.urandom(6).hex()})
+    assert status == 201, case
+    with pytest.raises(RuntimeError, match="never deleted or re-keyed"):
+        pg.psql(sql, db=server.db)
+    assert pg.psql("SELECT count(*) FROM case_events e JOIN idempotency_keys k ON k.case_id = e.case_id "
+                   "JOIN cases c ON c.id = e.case_id WHERE c.id = %d" % case["id"], db=server.db) == "1"
+    assert pg.psql("SELECT count(*) FROM case_events e LEFT JOIN cases c ON c.id = e.case_id "
+                   "WHERE c.id IS NULL", db=server.db) == "0"
+
+
 def test_user_paths_need_a_positive_integer_id(server):
     t = server.admin_token
     assert_error(server.request("POST", "/v1/users/999999999/token", token=t), 404, "not_found")
