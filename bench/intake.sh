@@ -35,7 +35,7 @@ read -r -a SERVER_ARGS <<<"${HL_BENCH_SERVER_ARGS:-}"
 LOW_RATE=${HL_BENCH_LOW_RATE:-300}
 FIXED_SECS=30
 CLK_TCK=$(getconf CLK_TCK)
-ROWS=()      # table rows: name|conns|rate|p50|p99|rss|cpu|machine
+ROWS=()      # table rows: name|conns|rate|p50|p99|rss|cpu|machine|failed|cases per transaction
 COMMANDS=()  # what ran, secrets replaced by their names
 
 for tool in wrk pgbench; do
@@ -114,17 +114,29 @@ OP_HASH=$(sql "SELECT '\\x' || encode(t.hash, 'hex') FROM tokens t WHERE t.user_
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"; }
 machine_ticks() { awk '/^cpu /{print $2+$3+$4+$5+$6+$7+$8+$9, $5+$6}' /proc/stat; }
 rss_mb() { awk '/^VmRSS/{printf "%.1f", $2 / 1024}' "/proc/$SERVER_PID/status"; }
+# intake_counts: the server's intake transactions and the cases they carried, from /metrics.
+intake_counts() {
+	"$HL_PYTHON" - "$URL/metrics" <<-'EOF'
+	import sys, urllib.request
+	m = dict(l.split()[:2] for l in urllib.request.urlopen(sys.argv[1], timeout=5).read().decode().splitlines()
+	         if l.startswith("hotline_intake_"))
+	print(m["hotline_intake_transactions_total"], m["hotline_intake_cases_total"])
+	EOF
+}
 
 # measure NAME CONNS CMD...: runs CMD (whose output has a RESULT line) and records a table row
-# with the server's CPU (% of one core) and RSS and the machine's busy share (% of all cores).
+# with the server's CPU (% of one core) and RSS, the machine's busy share (% of all cores) and
+# the cases the server's intake transactions carried on average (group commit, db/batch.c).
 measure() {
-	local name=$1 conns=$2 t0 t1 m0 m1 out line rate p50 p99 bad
+	local name=$1 conns=$2 t0 t1 m0 m1 i0 i1 out line rate p50 p99 bad
 	shift 2
 	t0=$(cpu_ticks)
 	read -r -a m0 <<<"$(machine_ticks)"
+	read -r -a i0 <<<"$(intake_counts)"
 	out=$("$@" 2>&1) || true
 	t1=$(cpu_ticks)
 	read -r -a m1 <<<"$(machine_ticks)"
+	read -r -a i1 <<<"$(intake_counts)"
 	printf '%s\n' "$out" >>"$DIR/log/runs.log"
 	line=$(grep -m1 '^RESULT' <<<"$out") || { printf '%s\n' "$out" >&2; hl_die "$name: no RESULT line"; }
 	rate=$(sed -n 's/.* \(rps\|rate\)=\([0-9.]*\).*/\2/p' <<<"$line")
@@ -134,7 +146,8 @@ measure() {
 		END {print n + 0}' <<<"$line")
 	ROWS+=("$name|$conns|$rate|$p50|$p99|$(rss_mb)|$(awk -v a="$t0" -v b="$t1" -v s="$MEASURED" -v h="$CLK_TCK" \
 		'BEGIN{printf "%.0f", (b - a) / h / s * 100}')|$(awk -v a="${m0[0]}" -v b="${m1[0]}" -v i="${m0[1]}" \
-		-v j="${m1[1]}" 'BEGIN{printf "%.0f", (1 - (j - i) / (b - a)) * 100}')|$bad")
+		-v j="${m1[1]}" 'BEGIN{printf "%.0f", (1 - (j - i) / (b - a)) * 100}')|$bad|$(awk -v a="${i0[0]}" \
+		-v b="${i1[0]}" -v c="${i0[1]}" -v d="${i1[1]}" 'BEGIN{if (b > a) printf "%.2f", (d - c) / (b - a)}')")
 	hl_say "$name: $line"
 }
 
@@ -227,11 +240,11 @@ report() {
 	import sys
 	secs, hwm, cases, low = sys.argv[1], float(sys.argv[2]), sys.argv[3], sys.argv[4]
 	rows = [r.split("|") for r in sys.argv[5:]]
-	print("| run | conns | per s | p50 ms | p99 ms | server RSS MB | server CPU % | machine busy % | failed |")
-	print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-	for name, conns, rate, p50, p99, rss, cpu, busy, bad in rows:
-	    print("| %s | %s | %.0f | %.2f | %.2f | %s | %s | %s | %s |" % (
-	        name, conns, float(rate), float(p50), float(p99), rss, cpu, busy, bad))
+	print("| run | conns | per s | p50 ms | p99 ms | server RSS MB | server CPU % | machine busy % | failed | cases a transaction |")
+	print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	for name, conns, rate, p50, p99, rss, cpu, busy, bad, per_tx in rows:
+	    print("| %s | %s | %.0f | %.2f | %.2f | %s | %s | %s | %s | %s |" % (
+	        name, conns, float(rate), float(p50), float(p99), rss, cpu, busy, bad, per_tx))
 	by = {(r[0], r[1]): float(r[2]) for r in rows}
 	def mean(name):
 	    return (by[(name + " (before)", "16")] + by[(name + " (after)", "16")]) / 2
