@@ -8,6 +8,7 @@ inside PostgreSQL; the next ones wait in the server (hotline_intake_waiting show
 the lock is released and the server sends them in batches of at most intake_batch_max."""
 import contextlib
 import os
+import signal
 import subprocess
 import threading
 import time
@@ -205,3 +206,23 @@ def test_failed_batch_is_sent_again_case_by_case(srv, op):
     assert srv.cluster.psql("SELECT count(*) FROM cases WHERE district = '%s'" % district, db=srv.db) == "6"
     assert srv.cluster.psql("SELECT count(*) FROM cases WHERE text LIKE '%毒丸%'", db=srv.db) == "0"
     assert "a batch of 6 calls failed" in srv.log_text(log_mark)
+
+
+def test_sigterm_drain_answers_the_waiting_creates(srv, op):
+    """SIGTERM while creates wait for an intake transaction: the drain waits for them, each
+    is committed and answered 201, and only then does the server exit 0."""
+    district = "批区" + uuid.uuid4().hex[:8]
+    bodies = [{"text": "停机前排队的来电 %d" % i, "district": district} for i in range(5)]
+
+    with creates_held(srv, op, {"text": "先到的一件", "district": district}) as send:
+        replies = send_all(send, bodies, [{"Idempotency-Key": uuid.uuid4().hex} for _ in bodies])
+        wait_waiting(srv, 5)
+        srv.send_signal(signal.SIGTERM)
+        time.sleep(0.3)  # the drain has begun; the creates still wait
+        assert srv.proc.poll() is None, "the server exited with creates waiting"
+
+    assert srv.proc.wait(20) == 0
+    srv.proc = None
+    assert [r[0][0] for r in replies] == [201] * 5, replies
+    srv.start()
+    assert srv.cluster.psql("SELECT count(*) FROM cases WHERE district = '%s'" % district, db=srv.db) == "6"
