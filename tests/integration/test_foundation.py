@@ -15,6 +15,7 @@ from urllib.parse import quote
 import pytest
 
 from api_errors import assert_error
+from polling import wait_for
 
 
 def raw_http(port, data, timeout=10):
@@ -59,15 +60,6 @@ def user_items(reply):
     assert status == 200, reply
     assert isinstance(body, dict) and isinstance(body.get("items"), list), reply
     return body["items"]
-
-
-def wait_for(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    pytest.fail("timed out after %d s waiting for %s" % (timeout, what))
 
 
 # --- health, readiness, metrics --------------------------------------------------------------

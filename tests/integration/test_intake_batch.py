@@ -17,6 +17,7 @@ import uuid
 import pytest
 
 from api_errors import assert_error
+from polling import metric, wait_for
 
 BATCH_MAX = 8
 # Texts that a PostgreSQL array literal must carry unchanged: its quote, escape, delimiter and
@@ -43,22 +44,6 @@ def op(srv):
     return srv.make_user("operator")
 
 
-def metric(srv, name):
-    status, _, text = srv.request("GET", "/metrics")
-    assert status == 200
-    for line in text.splitlines():
-        if line.startswith(name + " "):
-            return float(line.split()[1])
-    raise AssertionError("no %s in /metrics" % name)
-
-
-def wait_until(what, predicate, timeout=10):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.05)
-
-
 @contextlib.contextmanager
 def creates_held(srv, op, first_body):
     """Holds the intake: yields a `send(body, headers)` that starts a create in a thread and
@@ -68,7 +53,7 @@ def creates_held(srv, op, first_body):
             "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", srv.cluster.superuser_conninfo(srv.db)]
     locker = subprocess.Popen(psql, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL, text=True)
-    threads = []
+    threads, first = [], []
 
     def send(body, headers=None):
         reply = []
@@ -81,13 +66,14 @@ def creates_held(srv, op, first_body):
     locker.stdin.write("BEGIN; LOCK TABLE cases IN EXCLUSIVE MODE;\n")
     locker.stdin.flush()
     try:
-        wait_until("the lock was never taken", lambda: srv.cluster.psql(
+        wait_for(lambda: srv.cluster.psql(
             "SELECT count(*) FROM pg_locks WHERE granted AND relation = 'cases'::regclass "
-            "AND mode = 'ExclusiveLock'", db=srv.db) == "1")
+            "AND mode = 'ExclusiveLock'", db=srv.db) == "1", 10, "the lock to be taken")
         first = send(first_body)
-        wait_until("the first create never waited for the lock", lambda: srv.cluster.psql(
+        wait_for(lambda: srv.cluster.psql(
             "SELECT count(*) FROM pg_stat_activity WHERE usename = 'hotline' "
-            "AND wait_event_type = 'Lock' AND query LIKE '%case_create%'", db=srv.db) == "1")
+            "AND wait_event_type = 'Lock' AND query LIKE '%case_create%'", db=srv.db) == "1", 10,
+                 "the first create to wait for the lock")
         yield send
     finally:
         locker.stdin.write("COMMIT;\n")
@@ -99,13 +85,12 @@ def creates_held(srv, op, first_body):
 
 
 def send_all(send, bodies, headers=None):
-    """Starts one create per body and waits until all of them wait in the server."""
+    """Starts one create per body (with the headers of the same index); returns their reply lists."""
     return [send(b, h) for b, h in zip(bodies, headers or [None] * len(bodies))]
 
 
 def wait_waiting(srv, n):
-    wait_until("%d creates never waited in the server" % n,
-               lambda: metric(srv, "hotline_intake_waiting") == n)
+    wait_for(lambda: metric(srv, "hotline_intake_waiting") == n, 10, "%d creates to wait in the server" % n)
 
 
 def test_waiting_creates_go_in_batches_each_with_its_own_case(srv, op):

@@ -6,12 +6,12 @@ accuracy (派单准确率) counted from created and returned cases, departments 
 Tests that change rules, departments or categories run on their own database (the `world`
 fixture: two servers on it), so the shared server keeps the shipped defaults."""
 import os
-import time
 from urllib.parse import quote
 
 import pytest
 
 from api_errors import assert_error
+from polling import wait_for
 
 TYPES = ["consult", "complaint", "help", "report", "suggestion", "praise"]
 RULE_KEYS = {"id", "name", "priority", "enabled", "department", "match", "stats"}
@@ -37,16 +37,6 @@ def route(server, token, **case):
     assert status == 200, (case, status, body)
     assert set(body) == ROUTE_KEYS, body
     return body
-
-
-def wait_for(check, timeout=5.0):
-    """Polls check() until it returns a true value; returns it, or the last value at timeout."""
-    deadline = time.monotonic() + timeout
-    while True:
-        got = check()
-        if got or time.monotonic() > deadline:
-            return got
-        time.sleep(0.05)
 
 
 class World:

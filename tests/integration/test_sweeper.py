@@ -3,10 +3,11 @@ of a clock's time has passed without its event, one `overdue` row when the clock
 exactly once per clock, also with two servers sweeping one database every second; a re-dispatch
 or a reopening starts new clocks with their own rows; passes the database cannot answer are
 skipped; expired idempotency keys are reaped."""
-import re
 import time
 
 import pytest
+
+from polling import metric, wait_for
 
 WARN_AT = 0.75  # the shipped value, so that a server still holding the old policy warns alike
 FAST = {"rules": [{"type": "*", "urgent": True, "sign": "2s", "contact": "3s", "finish": "4s"},
@@ -47,21 +48,6 @@ def sweep_rows(server, case):
             assert e["from"] == e["to"], e
             rows.append((e["action"], e["data"]["clock"], e["data"]["started_at"], e["data"]["deadline"]))
     return rows
-
-
-def wait_for(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out waiting for " + what
-        time.sleep(0.25)
-
-
-def metric(server, name):
-    status, _, text = server.request("GET", "/metrics")
-    assert status == 200
-    m = re.search(r"^%s(?:\{[^}]*\})? ([0-9.e+]+)$" % re.escape(name), text, re.M)
-    assert m, "no %s in /metrics" % name
-    return float(m.group(1))
 
 
 def assert_once_per_clock(rows, clocks):
