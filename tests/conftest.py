@@ -13,6 +13,7 @@ Cluster work goes through deploy/lib.sh, the functions deploy/local.sh uses too.
 Every server's log is checked after each test and at the end: a sanitizer report
 ("ERROR: AddressSanitizer", "runtime error:", ...) or an unexpected exit fails the run.
 """
+import contextlib
 import ctypes
 import http.client
 import itertools
@@ -151,6 +152,30 @@ class Cluster:
         """Runs SQL as superuser in db (default: the session database). Returns the output
         stripped, one line per row, fields split by '|' (psql -A -t). Raises on an SQL error."""
         return lib("hl_psql", self.sockdir, str(self.port), db or self.dbname, sql)
+
+    @contextlib.contextmanager
+    def table_locked(self, table, mode, db=None):
+        """Holds `LOCK TABLE table IN mode MODE` (e.g. "ACCESS EXCLUSIVE") from a superuser
+        session of db for the length of the block; the lock is granted when the block starts.
+        What waits for it inside PostgreSQL stays in flight until the block ends."""
+        granted = "".join(w.capitalize() for w in mode.split()) + "Lock"
+        locker = subprocess.Popen(
+            [str(Path(os.environ.get("HL_PG_BIN", "/usr/lib/postgresql/15/bin")) / "psql"), "-X", "-q",
+             "-v", "ON_ERROR_STOP=1", "-d", self.superuser_conninfo(db or self.dbname)],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+        locker.stdin.write("BEGIN; LOCK TABLE %s IN %s MODE;\n" % (table, mode))
+        locker.stdin.flush()
+        try:
+            deadline = time.monotonic() + 10
+            while self.psql("SELECT count(*) FROM pg_locks WHERE granted AND relation = '%s'::regclass "
+                            "AND mode = '%s'" % (table, granted), db=db) != "1":
+                assert time.monotonic() < deadline, "LOCK TABLE %s was never granted" % table
+                time.sleep(0.05)
+            yield
+        finally:
+            locker.stdin.write("COMMIT;\n")  # a stopped cluster: psql fails it and exits
+            locker.stdin.close()
+            locker.wait(10)
 
     def stop(self, mode="fast"):
         lib("hl_pg_stop", self.datadir, mode)

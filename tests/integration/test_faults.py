@@ -15,14 +15,14 @@ and starts it again. At the end:
   never hung, never crashed, and came back by itself, without being restarted.
 """
 import itertools
-import os
-import subprocess
 import signal
 import threading
 import time
 import uuid
 
 import pytest
+
+from polling import wait_for
 
 
 WRITERS = 4
@@ -202,34 +202,20 @@ def test_write_in_flight_when_postgres_stops_is_503(make_cluster, make_server, m
     was committed, and the answer is 503 with Retry-After, not 500."""
     cluster = make_cluster()
     srv = make_server(cluster)
-    psql = [os.path.join(os.environ.get("HL_PG_BIN", "/usr/lib/postgresql/15/bin"), "psql"),
-            "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", cluster.superuser_conninfo(srv.db)]
-    locker = subprocess.Popen(psql, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL, text=True)
-    locker.stdin.write("BEGIN; LOCK TABLE cases IN ACCESS EXCLUSIVE MODE;\n")
-    locker.stdin.flush()
     replies = []
     t = threading.Thread(target=lambda: replies.append(srv.request(
         "POST", "/v1/cases", {"text": TEXTS[0], "district": DISTRICTS[0]},
         token=srv.admin_token, headers={"Idempotency-Key": uuid.uuid4().hex},
         timeout=REQUEST_TIMEOUT)))
     try:
-        deadline = time.monotonic() + 10
-        while cluster.psql("SELECT count(*) FROM pg_locks WHERE granted AND relation = "
-                           "'cases'::regclass AND mode = 'AccessExclusiveLock'", db=srv.db) != "1":
-            assert time.monotonic() < deadline, "the lock was never taken"
-            time.sleep(0.05)
-        t.start()
-        while cluster.psql("SELECT count(*) FROM pg_stat_activity WHERE usename = 'hotline' "
-                           "AND wait_event_type = 'Lock' AND query LIKE '%case_create%'",
-                           db=srv.db) != "1":
-            assert time.monotonic() < deadline, "the create never waited for the lock"
-            time.sleep(0.05)
-        cluster.stop(mode)
-        t.join(REQUEST_TIMEOUT)
+        with cluster.table_locked("cases", "ACCESS EXCLUSIVE", db=srv.db):
+            t.start()
+            wait_for(lambda: cluster.psql("SELECT count(*) FROM pg_stat_activity WHERE usename = 'hotline' "
+                                          "AND wait_event_type = 'Lock' AND query LIKE '%case_create%'",
+                                          db=srv.db) == "1", 10, "the create to wait for the lock")
+            cluster.stop(mode)
+            t.join(REQUEST_TIMEOUT)
     finally:
-        locker.stdin.close()
-        locker.wait(10)
         cluster.start()
     assert replies, "no answer"
     status, headers, body = replies[0]

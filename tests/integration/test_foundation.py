@@ -383,16 +383,8 @@ def test_requests_during_a_restart_never_hang(make_cluster, make_server):
 
 def test_sigterm_answers_requests_in_flight_then_exits_0(pg, make_server):
     srv = make_server(pg)
-    psql = [os.path.join(os.environ.get("HL_PG_BIN", "/usr/lib/postgresql/15/bin"), "psql"),
-            "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", srv.cluster.superuser_conninfo(srv.db)]
     # hold a lock that authentication waits for, so a request stays in flight
-    locker = subprocess.Popen(psql, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
-    locker.stdin.write("BEGIN; LOCK TABLE tokens IN ACCESS EXCLUSIVE MODE;\n")
-    locker.stdin.flush()
-    try:
-        wait_for(lambda: srv.cluster.psql(
-            "SELECT count(*) FROM pg_locks WHERE granted AND mode = 'AccessExclusiveLock' "
-            "AND relation = 'tokens'::regclass", db=srv.db) == "1", 10, "the lock")
+    with srv.cluster.table_locked("tokens", "ACCESS EXCLUSIVE", db=srv.db):
         replies = []
         t = threading.Thread(target=lambda: replies.append(
             srv.request("GET", "/v1/me", token=srv.admin_token, timeout=20)))
@@ -404,10 +396,6 @@ def test_sigterm_answers_requests_in_flight_then_exits_0(pg, make_server):
         srv.send_signal(signal.SIGTERM)
         time.sleep(0.5)
         assert srv.proc.poll() is None, "the server exited with a request in flight"
-    finally:
-        locker.stdin.write("COMMIT;\n")
-        locker.stdin.close()
-        locker.wait(10)
     t.join(20)
     assert replies and replies[0][0] == 200, replies
     assert srv.stop(timeout=10) == 0

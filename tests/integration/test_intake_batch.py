@@ -7,9 +7,7 @@ first create of the test takes the one intake transaction (intake_transactions=1
 inside PostgreSQL; the next ones wait in the server (hotline_intake_waiting shows them); then
 the lock is released and the server sends them in batches of at most intake_batch_max."""
 import contextlib
-import os
 import signal
-import subprocess
 import threading
 import time
 import uuid
@@ -49,10 +47,6 @@ def creates_held(srv, op, first_body):
     """Holds the intake: yields a `send(body, headers)` that starts a create in a thread and
     returns its reply list; on exit releases the lock and waits for every reply. The first
     create (first_body) is in flight inside PostgreSQL before the block starts."""
-    psql = [os.path.join(os.environ.get("HL_PG_BIN", "/usr/lib/postgresql/15/bin"), "psql"),
-            "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", srv.cluster.superuser_conninfo(srv.db)]
-    locker = subprocess.Popen(psql, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL, text=True)
     threads, first = [], []
 
     def send(body, headers=None):
@@ -63,22 +57,15 @@ def creates_held(srv, op, first_body):
         threads.append(t)
         return reply
 
-    locker.stdin.write("BEGIN; LOCK TABLE cases IN EXCLUSIVE MODE;\n")
-    locker.stdin.flush()
     try:
-        wait_for(lambda: srv.cluster.psql(
-            "SELECT count(*) FROM pg_locks WHERE granted AND relation = 'cases'::regclass "
-            "AND mode = 'ExclusiveLock'", db=srv.db) == "1", 10, "the lock to be taken")
-        first = send(first_body)
-        wait_for(lambda: srv.cluster.psql(
-            "SELECT count(*) FROM pg_stat_activity WHERE usename = 'hotline' "
-            "AND wait_event_type = 'Lock' AND query LIKE '%case_create%'", db=srv.db) == "1", 10,
-                 "the first create to wait for the lock")
-        yield send
+        with srv.cluster.table_locked("cases", "EXCLUSIVE", db=srv.db):
+            first = send(first_body)
+            wait_for(lambda: srv.cluster.psql(
+                "SELECT count(*) FROM pg_stat_activity WHERE usename = 'hotline' "
+                "AND wait_event_type = 'Lock' AND query LIKE '%case_create%'", db=srv.db) == "1", 10,
+                     "the first create to wait for the lock")
+            yield send
     finally:
-        locker.stdin.write("COMMIT;\n")
-        locker.stdin.close()
-        locker.wait(10)
         for t in threads:
             t.join(60)
     assert first and first[0][0] == 201, first
