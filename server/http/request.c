@@ -110,7 +110,7 @@ static void
 reply_db_failure(Req *req, const DbResult *r)
 {
 	switch (r->status) {
-	case DB_OK:
+	case DB_OK: /* not a failure: the callers reply with the rows; listed for -Wswitch */
 	case DB_UNAVAILABLE:
 		reply_db_unavailable(req);
 		break;
