@@ -152,7 +152,7 @@ sla_state_build_cb(const PGresult *res)
 
 	if (!s)
 		return NULL;
-	if (!sla_state_parse_policy(PQgetisnull(res, 0, 1) ? NULL : PQgetvalue(res, 0, 1), &s->policy) ||
+	if (!sla_state_parse_policy(db_value(res, 0, 1), &s->policy) ||
 	    !(s->cal = sla_state_parse_calendar(PQgetvalue(res, 0, 2)))) {
 		free(s);
 		return NULL;

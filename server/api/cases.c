@@ -321,7 +321,7 @@ cases_inbox_done(Req *req, PGresult *res)
 	}
 	for (int i = 0; i < n; i++) {
 		for (int j = 0; j < CASE_COL__COUNT; j++)
-			rows[i].col[j] = PQgetisnull(res, i, j) ? NULL : PQgetvalue(res, i, j);
+			rows[i].col[j] = db_value(res, i, j);
 	}
 	if (case_render_inbox_page(&page, rows, (size_t)n, (size_t)atoi(limit))) {
 		reply_json_text(req, 200, page.buf, page.len);
@@ -369,7 +369,7 @@ cases_action_facts_cb(Req *req, PGresult *res)
 		facts.found = true;
 		facts.type = PQgetvalue(res, 0, 0);
 		facts.urgent = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
-		facts.finish_by = PQgetisnull(res, 0, 2) ? NULL : PQgetvalue(res, 0, 2);
+		facts.finish_by = db_value(res, 0, 2);
 		facts.finish_by_at = facts.finish_by ? (time_t)atoll(PQgetvalue(res, 0, 3)) : 0;
 		facts.ext_workdays = atoi(PQgetvalue(res, 0, 4));
 	}

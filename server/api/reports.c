@@ -136,7 +136,7 @@ reports_rates_done(Req *req, PGresult *res)
 	for (int i = 0; i < n; i++) {
 		const char *texts[RC__COUNT];
 
-		rows[i].key = PQgetisnull(res, i, 0) ? NULL : PQgetvalue(res, i, 0);
+		rows[i].key = db_value(res, i, 0);
 		for (int j = 0; j < RC__COUNT; j++)
 			texts[j] = PQgetvalue(res, i, j + 1);
 		if (!rates_counts_parse(texts, &rows[i].counts)) {

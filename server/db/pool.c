@@ -205,6 +205,12 @@ fail:
 	return false;
 }
 
+const char *
+db_value(const PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
+}
+
 bool
 db_pool_ready(const DbPool *pool)
 {

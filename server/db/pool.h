@@ -62,6 +62,9 @@ void db_pool_free(DbPool *pool);
 bool db_pool_submit(DbPool *pool, const char *sql, int nparams, const char *const *params,
 		    DbCallback cb, void *arg) __attribute__((warn_unused_result));
 
+/* The value at (row, col) as text; NULL when it is SQL NULL (PQgetvalue gives "" for both). */
+const char *db_value(const PGresult *res, int row, int col);
+
 /* True when at least one connection is up (for /readyz). */
 bool db_pool_ready(const DbPool *pool);
 void db_pool_stats(const DbPool *pool, DbPoolStats *out);
