@@ -10,6 +10,7 @@
 #include "core/token_cache.h"
 #include "db/batch.h"
 #include "db/pool.h"
+#include "worker.h"
 
 struct event_base;
 
@@ -19,6 +20,7 @@ typedef struct App {
 	DbBatch *intakes;        /* group commit of POST /v1/cases (api/cases.c) */
 	const Config *config;
 	TokenCache *tokens;      /* users of recently authenticated tokens (http/server.c) */
+	Worker *hasher;          /* the thread that hashes and checks passwords (api/session.c) */
 } App;
 
 #endif

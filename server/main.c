@@ -16,20 +16,26 @@
 #include "api/health.h"
 #include "api/reports.h"
 #include "api/rules.h"
+#include "api/session.h"
 #include "api/sla.h"
 #include "api/users.h"
 #include "app.h"
 #include "config.h"
+#include "core/user_input.h"
 #include "db/migrate.h"
 #include "db/pool.h"
 #include "http/server.h"
 #include "log.h"
+#include "passwd.h"
 #include "routing_state.h"
 #include "sla_state.h"
 #include "sweeper.h"
 #include "token.h"
 
 extern char **environ;
+
+/* Password checks that may wait for the worker thread before new ones get 503. */
+#define HASH_QUEUE_MAX 256
 
 typedef struct Server {
 	App app;
@@ -42,7 +48,8 @@ static const char usage[] =
 	"usage: hotline-server [--config FILE] [--KEY=VALUE ...] [serve | migrate | create-admin NAME | version]\n"
 	"  serve              run the HTTP server (default)\n"
 	"  migrate            apply the migrations of sql_dir that the database lacks\n"
-	"  create-admin NAME  create an admin user and print its token\n"
+	"  create-admin NAME [LOGIN]  create an admin user and print its token; with LOGIN,\n"
+	"                     also a login whose password is the first line of stdin\n"
 	"settings (also HOTLINE_<KEY> in the environment, or KEY = VALUE lines in --config):\n"
 	"  db listen port timezone sql_dir pool_size queue_max max_body max_headers\n"
 	"  max_connections timeout sweep_interval statement_timeout_ms rate_limit\n"
@@ -92,15 +99,68 @@ fail:
 	return -1;
 }
 
-static int
-cmd_create_admin(const Config *cfg, const char *name)
+/* The password of create-admin NAME LOGIN: the first line of stdin, without its newline. */
+static bool
+read_password_line(char *buf, size_t len)
 {
-	char token[TOKEN_LEN + 1], hash[TOKEN_HASH_HEX + 3];
-	const char *params[] = {name, hash};
-	PGconn *pg = PQconnectdb(cfg->db);
+	size_t n;
+
+	if (!fgets(buf, (int)len, stdin))
+		return false;
+	n = strcspn(buf, "\r\n");
+	buf[n] = '\0';
+	return true;
+}
+
+/* Validate name, login and password as POST /v1/users does; the password is hashed into hash. */
+static bool
+create_admin_credentials(const char *name, const char *login, const char *password, char hash[PASSWD_HASH_MAX])
+{
+	json_object *body = json_object_new_object();
+	UserInput in;
+	ApiError err;
+	bool ok;
+
+	json_object_object_add(body, "name", json_object_new_string(name));
+	json_object_object_add(body, "role", json_object_new_string("admin"));
+	if (login) {
+		json_object_object_add(body, "login", json_object_new_string(login));
+		json_object_object_add(body, "password", json_object_new_string(password));
+	}
+	ok = user_input_parse(body, &in, &err);
+	json_object_put(body);
+	if (!ok) {
+		fprintf(stderr, "hotline-server: %s\n", err.message);
+		return false;
+	}
+	hash[0] = '\0';
+	if (login && !passwd_hash(password, hash)) {
+		fprintf(stderr, "hotline-server: cannot hash the password\n");
+		return false;
+	}
+	return true;
+}
+
+/* create-admin NAME [LOGIN]: an admin and its API token; with LOGIN, also a login whose
+ * password is read from the first line of stdin. */
+static int
+cmd_create_admin(const Config *cfg, const char *name, const char *login)
+{
+	char token[TOKEN_LEN + 1], hash[TOKEN_HASH_HEX + 3], password[256] = "", pw_hash[PASSWD_HASH_MAX];
+	const char *params[] = {name, hash, login, pw_hash};
+	PGconn *pg = NULL;
 	PGresult *res = NULL;
 	int rc = 1;
 
+	if (login && !read_password_line(password, sizeof(password))) {
+		fprintf(stderr, "hotline-server: create-admin NAME LOGIN reads the password from stdin\n");
+		goto done;
+	}
+	if (!create_admin_credentials(name, login, password, pw_hash))
+		goto done;
+	if (!login)
+		params[3] = NULL;
+	pg = PQconnectdb(cfg->db);
 	if (PQstatus(pg) != CONNECTION_OK) {
 		fprintf(stderr, "hotline-server: cannot connect: %s", PQerrorMessage(pg));
 		goto done;
@@ -111,9 +171,10 @@ cmd_create_admin(const Config *cfg, const char *name)
 	}
 	token_hash_literal(token, hash);
 	res = PQexecParams(pg,
-			   "WITH u AS (INSERT INTO users (name, role) VALUES ($1, 'admin') RETURNING id) "
+			   "WITH u AS (INSERT INTO users (name, role, login, password_hash) "
+			   "  VALUES ($1, 'admin', $3, $4) RETURNING id) "
 			   "INSERT INTO tokens (hash, user_id) SELECT $2::bytea, id FROM u",
-			   2, NULL, params, NULL, NULL, 0);
+			   4, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		fprintf(stderr, "hotline-server: create-admin failed: %s", PQerrorMessage(pg));
 		goto done;
@@ -121,6 +182,7 @@ cmd_create_admin(const Config *cfg, const char *name)
 	printf("%s\n", token);
 	rc = 0;
 done:
+	explicit_bzero(password, sizeof(password));
 	PQclear(res);
 	PQfinish(pg);
 	return rc;
@@ -231,13 +293,15 @@ cmd_serve(const Config *cfg)
 	s.app.pool = s.app.base ? db_pool_new(s.app.base, &pc) : NULL;
 	s.app.intakes = s.app.pool ? cases_intake_batch_new(s.app.pool, cfg) : NULL;
 	s.app.tokens = token_cache_new(1024, cfg->token_cache_seconds);
+	s.app.hasher = s.app.base ? worker_new(s.app.base, HASH_QUEUE_MAX) : NULL;
 	tables[ntables++] = health_routes();
 	tables[ntables++] = users_routes();
+	tables[ntables++] = session_routes();
 	tables[ntables++] = cases_routes();
 	tables[ntables++] = sla_routes();
 	tables[ntables++] = reports_routes();
 	tables[ntables++] = rules_routes();
-	s.http = s.app.pool && s.app.intakes && s.app.tokens ? http_server_start(&s.app, tables, ntables) : NULL;
+	s.http = s.app.pool && s.app.intakes && s.app.tokens && s.app.hasher ? http_server_start(&s.app, tables, ntables) : NULL;
 	if (!s.http || !routing_state_start(&s.app) || !sla_state_start(&s.app) || !sweeper_start(&s.app)) {
 		s.exit_code = 1;
 		goto done;
@@ -262,6 +326,7 @@ done:
 	db_batch_free(s.app.intakes);
 	db_pool_free(s.app.pool);
 	token_cache_free(s.app.tokens);
+	worker_free(s.app.hasher);
 	if (s.app.base)
 		event_base_free(s.app.base);
 	return s.exit_code;
@@ -302,7 +367,7 @@ main(int argc, char **argv)
 			fprintf(stderr, "hotline-server: create-admin needs a NAME\n");
 			return 2;
 		}
-		return cmd_create_admin(&cfg, argv[cmd + 1]);
+		return cmd_create_admin(&cfg, argv[cmd + 1], cmd + 2 < argc ? argv[cmd + 2] : NULL);
 	}
 	if (strcmp(name, "serve") == 0)
 		return cmd_serve(&cfg);

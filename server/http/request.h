@@ -47,6 +47,8 @@ typedef struct Req {
 	User user;                /* the authenticated caller (routes with auth) */
 	char token_hash[TOKEN_HASH_HEX + 3]; /* its token's SHA-256 as a bytea literal, "\\x" + hex */
 	unsigned long token_generation; /* of the token cache when its lookup was sent */
+	void *state;              /* a handler's own state across its steps, or NULL */
+	void (*state_free)(void *state); /* frees state when the Req is freed */
 } Req;
 
 /* A query-string parameter, decoded; NULL when absent. Valid until the reply. */

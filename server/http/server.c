@@ -293,7 +293,8 @@ server_authenticate(Req *req)
 	req_query(req,
 		  "SELECT u.id, u.name, u.role, coalesce(u.department, ''), encode(t.hash, 'hex') "
 		  "FROM tokens t JOIN users u ON u.id = t.user_id "
-		  "WHERE t.hash = $1::bytea AND t.revoked_at IS NULL AND u.disabled_at IS NULL",
+		  "WHERE t.hash = $1::bytea AND t.revoked_at IS NULL AND u.disabled_at IS NULL "
+		  "AND (t.expires_at IS NULL OR t.expires_at > now())",
 		  1, params, server_auth_cb);
 }
 
@@ -569,6 +570,8 @@ server_req_free(Req *req)
 {
 	if (req->query_parsed)
 		evhttp_clear_headers(&req->query);
+	if (req->state)
+		req->state_free(req->state);
 	json_object_put(req->body);
 	free((char *)req->body_raw);
 	free(req);
