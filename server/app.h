@@ -13,6 +13,8 @@
 #include "worker.h"
 
 struct event_base;
+typedef struct StreamHub StreamHub;
+typedef struct StaticFiles StaticFiles;
 
 typedef struct App {
 	struct event_base *base;
@@ -21,6 +23,8 @@ typedef struct App {
 	const Config *config;
 	TokenCache *tokens;      /* users of recently authenticated tokens (http/server.c) */
 	Worker *hasher;          /* the thread that hashes and checks passwords (api/session.c) */
+	StaticFiles *web;        /* the console's files, served at /app/ (http/static.c) */
+	StreamHub *streams;      /* open GET /v1/stream answers (stream_hub.c) */
 } App;
 
 #endif

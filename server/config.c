@@ -33,6 +33,7 @@ static const ConfigEntry config_table[] = {
 	INT(port, 1, 65535, "8080"),
 	STR(timezone, 1, "Asia/Shanghai", false),
 	STR(sql_dir, 1, HOTLINE_SQL_DIR, false),
+	STR(web_dir, 1, HOTLINE_WEB_DIR, false),
 	INT(pool_size, 1, 64, "16"),
 	INT(queue_max, 1, 100000, "1024"),
 	INT(intake_transactions, 1, 64, "4"),
@@ -45,6 +46,8 @@ static const ConfigEntry config_table[] = {
 	INT(statement_timeout_ms, 10, 600000, "5000"),
 	INT(rate_limit, 0, 1000000, "0"),
 	INT(token_cache_seconds, 0, 3600, "5"),
+	INT(stream_max, 0, 100000, "1000"),
+	INT(stream_buffer_max, 4096, 64 * 1024 * 1024, "262144"),
 	STR(log_level, 1, "info", false),
 };
 #define CONFIG_COUNT (sizeof(config_table) / sizeof(config_table[0]))

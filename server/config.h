@@ -14,6 +14,7 @@ typedef struct Config {
 	int port;
 	char timezone[64];
 	char sql_dir[1024];
+	char web_dir[1024];       /* the console's files (web/), served at /app/ */
 	int pool_size;
 	int queue_max;
 	int intake_transactions;  /* POST /v1/cases transactions running at once (db/batch) */
@@ -26,6 +27,8 @@ typedef struct Config {
 	int statement_timeout_ms;
 	int rate_limit;           /* requests per second per user, 0 = no limit */
 	int token_cache_seconds;  /* how long an authenticated token is trusted without a query, 0 = never */
+	int stream_max;           /* GET /v1/stream answers open at once (503 beyond) */
+	int stream_buffer_max;    /* bytes a stream may have unsent before it is dropped */
 	char log_level[16];
 } Config;
 

@@ -18,6 +18,7 @@
 #include "api/rules.h"
 #include "api/session.h"
 #include "api/sla.h"
+#include "api/stream.h"
 #include "api/users.h"
 #include "app.h"
 #include "config.h"
@@ -25,10 +26,12 @@
 #include "db/migrate.h"
 #include "db/pool.h"
 #include "http/server.h"
+#include "http/static.h"
 #include "log.h"
 #include "passwd.h"
 #include "routing_state.h"
 #include "sla_state.h"
+#include "stream_hub.h"
 #include "sweeper.h"
 #include "token.h"
 
@@ -51,9 +54,9 @@ static const char usage[] =
 	"  create-admin NAME [LOGIN]  create an admin user and print its token; with LOGIN,\n"
 	"                     also a login whose password is the first line of stdin\n"
 	"settings (also HOTLINE_<KEY> in the environment, or KEY = VALUE lines in --config):\n"
-	"  db listen port timezone sql_dir pool_size queue_max max_body max_headers\n"
+	"  db listen port timezone sql_dir web_dir pool_size queue_max max_body max_headers\n"
 	"  max_connections timeout sweep_interval statement_timeout_ms rate_limit\n"
-	"  token_cache_seconds log_level\n";
+	"  token_cache_seconds stream_max stream_buffer_max log_level\n";
 
 /* Parse flags and the command; returns the index of the command in argv, or -1. */
 static int
@@ -222,6 +225,7 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	s->drain_timer = evtimer_new(s->app.base, drain_timeout_cb, s);
 	if (s->drain_timer)
 		evtimer_add(s->drain_timer, &tv);
+	stream_hub_close_all(s->app.streams);
 	http_server_drain(s->http, drain_done_cb, s);
 }
 
@@ -276,7 +280,7 @@ schema_ok(const Config *cfg)
 static int
 cmd_serve(const Config *cfg)
 {
-	static const RouteTable *tables[8];
+	static const RouteTable *tables[24];
 	Server s = {0};
 	DbPoolConfig pc = {cfg->db, cfg->timezone, cfg->pool_size, cfg->queue_max, cfg->statement_timeout_ms};
 	char described[2048];
@@ -294,14 +298,17 @@ cmd_serve(const Config *cfg)
 	s.app.intakes = s.app.pool ? cases_intake_batch_new(s.app.pool, cfg) : NULL;
 	s.app.tokens = token_cache_new(1024, cfg->token_cache_seconds);
 	s.app.hasher = s.app.base ? worker_new(s.app.base, HASH_QUEUE_MAX) : NULL;
+	s.app.streams = s.app.pool ? stream_hub_new(&s.app) : NULL;
+	s.app.web = static_files_load(cfg->web_dir);
 	tables[ntables++] = health_routes();
 	tables[ntables++] = users_routes();
 	tables[ntables++] = session_routes();
+	tables[ntables++] = stream_routes();
 	tables[ntables++] = cases_routes();
 	tables[ntables++] = sla_routes();
 	tables[ntables++] = reports_routes();
 	tables[ntables++] = rules_routes();
-	s.http = s.app.pool && s.app.intakes && s.app.tokens && s.app.hasher ? http_server_start(&s.app, tables, ntables) : NULL;
+	s.http = s.app.pool && s.app.intakes && s.app.tokens && s.app.hasher && s.app.streams && s.app.web ? http_server_start(&s.app, tables, ntables) : NULL;
 	if (!s.http || !routing_state_start(&s.app) || !sla_state_start(&s.app) || !sweeper_start(&s.app)) {
 		s.exit_code = 1;
 		goto done;
@@ -322,7 +329,11 @@ done:
 		event_free(s.sigint);
 	if (s.drain_timer)
 		event_free(s.drain_timer);
+	if (s.app.streams)
+		stream_hub_close_all(s.app.streams);
 	http_server_free(s.http);
+	stream_hub_free(s.app.streams);
+	static_files_free(s.app.web);
 	db_batch_free(s.app.intakes);
 	db_pool_free(s.app.pool);
 	token_cache_free(s.app.tokens);

@@ -49,6 +49,10 @@ typedef struct Req {
 	unsigned long token_generation; /* of the token cache when its lookup was sent */
 	void *state;              /* a handler's own state across its steps, or NULL */
 	void (*state_free)(void *state); /* frees state when the Req is freed */
+	/* Called when the client connection closes before the answer ended (evhttp is about to
+	 * free ev); for answers that stay open, the event stream. NULL for the others. */
+	void (*on_close)(void *arg);
+	void *on_close_arg;
 } Req;
 
 /* A query-string parameter, decoded; NULL when absent. Valid until the reply. */

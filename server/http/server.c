@@ -26,8 +26,10 @@
 #include "core/utf8.h"
 #include "http/conn_guard.h"
 #include "http/reply.h"
+#include "http/static.h"
 #include "log.h"
 #include "metrics.h"
+#include "stream_hub.h"
 #include "token.h"
 
 #define MAX_PATH_SEGMENTS 8
@@ -182,6 +184,9 @@ http_server_request_done(Req *req, int status)
 	log_info("req=%llu %s %s %d %.1fms%s", (unsigned long long)req->id, method, path ? path : "?", status,
 		 ms, req->alive ? "" : " (client gone)");
 	metrics_request(method, req->route_name ? req->route_name : "unmatched", status, ms);
+	/* A write may have added history rows: the event streams of every server should look. */
+	if (status >= 200 && status < 300 && strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+		stream_hub_wrote(req->app->streams);
 	if (srv) {
 		struct evhttp_connection *evcon = req->ev ? evhttp_request_get_connection(req->ev) : NULL;
 
@@ -242,6 +247,11 @@ server_request_cb(struct evhttp_request *ev, void *arg)
 	if (srv->draining) {
 		evhttp_add_header(evhttp_request_get_output_headers(ev), "Connection", "close");
 		reply_error(req, 503, "unavailable", NULL, "server is shutting down, try again");
+		return;
+	}
+	if (path && static_path(path)) {
+		req->route_name = "/app/";
+		static_serve(srv->app->web, req, path);
 		return;
 	}
 	route = server_match(srv, req, method, path ? path : "", &other_method);
