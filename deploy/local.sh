@@ -234,7 +234,7 @@ cmd_test() {
 	export HOTLINE_TEST_PGDATA="$TEST_TMP/pg" HOTLINE_TEST_PGHOST="$sock" HOTLINE_TEST_PGPORT="$port" \
 		HOTLINE_TEST_PGLOG="$TEST_TMP/postgresql.log"
 
-	for d in tests/integration tests/e2e; do
+	for d in tests/integration tests/e2e tests/browser; do
 		[[ -d $ROOT/$d ]] && suites+=("$d")
 	done
 	stage "integration + e2e (ASan+UBSan server and client)" run_pytest "$ROOT/build-asan" -q "${suites[@]}"

@@ -63,6 +63,13 @@ static double server_now(void);
 static void server_run_handler(Req *req, const Route *route);
 static const char *server_method_name(enum evhttp_cmd_type cmd);
 static void server_req_free(Req *req);
+static void server_list_routes(Req *req);
+
+/* Routes of the server itself, after the API's tables. */
+static const Route server_route_list[] = {
+	{"GET", "/v1/routes", ROLES_ANY, BODY_NONE, server_list_routes},
+};
+static const RouteTable server_routes = {server_route_list, 1};
 
 /*
  *********************************
@@ -533,9 +540,11 @@ server_match(HttpServer *srv, Req *req, const char *method, const char *path, bo
 	nseg = server_split(buf, segs);
 	if (nseg < 0)
 		return NULL;
-	for (int t = 0; t < srv->ntables; t++) {
-		for (int i = 0; i < srv->tables[t]->count; i++) {
-			const Route *r = &srv->tables[t]->routes[i];
+	for (int t = 0; t <= srv->ntables; t++) {
+		const RouteTable *table = t < srv->ntables ? srv->tables[t] : &server_routes;
+
+		for (int i = 0; i < table->count; i++) {
+			const Route *r = &table->routes[i];
 			bool bad_id = false;
 
 			if (!server_pattern_matches(req, r->pattern, segs, nseg, &bad_id))
@@ -573,6 +582,28 @@ server_method_name(enum evhttp_cmd_type cmd)
 	case EVHTTP_REQ_PATCH: return "PATCH";
 	default: return "OTHER";
 	}
+}
+
+/* GET /v1/routes: {"items": ["GET /v1/cases", ...]}, every route this server answers, so
+ * that a client (the web console) uses what the server has without probing for 404s. */
+static void
+server_list_routes(Req *req)
+{
+	json_object *items = json_object_new_array(), *root = json_object_new_object();
+	HttpServer *srv = the_server;
+
+	for (int t = 0; srv && t <= srv->ntables; t++) {
+		const RouteTable *table = t < srv->ntables ? srv->tables[t] : &server_routes;
+
+		for (int i = 0; i < table->count; i++) {
+			char line[160];
+
+			snprintf(line, sizeof(line), "%s %s", table->routes[i].method, table->routes[i].pattern);
+			json_object_array_add(items, json_object_new_string(line));
+		}
+	}
+	json_object_object_add(root, "items", items);
+	reply_json(req, 200, root);
 }
 
 static void

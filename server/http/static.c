@@ -83,7 +83,7 @@ static_files_free(StaticFiles *sf)
 bool
 static_path(const char *path)
 {
-	return strcmp(path, "/") == 0 || strcmp(path, "/app") == 0 ||
+	return strcmp(path, "/") == 0 || strcmp(path, "/app") == 0 || strcmp(path, "/favicon.ico") == 0 ||
 	       strncmp(path, STATIC_PREFIX, strlen(STATIC_PREFIX)) == 0;
 }
 
@@ -105,7 +105,8 @@ static_serve(const StaticFiles *sf, Req *req, const char *path)
 		reply_text(req, 302, "text/plain; charset=utf-8", "", 0);
 		return;
 	}
-	name = static_decode(path + strlen(STATIC_PREFIX));
+	/* Browsers ask every origin for its icon, JSON pages included. */
+	name = strcmp(path, "/favicon.ico") == 0 ? strdup("favicon.png") : static_decode(path + strlen(STATIC_PREFIX));
 	if (name) {
 		size_t n = strlen(name);
 

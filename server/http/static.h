@@ -8,7 +8,7 @@
  * waits for the disk. Files are answered with their content type, an ETag (304 on
  * If-None-Match), Cache-Control: no-cache (always revalidated: the names carry no version),
  * and a Content-Security-Policy that allows scripts from the server only (no inline ones).
- * GET / redirects to /app/.
+ * GET / redirects to /app/; GET /favicon.ico is the console's favicon.png.
  */
 #ifndef HOTLINE_HTTP_STATIC_H
 #define HOTLINE_HTTP_STATIC_H
@@ -24,7 +24,8 @@ typedef struct StaticFiles StaticFiles;
 StaticFiles *static_files_load(const char *dir);
 void static_files_free(StaticFiles *files);
 
-/* True when path (the request's, still %-encoded) is the console's: "/", "/app", "/app/...". */
+/* True when path (the request's, still %-encoded) is the console's: "/", "/app", "/app/...",
+ * "/favicon.ico". */
 bool static_path(const char *path);
 /* Answer req for such a path (GET or HEAD; 405 otherwise). */
 void static_serve(const StaticFiles *files, Req *req, const char *path);
