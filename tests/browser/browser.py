@@ -91,6 +91,13 @@ class Browser:
 
 
 @pytest.fixture(scope="module")
+def server(pg, make_server):
+    """A server of the browser tests' own, on a fresh database: the shared one is busy with
+    every other test's cases, so an inbox's first page would not show ours."""
+    return make_server(pg)
+
+
+@pytest.fixture(scope="module")
 def browser():
     if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
         pytest.skip("no %s or %s (Debian: chromium chromium-driver)" % (CHROMIUM, CHROMEDRIVER))

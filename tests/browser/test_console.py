@@ -9,7 +9,7 @@ import time
 from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
 
-from browser import browser, make_login, page  # noqa: F401 (fixtures)
+from browser import browser, make_login, page, server  # noqa: F401 (fixtures)
 
 CASE = {"text": "风光路与解放路交叉口每天早上有人占道摆摊，车都过不去", "district": "驿城区"}
 
