@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -30,6 +31,7 @@ struct Worker {
 	struct event *ready;
 };
 
+static bool worker_start_thread(Worker *w);
 static void *worker_main(void *arg);
 static void worker_ready_cb(evutil_socket_t fd, short what, void *arg);
 
@@ -55,9 +57,8 @@ worker_new(struct event_base *base, int queue_max)
 	w->ready = event_new(base, w->pipe_fd[0], EV_READ | EV_PERSIST, worker_ready_cb, w);
 	if (!w->ready || event_add(w->ready, NULL) != 0)
 		goto fail;
-	if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
+	if (!worker_start_thread(w))
 		goto fail;
-	w->started = true;
 	return w;
 fail:
 	log_error("cannot start the worker thread");
@@ -132,6 +133,21 @@ worker_submit(Worker *w, WorkerFn work, WorkerFn done, void *arg)
  * The thread and the hand-back
  *********************************
  */
+
+/* The thread blocks every signal: SIGTERM and SIGINT are the loop's (libevent's handler, and
+ * blocked for good once the loop is left), and the kernel may hand a process's signal to any
+ * thread that does not block it. */
+static bool
+worker_start_thread(Worker *w)
+{
+	sigset_t all, old;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	w->started = pthread_create(&w->thread, NULL, worker_main, w) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return w->started;
+}
 
 static void *
 worker_main(void *arg)

@@ -1,6 +1,8 @@
 """Logins, passwords and sessions (API.md section 19): POST /v1/login and /v1/logout, the
 password endpoints, the lock after 5 failures (kept in PostgreSQL, so it holds across
 servers), session expiry, and create-admin with a login."""
+import os
+import signal
 import subprocess
 import threading
 import time
@@ -225,3 +227,16 @@ def test_create_admin_with_a_login(server):
                        input=b"admin password 1\n", stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        timeout=60)
     assert r.returncode != 0 and b"login" in r.stderr
+
+
+def test_the_password_thread_leaves_signals_to_the_loop(server):
+    """Every thread but the main one blocks SIGTERM and SIGINT: the kernel gives a process's
+    signal to any thread that does not block it, and on the worker thread a SIGTERM during the
+    shutdown (after the loop stopped handling it) would kill the process instead of draining."""
+    pid = server.proc.pid
+    tasks = [t for t in os.listdir("/proc/%d/task" % pid) if int(t) != pid]
+    assert tasks, "no worker thread"
+    for t in tasks:
+        with open("/proc/%d/task/%s/status" % (pid, t)) as f:
+            blocked = int([l.split()[1] for l in f if l.startswith("SigBlk:")][0], 16)
+        assert blocked & (1 << (signal.SIGTERM - 1)) and blocked & (1 << (signal.SIGINT - 1)), (t, hex(blocked))
