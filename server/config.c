@@ -43,6 +43,7 @@ static const ConfigEntry config_table[] = {
 	INT(timeout, 1, 3600, "10"),
 	INT(sweep_interval, 1, 86400, "60"),
 	INT(statement_timeout_ms, 10, 600000, "5000"),
+	INT(queue_timeout_ms, 10, 600000, "3000"),
 	INT(rate_limit, 0, 1000000, "0"),
 	INT(token_cache_seconds, 0, 3600, "5"),
 	STR(log_level, 1, "info", false),

@@ -24,6 +24,7 @@ typedef struct Config {
 	int timeout;              /* seconds: read/write inactivity per connection */
 	int sweep_interval;       /* seconds */
 	int statement_timeout_ms;
+	int queue_timeout_ms;     /* a query or create waiting longer for the database is answered 503 */
 	int rate_limit;           /* requests per second per user, 0 = no limit */
 	int token_cache_seconds;  /* how long an authenticated token is trusted without a query, 0 = never */
 	char log_level[16];

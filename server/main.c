@@ -23,6 +23,7 @@
 #include "db/migrate.h"
 #include "db/pool.h"
 #include "http/server.h"
+#include "janitor.h"
 #include "log.h"
 #include "routing_state.h"
 #include "sla_state.h"
@@ -45,7 +46,7 @@ static const char usage[] =
 	"  create-admin NAME  create an admin user and print its token\n"
 	"settings (also HOTLINE_<KEY> in the environment, or KEY = VALUE lines in --config):\n"
 	"  db listen port timezone sql_dir pool_size queue_max max_body max_headers\n"
-	"  max_connections timeout sweep_interval statement_timeout_ms rate_limit\n"
+	"  max_connections timeout sweep_interval statement_timeout_ms queue_timeout_ms rate_limit\n"
 	"  token_cache_seconds log_level\n";
 
 /* Parse flags and the command; returns the index of the command in argv, or -1. */
@@ -238,7 +239,8 @@ cmd_serve(const Config *cfg)
 	tables[ntables++] = reports_routes();
 	tables[ntables++] = rules_routes();
 	s.http = s.app.pool && s.app.intakes && s.app.tokens ? http_server_start(&s.app, tables, ntables) : NULL;
-	if (!s.http || !routing_state_start(&s.app) || !sla_state_start(&s.app) || !sweeper_start(&s.app)) {
+	if (!s.http || !routing_state_start(&s.app) || !sla_state_start(&s.app) || !sweeper_start(&s.app) ||
+	    !janitor_start(&s.app)) {
 		s.exit_code = 1;
 		goto done;
 	}
@@ -249,6 +251,7 @@ cmd_serve(const Config *cfg)
 	event_base_dispatch(s.app.base);
 	block_stop_signals();
 done:
+	janitor_stop();
 	sweeper_stop();
 	sla_state_stop();
 	routing_state_stop();

@@ -28,6 +28,7 @@ static struct {
 	int open_connections;
 	unsigned long long connections_total, connections_rejected, connections_timed_out;
 	unsigned long long sweeps, sweep_warnings, sweep_overdue;
+	unsigned long long queue_timeouts;
 } m;
 
 typedef struct Out {
@@ -97,6 +98,12 @@ metrics_sweep(unsigned warnings, unsigned overdue)
 	m.sweeps++;
 	m.sweep_warnings += warnings;
 	m.sweep_overdue += overdue;
+}
+
+void
+metrics_queue_timeouts(unsigned n)
+{
+	m.queue_timeouts += n;
 }
 
 static void
@@ -191,6 +198,9 @@ metrics_render(const DbPoolStats *pool, const DbBatchStats *intakes)
 		     "Batches of cases that failed and were sent again one case at a time.", (double)intakes->split);
 	render_gauge(&o, "hotline_intake_waiting", "gauge", "Cases waiting for the next intake transaction.",
 		     intakes->waiting);
+	render_gauge(&o, "hotline_queue_timeouts_total", "counter",
+		     "Queries and creates answered 503 because they waited longer than queue_timeout_ms.",
+		     (double)m.queue_timeouts);
 	render_gauge(&o, "hotline_sweeps_total", "counter", "Deadline sweeps run.", (double)m.sweeps);
 	render_gauge(&o, "hotline_sweep_warnings_total", "counter", "deadline_warning rows written.",
 		     (double)m.sweep_warnings);

@@ -24,6 +24,7 @@
 #include <event2/event.h>
 
 #include "log.h"
+#include "monotonic.h"
 
 #define DB_BACKOFF_MIN_MS 100
 #define DB_BACKOFF_MAX_MS 5000
@@ -39,6 +40,8 @@ typedef struct DbQuery {
 	char **params;
 	DbCallback cb;
 	void *arg;
+	double queued_at;          /* monotonic seconds when submitted (the janitor's deadline) */
+	DbStatus failed;           /* on pool->failed: the status it will be answered with */
 } DbQuery;
 TAILQ_HEAD(DbQueryQueue, DbQuery);
 
@@ -69,6 +72,10 @@ struct DbPool {
 	void *notify_arg;
 	struct DbQueryQueue queue;
 	int waiting;
+	struct DbQueryQueue failed; /* refused by a broken connection, answered on the next turn */
+	struct event *kick;        /* activated to answer `failed` from the loop, not from a caller */
+	bool outage;               /* nothing connected since the last outage warning */
+	double outage_since;
 	unsigned long long reconnects, queries, failures;
 };
 
@@ -85,7 +92,11 @@ static void conn_prepared_done(DbConn *conn);
 static void conn_finish_query(DbConn *conn, DbStatus status);
 static void conn_read_notifies(DbConn *conn);
 static void query_deliver(DbQuery *q, DbStatus status, PGresult *res);
+static void query_defer(DbPool *pool, DbQuery *q, DbStatus status);
+static void pool_kick_cb(evutil_socket_t fd, short what, void *arg);
 static void query_free(DbQuery *q);
+static void pool_note_outage(DbPool *pool, const DbConn *conn);
+static void pool_note_recovery(DbPool *pool);
 static void pool_fail_waiting_if_down(DbPool *pool);
 static int pool_connected(const DbPool *pool);
 
@@ -107,8 +118,10 @@ db_pool_new(struct event_base *base, const DbPoolConfig *cfg)
 	pool->conninfo = strdup(cfg->conninfo);
 	pool->timezone = strdup(cfg->timezone ? cfg->timezone : "UTC");
 	pool->conns = calloc((size_t)cfg->size, sizeof(DbConn));
+	pool->kick = event_new(base, -1, 0, pool_kick_cb, pool);
 	TAILQ_INIT(&pool->queue);
-	if (!pool->conninfo || !pool->timezone || !pool->conns) {
+	TAILQ_INIT(&pool->failed);
+	if (!pool->conninfo || !pool->timezone || !pool->conns || !pool->kick) {
 		db_pool_free(pool);
 		return NULL;
 	}
@@ -159,6 +172,12 @@ db_pool_free(DbPool *pool)
 		TAILQ_REMOVE(&pool->queue, q, link);
 		query_deliver(q, DB_UNAVAILABLE, NULL);
 	}
+	while ((q = TAILQ_FIRST(&pool->failed))) {
+		TAILQ_REMOVE(&pool->failed, q, link);
+		query_deliver(q, q->failed, NULL);
+	}
+	if (pool->kick)
+		event_free(pool->kick);
 	if (pool->listener) {
 		conn_close(pool->listener);
 		free(pool->listener);
@@ -185,6 +204,7 @@ db_pool_submit(DbPool *pool, const char *sql, int nparams, const char *const *pa
 	q->params = calloc((size_t)(nparams > 0 ? nparams : 1), sizeof(char *));
 	q->cb = cb;
 	q->arg = arg;
+	q->queued_at = monotonic_seconds();
 	if (!q->sql || !q->params)
 		goto fail;
 	for (int i = 0; i < nparams; i++) {
@@ -232,6 +252,23 @@ db_pool_stats(const DbPool *pool, DbPoolStats *out)
 	out->reconnects = pool->reconnects;
 	out->queries = pool->queries;
 	out->failures = pool->failures;
+}
+
+int
+db_pool_expire(DbPool *pool, int max_wait_ms)
+{
+	double cutoff = monotonic_seconds() - max_wait_ms / 1000.0;
+	DbQuery *q;
+	int n = 0;
+
+	/* FIFO: the oldest are at the head. */
+	while ((q = TAILQ_FIRST(&pool->queue)) && q->queued_at <= cutoff) {
+		TAILQ_REMOVE(&pool->queue, q, link);
+		pool->waiting--;
+		n++;
+		query_deliver(q, DB_TIMEOUT, NULL);
+	}
+	return n;
 }
 
 bool
@@ -302,14 +339,14 @@ conn_fail(DbConn *conn, const char *why)
 	if (was_up)
 		log_warn("db connection %d lost (%s)", conn->index, why);
 	if (conn->query) {
-		DbQuery *q = conn->query;
-
-		conn->query = NULL;
 		pool->failures++;
-		query_deliver(q, DB_UNAVAILABLE, NULL);
+		query_defer(pool, conn->query, DB_UNAVAILABLE);
+		conn->query = NULL;
 	}
-	conn_close(conn);
 	conn->state = DB_DOWN;
+	if (!conn->listener)
+		pool_note_outage(pool, conn);
+	conn_close(conn);
 	pool_fail_waiting_if_down(pool);
 	conn->timer = evtimer_new(pool->base, conn_timer_cb, conn);
 	tv.tv_sec = conn->backoff_ms / 1000;
@@ -343,6 +380,8 @@ conn_became_ready(DbConn *conn)
 		pool->reconnects++;
 		log_info("db connection %d restored", conn->index);
 	}
+	if (!conn->listener)
+		pool_note_recovery(pool);
 	conn->backoff_ms = DB_BACKOFF_MIN_MS;
 	conn->state = DB_IDLE;
 	if (conn->listener) {
@@ -599,6 +638,30 @@ query_deliver(DbQuery *q, DbStatus status, PGresult *res)
 	query_free(q);
 }
 
+/* Answer q on the next loop turn: conn_fail runs inside db_pool_submit too (a send or flush
+ * that fails), where a callback must not be called (see db_pool_submit). */
+static void
+query_defer(DbPool *pool, DbQuery *q, DbStatus status)
+{
+	q->failed = status;
+	TAILQ_INSERT_TAIL(&pool->failed, q, link);
+	event_active(pool->kick, EV_TIMEOUT, 0);
+}
+
+static void
+pool_kick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	DbPool *pool = arg;
+	DbQuery *q;
+
+	(void)fd;
+	(void)what;
+	while ((q = TAILQ_FIRST(&pool->failed))) {
+		TAILQ_REMOVE(&pool->failed, q, link);
+		query_deliver(q, q->failed, NULL);
+	}
+}
+
 static void
 query_free(DbQuery *q)
 {
@@ -630,6 +693,38 @@ pool_fail_waiting_if_down(DbPool *pool)
 	while ((q = TAILQ_FIRST(&pool->queue))) {
 		TAILQ_REMOVE(&pool->queue, q, link);
 		pool->waiting--;
-		query_deliver(q, DB_UNAVAILABLE, NULL);
+		query_defer(pool, q, DB_UNAVAILABLE);
 	}
+}
+
+/* conn just failed (its libpq error still readable): when nothing is connected any more, say
+ * so once at warn with PostgreSQL's reason (a wrong password, a refused connection); the
+ * connections' retries stay at debug until one succeeds. */
+static void
+pool_note_outage(DbPool *pool, const DbConn *conn)
+{
+	char reason[256];
+	size_t n;
+
+	if (pool->outage || pool_connected(pool) > 0)
+		return;
+	snprintf(reason, sizeof(reason), "%s", conn->pg ? PQerrorMessage(conn->pg) : "cannot start a connection");
+	for (char *c = reason; *c; c++)
+		if (*c == '\n' || *c == '\t')
+			*c = ' '; /* libpq's message may run over several lines: keep the log's one */
+	n = strlen(reason);
+	while (n > 0 && reason[n - 1] == ' ')
+		reason[--n] = '\0';
+	pool->outage = true;
+	pool->outage_since = monotonic_seconds();
+	log_warn("database unavailable, answering 503 until it is back: %s", reason);
+}
+
+static void
+pool_note_recovery(DbPool *pool)
+{
+	if (!pool->outage)
+		return;
+	pool->outage = false;
+	log_warn("database available again after %.1f s", monotonic_seconds() - pool->outage_since);
 }

@@ -27,6 +27,7 @@
 #include "http/conn_guard.h"
 #include "http/reply.h"
 #include "log.h"
+#include "monotonic.h"
 #include "metrics.h"
 #include "token.h"
 
@@ -57,7 +58,6 @@ static const Route *server_match(HttpServer *srv, Req *req, const char *method, 
 static void server_authenticate(Req *req);
 static void server_auth_cb(Req *req, PGresult *res);
 static void server_authorize(Req *req);
-static double server_now(void);
 static void server_run_handler(Req *req, const Route *route);
 static const char *server_method_name(enum evhttp_cmd_type cmd);
 static void server_req_free(Req *req);
@@ -285,7 +285,7 @@ server_authenticate(Req *req)
 		return;
 	}
 	token_hash_literal(token, req->token_hash);
-	if (token_cache_get(req->app->tokens, req->token_hash + 2, server_now(), &req->user)) {
+	if (token_cache_get(req->app->tokens, req->token_hash + 2, monotonic_seconds(), &req->user)) {
 		server_authorize(req);
 		return;
 	}
@@ -312,7 +312,7 @@ server_auth_cb(Req *req, PGresult *res)
 	req->user.role = role;
 	snprintf(req->user.department, sizeof(req->user.department), "%s", PQgetvalue(res, 0, 3));
 	if (req->app->config->token_cache_seconds > 0)
-		token_cache_put(req->app->tokens, req->token_hash + 2, &req->user, server_now(),
+		token_cache_put(req->app->tokens, req->token_hash + 2, &req->user, monotonic_seconds(),
 				req->token_generation);
 	server_authorize(req);
 }
@@ -328,22 +328,12 @@ server_authorize(Req *req)
 		return;
 	}
 	if (the_server->limiter &&
-	    !ratelimit_allow(the_server->limiter, req->user.id, server_now())) {
+	    !ratelimit_allow(the_server->limiter, req->user.id, monotonic_seconds())) {
 		reply_error(req, 429, "rate_limited", NULL, "over %d requests a second, slow down",
 			    req->app->config->rate_limit);
 		return;
 	}
 	server_run_handler(req, route);
-}
-
-/* Monotonic seconds, for the token cache and the rate limiter. */
-static double
-server_now(void)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)now.tv_sec + now.tv_nsec / 1e9;
 }
 
 static bool
