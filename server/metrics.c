@@ -162,7 +162,7 @@ render_gauge(Out *o, const char *name, const char *type, const char *help, doubl
 }
 
 char *
-metrics_render(const DbPoolStats *pool, const DbBatchStats *intakes)
+metrics_render(const DbPoolStats *pool, const DbPoolStats *reads, const DbBatchStats *intakes)
 {
 	Out o = {malloc(8192), 0, 8192, 0};
 
@@ -189,6 +189,14 @@ metrics_render(const DbPoolStats *pool, const DbBatchStats *intakes)
 	render_gauge(&o, "hotline_db_queries_total", "counter", "Queries sent.", (double)pool->queries);
 	render_gauge(&o, "hotline_db_query_failures_total", "counter", "Queries that failed.",
 		     (double)pool->failures);
+	render_gauge(&o, "hotline_db_read_pool_size", "gauge",
+		     "Connections of the slow-read lane (searches, reports).", reads->size);
+	render_gauge(&o, "hotline_db_read_pool_in_use", "gauge", "Slow-read connections running a query.",
+		     reads->in_use);
+	render_gauge(&o, "hotline_db_read_pool_waiting", "gauge", "Slow reads waiting for a connection.",
+		     reads->waiting);
+	render_gauge(&o, "hotline_db_read_queries_total", "counter", "Slow-read queries sent.",
+		     (double)reads->queries);
 	render_gauge(&o, "hotline_intake_transactions_total", "counter",
 		     "Transactions that created cases (POST /v1/cases), one case or a batch.",
 		     (double)intakes->statements);

@@ -23,6 +23,7 @@
 
 #include <event2/event.h>
 
+#include "core/fnv.h"
 #include "log.h"
 #include "monotonic.h"
 
@@ -64,7 +65,7 @@ typedef struct DbConn {
 struct DbPool {
 	struct event_base *base;
 	DbPoolConfig cfg;
-	char *conninfo, *timezone;
+	char *conninfo, *timezone, *name;
 	DbConn *conns;             /* cfg.size query connections */
 	DbConn *listener;          /* NULL until db_pool_listen */
 	char listen_channel[64];
@@ -117,11 +118,12 @@ db_pool_new(struct event_base *base, const DbPoolConfig *cfg)
 	pool->cfg = *cfg;
 	pool->conninfo = strdup(cfg->conninfo);
 	pool->timezone = strdup(cfg->timezone ? cfg->timezone : "UTC");
+	pool->name = strdup(cfg->name ? cfg->name : "db");
 	pool->conns = calloc((size_t)cfg->size, sizeof(DbConn));
 	pool->kick = event_new(base, -1, 0, pool_kick_cb, pool);
 	TAILQ_INIT(&pool->queue);
 	TAILQ_INIT(&pool->failed);
-	if (!pool->conninfo || !pool->timezone || !pool->conns || !pool->kick) {
+	if (!pool->conninfo || !pool->timezone || !pool->name || !pool->conns || !pool->kick) {
 		db_pool_free(pool);
 		return NULL;
 	}
@@ -185,6 +187,7 @@ db_pool_free(DbPool *pool)
 	free(pool->conns);
 	free(pool->conninfo);
 	free(pool->timezone);
+	free(pool->name);
 	free(pool);
 }
 
@@ -477,15 +480,11 @@ conn_send_and_watch(DbConn *conn)
 		conn_watch(conn, flushed ? EV_READ | EV_WRITE : EV_READ, conn_io_cb);
 }
 
-/* 64-bit FNV-1a of a statement's text: its name on every connection. */
+/* The hash of a statement's text: its name on every connection. */
 static uint64_t
 statement_hash(const char *sql)
 {
-	uint64_t h = 14695981039346656037ULL;
-
-	for (const unsigned char *p = (const unsigned char *)sql; *p; p++)
-		h = (h ^ *p) * 1099511628211ULL;
-	return h;
+	return fnv1a64(sql);
 }
 
 static bool
@@ -717,7 +716,7 @@ pool_note_outage(DbPool *pool, const DbConn *conn)
 		reason[--n] = '\0';
 	pool->outage = true;
 	pool->outage_since = monotonic_seconds();
-	log_warn("database unavailable, answering 503 until it is back: %s", reason);
+	log_warn("database unavailable to the %s pool, answering 503 until it is back: %s", pool->name, reason);
 }
 
 static void
@@ -726,5 +725,6 @@ pool_note_recovery(DbPool *pool)
 	if (!pool->outage)
 		return;
 	pool->outage = false;
-	log_warn("database available again after %.1f s", monotonic_seconds() - pool->outage_since);
+	log_warn("database available again to the %s pool after %.1f s", pool->name,
+		 monotonic_seconds() - pool->outage_since);
 }

@@ -37,6 +37,7 @@ typedef struct DbResult {
 typedef void (*DbCallback)(const DbResult *result, void *arg);
 
 typedef struct DbPoolConfig {
+	const char *name;         /* for the log: "main", "read" */
 	const char *conninfo;     /* libpq connection string */
 	const char *timezone;     /* set as the session TimeZone of every connection */
 	int size;                 /* connections */

@@ -21,6 +21,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 
+#include "core/fnv.h"
 #include "core/json_body.h"
 #include "core/ratelimit.h"
 #include "core/utf8.h"
@@ -47,6 +48,7 @@ struct HttpServer {
 	void *drain_arg;
 	ConnGuard *guard;
 	RateLimiter *limiter;        /* NULL when rate_limit is 0 */
+	RateLimiter *auth_failures;  /* per client address; NULL when auth_fail_budget is 0 */
 };
 
 static HttpServer *the_server; /* one per process; reply.c reports back through it */
@@ -86,7 +88,10 @@ http_server_start(App *app, const RouteTable *const *tables, int ntables)
 	/* A burst of two seconds' worth lets a client retry or page without being refused. */
 	if (cfg->rate_limit > 0)
 		srv->limiter = ratelimit_new(cfg->rate_limit, 2.0 * cfg->rate_limit, 4096);
-	if (!srv->guard || (cfg->rate_limit > 0 && !srv->limiter))
+	if (cfg->auth_fail_budget > 0)
+		srv->auth_failures = ratelimit_new(cfg->auth_fail_budget / 60.0, cfg->auth_fail_budget, 4096);
+	if (!srv->guard || (cfg->rate_limit > 0 && !srv->limiter) ||
+	    (cfg->auth_fail_budget > 0 && !srv->auth_failures))
 		goto fail;
 	/* Bodies up to 16 times the limit (1 MiB by default) reach us and get the contract's
 	 * JSON 413; libevent cuts off anything larger (chunked included) with its own 413
@@ -138,6 +143,7 @@ http_server_free(HttpServer *srv)
 		evhttp_free(srv->http);
 	conn_guard_free(srv->guard);
 	ratelimit_free(srv->limiter);
+	ratelimit_free(srv->auth_failures);
 	if (the_server == srv)
 		the_server = NULL;
 	free(srv);
@@ -182,6 +188,7 @@ http_server_request_done(Req *req, int status)
 	log_info("req=%llu %s %s %d %.1fms%s", (unsigned long long)req->id, method, path ? path : "?", status,
 		 ms, req->alive ? "" : " (client gone)");
 	metrics_request(method, req->route_name ? req->route_name : "unmatched", status, ms);
+	req_leave_read_lane(req);
 	if (srv) {
 		struct evhttp_connection *evcon = req->ev ? evhttp_request_get_connection(req->ev) : NULL;
 
@@ -266,11 +273,43 @@ server_request_cb(struct evhttp_request *ev, void *arg)
 		server_authenticate(req);
 }
 
+/* Who the client is, for the budget of failed authentications: its address, or, from a proxy
+ * on this machine (nginx), the address the proxy appended last to X-Forwarded-For. */
+static int64_t
+server_client_key(Req *req)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req->ev);
+	const char *forwarded = req_header(req, "X-Forwarded-For");
+	char *peer = NULL;
+	ev_uint16_t port;
+
+	if (!evcon)
+		return 0;
+	evhttp_connection_get_peer(evcon, &peer, &port);
+	if (!peer)
+		return 0;
+	if (forwarded && (strncmp(peer, "127.", 4) == 0 || strcmp(peer, "::1") == 0)) {
+		const char *last = strrchr(forwarded, ',');
+
+		for (last = last ? last + 1 : forwarded; *last == ' '; last++)
+			;
+		return (int64_t)fnv1a64(last);
+	}
+	return (int64_t)fnv1a64(peer);
+}
+
+/*
+ * The token from the cache (no query), or known unknown from the cache (401, no query), or
+ * else from one query, which counts against the client address's budget of failed
+ * authentications until it succeeds: over the budget, 429 without a query, so a flood of
+ * made-up tokens costs the database nothing.
+ */
 static void
 server_authenticate(Req *req)
 {
 	const char *auth = req_header(req, "Authorization");
 	const char *params[1] = {req->token_hash};
+	double now = monotonic_seconds();
 	const char *token;
 
 	if (!auth || strncasecmp(auth, "Bearer ", 7) != 0) {
@@ -285,8 +324,18 @@ server_authenticate(Req *req)
 		return;
 	}
 	token_hash_literal(token, req->token_hash);
-	if (token_cache_get(req->app->tokens, req->token_hash + 2, monotonic_seconds(), &req->user)) {
+	if (token_cache_get(req->app->tokens, req->token_hash + 2, now, &req->user)) {
 		server_authorize(req);
+		return;
+	}
+	if (token_cache_unknown(req->app->tokens, req->token_hash + 2, now)) {
+		reply_error(req, 401, "unauthorized", NULL, "unknown or revoked token");
+		return;
+	}
+	req->client_key = server_client_key(req);
+	if (the_server->auth_failures && !ratelimit_allow(the_server->auth_failures, req->client_key, now)) {
+		reply_error(req, 429, "rate_limited", NULL,
+			    "too many unknown tokens from this address, try again in a minute");
 		return;
 	}
 	req->token_generation = token_cache_generation(req->app->tokens);
@@ -300,18 +349,24 @@ server_authenticate(Req *req)
 static void
 server_auth_cb(Req *req, PGresult *res)
 {
+	bool cache = req->app->config->token_cache_seconds > 0;
 	Role role;
 
 	if (PQntuples(res) != 1 || !token_equal_ct(PQgetvalue(res, 0, 4), req->token_hash + 2, TOKEN_HASH_HEX) ||
 	    !role_parse(PQgetvalue(res, 0, 2), &role)) {
+		if (cache)
+			token_cache_put_unknown(req->app->tokens, req->token_hash + 2, monotonic_seconds(),
+						req->token_generation);
 		reply_error(req, 401, "unauthorized", NULL, "unknown or revoked token");
 		return;
 	}
+	if (the_server->auth_failures)
+		ratelimit_refund(the_server->auth_failures, req->client_key);
 	req->user.id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	snprintf(req->user.name, sizeof(req->user.name), "%s", PQgetvalue(res, 0, 1));
+	user_set_name(&req->user, PQgetvalue(res, 0, 1));
 	req->user.role = role;
 	snprintf(req->user.department, sizeof(req->user.department), "%s", PQgetvalue(res, 0, 3));
-	if (req->app->config->token_cache_seconds > 0)
+	if (cache)
 		token_cache_put(req->app->tokens, req->token_hash + 2, &req->user, monotonic_seconds(),
 				req->token_generation);
 	server_authorize(req);
