@@ -48,6 +48,7 @@ typedef struct Req {
 	char token_hash[TOKEN_HASH_HEX + 3]; /* its token's SHA-256 as a bytea literal, "\\x" + hex */
 	unsigned long token_generation; /* of the token cache when its lookup was sent */
 	int64_t client_key;       /* the client address's key of the failed-authentication budget */
+	bool auth_budget_held;    /* a lookup took one of its budget: kept only when it finds nothing */
 	bool read_lane;           /* holds a slot of the slow-read lane (req_enter_read_lane) */
 	char token_made[TOKEN_LEN + 1]; /* a token made for the reply (POST /v1/users): never sent to SQL */
 } Req;

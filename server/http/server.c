@@ -59,6 +59,7 @@ static const Route *server_match(HttpServer *srv, Req *req, const char *method, 
 				 bool *other_method);
 static void server_authenticate(Req *req);
 static void server_auth_cb(Req *req, PGresult *res);
+static void server_auth_budget_return(Req *req);
 static void server_authorize(Req *req);
 static void server_run_handler(Req *req, const Route *route);
 static const char *server_method_name(enum evhttp_cmd_type cmd);
@@ -189,6 +190,7 @@ http_server_request_done(Req *req, int status)
 		 ms, req->alive ? "" : " (client gone)");
 	metrics_request(method, req->route_name ? req->route_name : "unmatched", status, ms);
 	req_leave_read_lane(req);
+	server_auth_budget_return(req); /* a lookup the database did not answer (503) */
 	if (srv) {
 		struct evhttp_connection *evcon = req->ev ? evhttp_request_get_connection(req->ev) : NULL;
 
@@ -298,6 +300,16 @@ server_client_key(Req *req)
 	return (int64_t)fnv1a64(peer);
 }
 
+/* The lookup did not find the token unknown (it found the user, or the database did not
+ * answer): what it took of the address's budget goes back. */
+static void
+server_auth_budget_return(Req *req)
+{
+	if (req->auth_budget_held && the_server && the_server->auth_failures)
+		ratelimit_refund(the_server->auth_failures, req->client_key);
+	req->auth_budget_held = false;
+}
+
 /*
  * The token from the cache (no query), or known unknown from the cache (401, no query), or
  * else from one query, which counts against the client address's budget of failed
@@ -333,10 +345,13 @@ server_authenticate(Req *req)
 		return;
 	}
 	req->client_key = server_client_key(req);
-	if (the_server->auth_failures && !ratelimit_allow(the_server->auth_failures, req->client_key, now)) {
-		reply_error(req, 429, "rate_limited", NULL,
-			    "too many unknown tokens from this address, try again in a minute");
-		return;
+	if (the_server->auth_failures) {
+		if (!ratelimit_allow(the_server->auth_failures, req->client_key, now)) {
+			reply_error(req, 429, "rate_limited", NULL,
+				    "too many unknown tokens from this address, try again in a minute");
+			return;
+		}
+		req->auth_budget_held = true;
 	}
 	req->token_generation = token_cache_generation(req->app->tokens);
 	req_query(req,
@@ -357,11 +372,11 @@ server_auth_cb(Req *req, PGresult *res)
 		if (cache)
 			token_cache_put_unknown(req->app->tokens, req->token_hash + 2, monotonic_seconds(),
 						req->token_generation);
+		req->auth_budget_held = false; /* a failure: it counts */
 		reply_error(req, 401, "unauthorized", NULL, "unknown or revoked token");
 		return;
 	}
-	if (the_server->auth_failures)
-		ratelimit_refund(the_server->auth_failures, req->client_key);
+	server_auth_budget_return(req);
 	req->user.id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	user_set_name(&req->user, PQgetvalue(res, 0, 1));
 	req->user.role = role;

@@ -201,3 +201,14 @@ def test_unknown_token_flood_costs_no_query_each(pg, make_server):
     assert srv.request("GET", "/v1/me", token=known)[0] == 200
     assert srv.request("GET", "/v1/me", token=other)[0] == 429  # not cached: it would cost a query
     assert srv.request("GET", "/v1/me", token=other, headers={"X-Forwarded-For": "203.0.113.7"})[0] == 200
+
+
+def test_lookups_the_database_did_not_answer_do_not_spend_the_budget(pg, make_server):
+    """Only unknown tokens spend an address's budget: lookups answered 503 (the database too slow
+    or away, as in an outage when every client retries) give it back."""
+    srv = make_server(pg, auth_fail_budget=2, token_cache_seconds=0, statement_timeout_ms=200)
+    token = srv.make_user("operator")
+    with srv.cluster.table_locked("tokens", "ACCESS EXCLUSIVE", db=srv.db):
+        for _ in range(5):
+            assert_error(srv.request("GET", "/v1/me", token=token), 503, "unavailable")
+    assert srv.request("GET", "/v1/me", token=token)[0] == 200
