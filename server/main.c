@@ -22,11 +22,13 @@
 #include "api/users.h"
 #include "app.h"
 #include "config.h"
+#include "core/user.h"
 #include "core/user_input.h"
 #include "db/migrate.h"
 #include "db/pool.h"
 #include "http/server.h"
 #include "http/static.h"
+#include "janitor.h"
 #include "log.h"
 #include "passwd.h"
 #include "routing_state.h"
@@ -39,6 +41,8 @@ extern char **environ;
 
 /* Password checks that may wait for the worker thread before new ones get 503. */
 #define HASH_QUEUE_MAX 256
+/* Users with a slow read in flight at once, at most (beyond: 429 as over read_per_user). */
+#define USER_SLOTS_HOLDERS 256
 
 typedef struct Server {
 	App app;
@@ -54,9 +58,10 @@ static const char usage[] =
 	"  create-admin NAME [LOGIN]  create an admin user and print its token; with LOGIN,\n"
 	"                     also a login whose password is the first line of stdin\n"
 	"settings (also HOTLINE_<KEY> in the environment, or KEY = VALUE lines in --config):\n"
-	"  db listen port timezone sql_dir web_dir pool_size queue_max max_body max_headers\n"
-	"  max_connections timeout sweep_interval statement_timeout_ms rate_limit\n"
-	"  token_cache_seconds stream_max stream_buffer_max log_level\n";
+	"  db listen port timezone sql_dir web_dir pool_size read_pool_size read_per_user queue_max\n"
+	"  max_body max_headers\n"
+	"  max_connections timeout sweep_interval statement_timeout_ms queue_timeout_ms rate_limit\n"
+	"  token_cache_seconds auth_fail_budget stream_max stream_buffer_max log_level\n";
 
 /* Parse flags and the command; returns the index of the command in argv, or -1. */
 static int
@@ -159,8 +164,10 @@ cmd_create_admin(const Config *cfg, const char *name, const char *login)
 		fprintf(stderr, "hotline-server: create-admin NAME LOGIN reads the password from stdin\n");
 		goto done;
 	}
-	if (!create_admin_credentials(name, login, password, pw_hash))
+	if (!create_admin_credentials(name, login, password, pw_hash)) {
+		rc = 2;
 		goto done;
+	}
 	if (!login)
 		params[3] = NULL;
 	pg = PQconnectdb(cfg->db);
@@ -282,7 +289,9 @@ cmd_serve(const Config *cfg)
 {
 	static const RouteTable *tables[24];
 	Server s = {0};
-	DbPoolConfig pc = {cfg->db, cfg->timezone, cfg->pool_size, cfg->queue_max, cfg->statement_timeout_ms};
+	DbPoolConfig pc = {"main", cfg->db, cfg->timezone, cfg->pool_size, cfg->queue_max, cfg->statement_timeout_ms};
+	DbPoolConfig rc = {"read", cfg->db, cfg->timezone, cfg->read_pool_size, cfg->queue_max,
+			   cfg->statement_timeout_ms};
 	char described[2048];
 	int ntables = 0;
 
@@ -295,6 +304,8 @@ cmd_serve(const Config *cfg)
 	s.app.config = cfg;
 	s.app.base = event_base_new();
 	s.app.pool = s.app.base ? db_pool_new(s.app.base, &pc) : NULL;
+	s.app.reads = s.app.base ? db_pool_new(s.app.base, &rc) : NULL;
+	s.app.read_slots = user_slots_new(USER_SLOTS_HOLDERS, cfg->read_per_user);
 	s.app.intakes = s.app.pool ? cases_intake_batch_new(s.app.pool, cfg) : NULL;
 	s.app.tokens = token_cache_new(1024, cfg->token_cache_seconds);
 	s.app.hasher = s.app.base ? worker_new(s.app.base, HASH_QUEUE_MAX) : NULL;
@@ -308,8 +319,11 @@ cmd_serve(const Config *cfg)
 	tables[ntables++] = sla_routes();
 	tables[ntables++] = reports_routes();
 	tables[ntables++] = rules_routes();
-	s.http = s.app.pool && s.app.intakes && s.app.tokens && s.app.hasher && s.app.streams && s.app.web ? http_server_start(&s.app, tables, ntables) : NULL;
-	if (!s.http || !routing_state_start(&s.app) || !sla_state_start(&s.app) || !sweeper_start(&s.app)) {
+	s.http = s.app.pool && s.app.reads && s.app.read_slots && s.app.intakes && s.app.tokens &&
+		 s.app.hasher && s.app.streams && s.app.web
+			 ? http_server_start(&s.app, tables, ntables) : NULL;
+	if (!s.http || !routing_state_start(&s.app) || !sla_state_start(&s.app) || !sweeper_start(&s.app) ||
+	    !janitor_start(&s.app)) {
 		s.exit_code = 1;
 		goto done;
 	}
@@ -320,6 +334,7 @@ cmd_serve(const Config *cfg)
 	event_base_dispatch(s.app.base);
 	block_stop_signals();
 done:
+	janitor_stop();
 	sweeper_stop();
 	sla_state_stop();
 	routing_state_stop();
@@ -336,6 +351,8 @@ done:
 	static_files_free(s.app.web);
 	db_batch_free(s.app.intakes);
 	db_pool_free(s.app.pool);
+	db_pool_free(s.app.reads);
+	user_slots_free(s.app.read_slots);
 	token_cache_free(s.app.tokens);
 	worker_free(s.app.hasher);
 	if (s.app.base)

@@ -24,8 +24,10 @@ void metrics_stream_dropped(void);
 void metrics_stream_events(unsigned long long n);
 /* Count a sweeper pass and the history rows it wrote. */
 void metrics_sweep(unsigned warnings, unsigned overdue);
+/* Count requests the janitor answered 503 for waiting too long (janitor.h). */
+void metrics_queue_timeouts(unsigned n);
 
 /* Render everything; returns a malloc'd NUL-terminated string the caller frees (NULL on OOM). */
-char *metrics_render(const DbPoolStats *pool, const DbBatchStats *intakes);
+char *metrics_render(const DbPoolStats *pool, const DbPoolStats *reads, const DbBatchStats *intakes);
 
 #endif

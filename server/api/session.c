@@ -53,6 +53,7 @@ static void password_job_free(void *arg);
 
 static void session_login_attempt_cb(Req *req, PGresult *res);
 static void session_login_checked(PasswordJob *job);
+static void session_opened_cb(Req *req, PGresult *res);
 
 static void
 session_login(Req *req)
@@ -110,19 +111,45 @@ static void
 session_login_checked(PasswordJob *job)
 {
 	Req *req = job->req;
-	char token[TOKEN_LEN + 1], hash[TOKEN_HASH_HEX + 3];
-	const char *params[] = {job->login, job->user_id, hash, token};
+	char hash[TOKEN_HASH_HEX + 3];
+	const char *params[] = {job->login, job->user_id, hash};
 
 	if (!job->matched || !job->user_id[0]) {
 		reply_error(req, 401, "unauthorized", NULL, "wrong login or password");
 		return;
 	}
-	if (!token_generate(token)) {
+	if (!token_generate(req->token_made)) {
 		reply_error(req, 503, "unavailable", NULL, "no randomness available, try again");
 		return;
 	}
-	token_hash_literal(token, hash);
-	req_query_reply(req, "SELECT status, body FROM login_session($1, $2::bigint, $3::bytea, $4)", 4, params);
+	token_hash_literal(req->token_made, hash);
+	req_query(req, "SELECT status, body FROM login_session($1, $2::bigint, $3::bytea)", 3, params,
+		  session_opened_cb);
+}
+
+/* The session is open: the answer is the body with the token, which SQL never saw, first. */
+static void
+session_opened_cb(Req *req, PGresult *res)
+{
+	json_object *body, *answer;
+	int status;
+
+	if (PQntuples(res) != 1 || (status = atoi(PQgetvalue(res, 0, 0))) != 200) {
+		req_reply_row(req, res);
+		return;
+	}
+	body = json_tokener_parse(PQgetvalue(res, 0, 1));
+	answer = json_object_new_object();
+	if (!body || !answer || json_object_object_add(answer, "token", json_object_new_string(req->token_made)) != 0) {
+		json_object_put(body);
+		json_object_put(answer);
+		reply_out_of_memory(req);
+		return;
+	}
+	json_object_object_foreach(body, key, val)
+		json_object_object_add(answer, key, json_object_get(val));
+	json_object_put(body);
+	reply_json(req, 200, answer);
 }
 
 /*

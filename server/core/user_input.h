@@ -6,8 +6,8 @@
 
 #include "core/api_error.h"
 #include "core/role.h"
+#include "core/user.h"
 
-#define USER_NAME_MAX_CHARS 100
 #define USER_LOGIN_MIN 3
 #define USER_LOGIN_MAX 32
 #define USER_PASSWORD_MIN_CHARS 10

@@ -22,8 +22,20 @@ export function authHeaders() {
   return s && s.token ? {Authorization: 'Bearer ' + s.token} : {};
 }
 
+// Reports and case searches run on the server's slow-read lane, a few at once per user (429
+// beyond): this tab sends them one at a time.
+const SLOW_READ = /^\/v1\/(reports\/|cases(\?|$))/;
+let slowQueue = Promise.resolve();
+
 // api('POST', '/v1/cases', body) -> parsed JSON; throws ApiError (status 0: no connection).
-export async function api(method, path, body) {
+export function api(method, path, body) {
+  if (method !== 'GET' || !SLOW_READ.test(path)) return send(method, path, body);
+  const run = slowQueue.then(() => send(method, path, body));
+  slowQueue = run.catch(() => null);
+  return run;
+}
+
+async function send(method, path, body) {
   const headers = authHeaders();
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   let r;

@@ -58,9 +58,9 @@ BEGIN
 	FROM users u WHERE u.login = p_login AND u.disabled_at IS NULL AND u.password_hash IS NOT NULL;
 END $$;
 
--- The password matched: open a session of 12 hours and forget the attempts.
--- Answers (status, body) as the API functions do.
-CREATE FUNCTION login_session(p_login text, p_user bigint, p_hash bytea, p_token text)
+-- The password matched: open a session of 12 hours and forget the attempts. The token itself
+-- never reaches SQL (only its hash): the caller adds it to the body. Answers (status, body).
+CREATE FUNCTION login_session(p_login text, p_user bigint, p_hash bytea)
 RETURNS TABLE (status int, body text)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -74,6 +74,5 @@ BEGIN
 		RETURN;
 	END IF;
 	INSERT INTO tokens (hash, user_id, expires_at) VALUES (p_hash, u.id, expires);
-	RETURN QUERY SELECT 200, jsonb_build_object('token', p_token, 'expires_at', rfc3339(expires),
-						    'user', user_json(u))::text;
+	RETURN QUERY SELECT 200, jsonb_build_object('expires_at', rfc3339(expires), 'user', user_json(u))::text;
 END $$;
