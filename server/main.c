@@ -14,6 +14,7 @@
 
 #include "api/cases.h"
 #include "api/health.h"
+#include "api/open311.h"
 #include "api/reports.h"
 #include "api/rules.h"
 #include "api/sla.h"
@@ -214,7 +215,7 @@ schema_ok(const Config *cfg)
 static int
 cmd_serve(const Config *cfg)
 {
-	static const RouteTable *tables[8];
+	static const RouteTable *tables[16];
 	Server s = {0};
 	DbPoolConfig pc = {cfg->db, cfg->timezone, cfg->pool_size, cfg->queue_max, cfg->statement_timeout_ms};
 	char described[2048];
@@ -237,7 +238,10 @@ cmd_serve(const Config *cfg)
 	tables[ntables++] = sla_routes();
 	tables[ntables++] = reports_routes();
 	tables[ntables++] = rules_routes();
+	tables[ntables++] = open311_routes();
 	s.http = s.app.pool && s.app.intakes && s.app.tokens ? http_server_start(&s.app, tables, ntables) : NULL;
+	if (s.http)
+		http_server_error_writer(s.http, OPEN311_PATH_PREFIX, open311_reply_error);
 	if (!s.http || !routing_state_start(&s.app) || !sla_state_start(&s.app) || !sweeper_start(&s.app)) {
 		s.exit_code = 1;
 		goto done;

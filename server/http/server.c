@@ -46,6 +46,8 @@ struct HttpServer {
 	void *drain_arg;
 	ConnGuard *guard;
 	RateLimiter *limiter;        /* NULL when rate_limit is 0 */
+	const char *error_prefix;    /* paths whose errors error_writer writes (NULL: none) */
+	ReqErrorWriter error_writer;
 };
 
 static HttpServer *the_server; /* one per process; reply.c reports back through it */
@@ -55,6 +57,7 @@ static void server_reply_abandoned_cb(void *arg);
 static const Route *server_match(HttpServer *srv, Req *req, const char *method, const char *path,
 				 bool *other_method);
 static void server_authenticate(Req *req);
+static void server_unauthorized(Req *req);
 static void server_auth_cb(Req *req, PGresult *res);
 static void server_authorize(Req *req);
 static double server_now(void);
@@ -141,6 +144,13 @@ http_server_free(HttpServer *srv)
 	if (the_server == srv)
 		the_server = NULL;
 	free(srv);
+}
+
+void
+http_server_error_writer(HttpServer *srv, const char *path_prefix, ReqErrorWriter writer)
+{
+	srv->error_prefix = path_prefix;
+	srv->error_writer = writer;
 }
 
 /* One request fewer in flight; the last one of a drain lets the server exit. */
@@ -234,6 +244,8 @@ server_request_cb(struct evhttp_request *ev, void *arg)
 		evhttp_send_error(ev, 503, "Service Unavailable");
 		return;
 	}
+	if (srv->error_prefix && path && strncmp(path, srv->error_prefix, strlen(srv->error_prefix)) == 0)
+		req->error_writer = srv->error_writer;
 	if (!conn_guard_request_begin(srv->guard, evhttp_request_get_connection(ev), req)) {
 		evhttp_add_header(evhttp_request_get_output_headers(ev), "Connection", "close");
 		reply_error(req, 503, "unavailable", NULL, "too many connections, try again shortly");
@@ -270,7 +282,6 @@ static void
 server_authenticate(Req *req)
 {
 	const char *auth = req_header(req, "Authorization");
-	const char *params[1] = {req->token_hash};
 	const char *token;
 
 	if (!auth || strncasecmp(auth, "Bearer ", 7) != 0) {
@@ -280,13 +291,29 @@ server_authenticate(Req *req)
 	token = auth + 7;
 	while (*token == ' ')
 		token++;
+	http_server_authenticate(req, token, server_authorize, server_unauthorized);
+}
+
+static void
+server_unauthorized(Req *req)
+{
+	reply_error(req, 401, "unauthorized", NULL, "unknown or revoked token");
+}
+
+void
+http_server_authenticate(Req *req, const char *token, ReqFn done, ReqFn refused)
+{
+	const char *params[1] = {req->token_hash};
+
+	req->auth_done = done;
+	req->auth_refused = refused;
 	if (!token_well_formed(token)) {
-		reply_error(req, 401, "unauthorized", NULL, "unknown or revoked token");
+		refused(req);
 		return;
 	}
 	token_hash_literal(token, req->token_hash);
 	if (token_cache_get(req->app->tokens, req->token_hash + 2, server_now(), &req->user)) {
-		server_authorize(req);
+		done(req);
 		return;
 	}
 	req->token_generation = token_cache_generation(req->app->tokens);
@@ -304,7 +331,7 @@ server_auth_cb(Req *req, PGresult *res)
 
 	if (PQntuples(res) != 1 || !token_equal_ct(PQgetvalue(res, 0, 4), req->token_hash + 2, TOKEN_HASH_HEX) ||
 	    !role_parse(PQgetvalue(res, 0, 2), &role)) {
-		reply_error(req, 401, "unauthorized", NULL, "unknown or revoked token");
+		req->auth_refused(req);
 		return;
 	}
 	req->user.id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
@@ -314,7 +341,7 @@ server_auth_cb(Req *req, PGresult *res)
 	if (req->app->config->token_cache_seconds > 0)
 		token_cache_put(req->app->tokens, req->token_hash + 2, &req->user, server_now(),
 				req->token_generation);
-	server_authorize(req);
+	req->auth_done(req);
 }
 
 /* The authenticated caller's role against the route, then the rate limit, then the handler. */
