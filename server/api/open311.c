@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include <event2/http.h>
+#include <event2/keyvalq_struct.h>
 
 #include "api/cases.h"
 #include "core/case_input.h"
@@ -86,6 +87,7 @@ static void open311_post_authenticated(Req *req);
 static void open311_post_refused(Req *req);
 static void open311_post_created(Req *req, int status, const char *body);
 static bool form_content_type(const char *content_type);
+static char *query_list(Req *req, const char *name);
 
 /*
  *********************************
@@ -276,21 +278,28 @@ open311_definition_done(Req *req, PGresult *res)
  *********************************
  */
 
-/* GET requests.{fmt}: the filters of the query string. */
+/* GET requests.{fmt}: the filters of the query string. The lists may also come as repeated
+ * arguments (status=open&status=closed), as the specification allows. */
 static void
 open311_list_requests(Req *req)
 {
 	Open311Filter filter;
 	ApiError err;
+	char *ids = query_list(req, "service_request_id"), *codes = query_list(req, "service_code");
+	char *status = query_list(req, "status");
 
-	if (!open311_filter(req_param(req, "service_request_id"), req_param(req, "service_code"),
-			    req_param(req, "start_date"), req_param(req, "end_date"), req_param(req, "status"),
-			    time(NULL), &filter, &err)) {
+	if (!ids || !codes || !status) {
+		reply_out_of_memory(req);
+	} else if (!open311_filter(ids, codes, req_param(req, "start_date"), req_param(req, "end_date"), status,
+				   time(NULL), &filter, &err)) {
 		reply_api_error(req, &err);
-		return;
+	} else {
+		open311_requests_query(req, &filter);
+		open311_filter_free(&filter);
 	}
-	open311_requests_query(req, &filter);
-	open311_filter_free(&filter);
+	free(ids);
+	free(codes);
+	free(status);
 }
 
 static void
@@ -368,7 +377,9 @@ open311_post_requests(Req *req)
 		reply_api_error(req, &err);
 		return;
 	}
-	if (!key) {
+	if (!key)
+		key = req_param(req, "api_key"); /* some clients put it in the URL */
+	if (!key || !*key) {
 		form_free(&form);
 		reply_error(req, 403, "forbidden", "api_key", "api_key is required to file a service request");
 		return;
@@ -423,7 +434,8 @@ done:
 	form_free(&form);
 }
 
-/* case_create's answer: the case (201), or its refusal in Open311's terms. */
+/* case_create's answer: the case (201), or its refusal in Open311's terms. The specification
+ * gives no status for a filed request; it is 200, as GeoReport servers answer. */
 static void
 open311_post_created(Req *req, int status, const char *body)
 {
@@ -435,7 +447,7 @@ open311_post_created(Req *req, int status, const char *body)
 	if (status == 201 && json_object_object_get_ex(obj, "number", &v)) {
 		values[0] = json_object_get_string(v);
 		values[1] = open311_notice(json_object_object_get_ex(obj, "state", &v) ? json_object_get_string(v) : "");
-		reply_doc(req, 201, &doc,
+		reply_doc(req, 200, &doc,
 			  open311_render_list(&doc, request_format(req), "service_requests", "request", created_columns,
 					      3, values, 1));
 	} else if (status >= 400 && json_object_object_get_ex(obj, "error", &v)) {
@@ -499,6 +511,29 @@ reply_doc(Req *req, int status, TextBuf *doc, bool ok)
 	else
 		reply_out_of_memory(req);
 	free(doc->buf);
+}
+
+/* Every value of the query argument name joined with commas ("" when none); NULL when out of memory. */
+static char *
+query_list(Req *req, const char *name)
+{
+	TextBuf list = {0};
+	struct evkeyval *kv;
+
+	req_param(req, name); /* parses the query string into req->query */
+	textbuf_add(&list, "", 0);
+	TAILQ_FOREACH(kv, &req->query, next) {
+		if (strcmp(kv->key, name) != 0)
+			continue;
+		if (list.len > 0)
+			textbuf_add_str(&list, ",");
+		textbuf_add_str(&list, kv->value);
+	}
+	if (list.failed) {
+		free(list.buf);
+		return NULL;
+	}
+	return list.buf;
 }
 
 static bool
