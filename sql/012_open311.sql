@@ -105,16 +105,18 @@ $$;
 
 -- The requests of channel open311: those numbered in p_ids when it is not NULL, else those
 -- created in p_from .. p_to of the services p_codes (NULL: all) with status p_status ('open',
--- 'closed', NULL: both); newest first, at most p_limit. The status (closed once closed,
--- merged or declined) and the service_notice are the server's, from `state`.
+-- 'closed', NULL: both); newest first, at most p_limit. The columns are a GeoReport request's,
+-- in its order; `status` holds the case's state and `service_notice` is NULL: the server
+-- writes both from the state (closed once closed, merged or declined).
 CREATE FUNCTION open311_requests(p_ids text[], p_codes text[], p_from timestamptz, p_to timestamptz,
                                  p_status text, p_limit integer)
-RETURNS TABLE(service_request_id text, state text, status_notes text, service_name text, service_code text,
-              description text, agency_responsible text, requested_datetime text, updated_datetime text,
+RETURNS TABLE(service_request_id text, status text, status_notes text, service_name text, service_code text,
+              description text, agency_responsible text, service_notice text, requested_datetime text,
+              updated_datetime text,
               expected_datetime text, address text, address_id text, zipcode text, lat double precision,
               long double precision, media_url text)
 LANGUAGE sql STABLE AS $$
-	SELECT c.number, c.state, c.reply_text, cat.name, c.category, c.text, d.name, case_ts(c.created_at),
+	SELECT c.number, c.state, c.reply_text, cat.name, c.category, c.text, d.name, NULL, case_ts(c.created_at),
 	       case_ts(coalesce(last_event.at, c.created_at)), case_ts(c.finish_by), c.address,
 	       created.data #>> '{open311,address_id}', NULL, c.lat, c.lon, created.data #>> '{open311,media_url}'
 	  FROM cases c

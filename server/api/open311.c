@@ -52,7 +52,7 @@ static const Open311Column service_columns[] = {
 #define SERVICE_COLUMNS (sizeof(service_columns) / sizeof(service_columns[0]))
 
 /* A request as GeoReport v2 lists it; open311_requests gives the same columns, with the case's
- * state where status is and without service_notice (both are written here from the state). */
+ * state where status is and service_notice NULL (both are written here from the state). */
 enum {
 	REQ_ID, REQ_STATUS, REQ_NOTES, REQ_SERVICE_NAME, REQ_SERVICE_CODE, REQ_DESCRIPTION, REQ_AGENCY,
 	REQ_NOTICE, REQ_REQUESTED, REQ_UPDATED, REQ_EXPECTED, REQ_ADDRESS, REQ_ADDRESS_ID, REQ_ZIPCODE,
@@ -75,6 +75,7 @@ static const Open311Column created_columns[] = {
 static bool path_name(const char *segment, char *name, size_t len, Open311Format *fmt);
 static Open311Format request_format(Req *req);
 static void reply_doc(Req *req, int status, TextBuf *doc, bool ok);
+static const char **result_texts(Req *req, PGresult *res, size_t ncols, const char *what);
 static void open311_discovery(Req *req, Open311Format fmt);
 static void open311_services(Req *req);
 static void open311_services_done(Req *req, PGresult *res);
@@ -236,27 +237,14 @@ open311_services(Req *req)
 static void
 open311_services_done(Req *req, PGresult *res)
 {
-	int n = PQntuples(res);
-	const char **values;
+	const char **values = result_texts(req, res, SERVICE_COLUMNS, "open311_services");
 	TextBuf doc = {0};
 
-	if (PQnfields(res) != (int)SERVICE_COLUMNS) {
-		log_error("req=%llu: open311_services gave %d columns", (unsigned long long)req->id, PQnfields(res));
-		reply_internal(req);
+	if (!values)
 		return;
-	}
-	values = calloc((size_t)(n > 0 ? n : 1) * SERVICE_COLUMNS, sizeof(*values));
-	if (!values) {
-		reply_out_of_memory(req);
-		return;
-	}
-	for (int i = 0; i < n; i++) {
-		for (size_t j = 0; j < SERVICE_COLUMNS; j++)
-			values[(size_t)i * SERVICE_COLUMNS + j] = db_value(res, i, (int)j);
-	}
 	reply_doc(req, 200, &doc,
 		  open311_render_list(&doc, request_format(req), "services", "service", service_columns, SERVICE_COLUMNS,
-				      values, (size_t)n));
+				      values, (size_t)PQntuples(res)));
 	free(values);
 }
 
@@ -321,30 +309,17 @@ open311_requests_done(Req *req, PGresult *res)
 	int n = PQntuples(res);
 	const char **values;
 	TextBuf doc = {0};
-	bool one = strcmp(req->route_name, "/open311/v2/requests/{arg}") == 0;
 
-	/* The query's columns are request_columns without service_notice. */
-	if (PQnfields(res) != REQ__COUNT - 1) {
-		log_error("req=%llu: open311_requests gave %d columns", (unsigned long long)req->id, PQnfields(res));
-		reply_internal(req);
-		return;
-	}
-	if (one && n == 0) {
+	if (n == 0 && strcmp(req->route_name, "/open311/v2/requests/{arg}") == 0) {
 		reply_error(req, 404, "not_found", NULL, "no such service request");
 		return;
 	}
-	values = calloc((size_t)(n > 0 ? n : 1) * REQ__COUNT, sizeof(*values));
-	if (!values) {
-		reply_out_of_memory(req);
+	values = result_texts(req, res, REQ__COUNT, "open311_requests");
+	if (!values)
 		return;
-	}
 	for (int i = 0; i < n; i++) {
 		const char **row = values + (size_t)i * REQ__COUNT;
 
-		for (int j = 0, col = 0; j < REQ__COUNT; j++) {
-			if (j != REQ_NOTICE)
-				row[j] = db_value(res, i, col++);
-		}
 		row[REQ_NOTICE] = open311_notice(row[REQ_STATUS]);
 		row[REQ_STATUS] = open311_status(row[REQ_STATUS]);
 	}
@@ -500,6 +475,34 @@ request_format(Req *req)
 	size_t n = path ? strlen(path) : 0;
 
 	return n >= 4 && strcmp(path + n - 4, ".xml") == 0 ? OPEN311_XML : OPEN311_JSON;
+}
+
+/*
+ * The texts of every row of res, row after row (NULL for SQL NULL), to render: the caller
+ * frees the array; the texts live as long as res. Replies and returns NULL when res does not
+ * have ncols columns (what: the SQL function, for the log) or memory ran out.
+ */
+static const char **
+result_texts(Req *req, PGresult *res, size_t ncols, const char *what)
+{
+	int n = PQntuples(res);
+	const char **values;
+
+	if (PQnfields(res) != (int)ncols) {
+		log_error("req=%llu: %s gave %d columns", (unsigned long long)req->id, what, PQnfields(res));
+		reply_internal(req);
+		return NULL;
+	}
+	values = calloc((size_t)(n > 0 ? n : 1) * ncols, sizeof(*values));
+	if (!values) {
+		reply_out_of_memory(req);
+		return NULL;
+	}
+	for (int i = 0; i < n; i++) {
+		for (size_t j = 0; j < ncols; j++)
+			values[(size_t)i * ncols + j] = db_value(res, i, (int)j);
+	}
+	return values;
 }
 
 /* Send a rendered document (ok false: memory ran out while writing it) and free its text. */

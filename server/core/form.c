@@ -1,6 +1,7 @@
 /* form: decoding of application/x-www-form-urlencoded bodies; see form.h. */
 #include "core/form.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,7 +9,6 @@
 
 static bool form_add(Form *form, size_t *cap, const char *pair, size_t len, ApiError *err);
 static char *form_decode(const char *s, size_t len, bool *ok);
-static int hex_value(char c);
 
 /*
  *********************************
@@ -130,8 +130,10 @@ form_decode(const char *s, size_t len, bool *ok)
 			out[n++] = ' ';
 		} else if (s[i] != '%') {
 			out[n++] = s[i];
-		} else if (i + 2 < len && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
-			out[n++] = (char)(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
+		} else if (i + 2 < len && isxdigit((unsigned char)s[i + 1]) && isxdigit((unsigned char)s[i + 2])) {
+			char hex[3] = {s[i + 1], s[i + 2], '\0'};
+
+			out[n++] = (char)strtol(hex, NULL, 16);
 			i += 2;
 		} else {
 			*ok = false;
@@ -148,14 +150,3 @@ form_decode(const char *s, size_t len, bool *ok)
 	return out;
 }
 
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}

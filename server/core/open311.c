@@ -26,6 +26,7 @@ static bool submission_location(const Form *form, json_object *body, json_object
 static bool submission_caller(const Form *form, json_object *body, ApiError *err);
 static bool submission_extras(const Form *form, json_object *extras, ApiError *err);
 static bool submission_attribute(const char *name, const char *value, json_object *attributes, ApiError *err);
+static bool out_of_memory(ApiError *err);
 static bool parse_coordinate(const char *text, double *out);
 static bool text_within(const char *text, size_t max_chars);
 static bool add_text(json_object *obj, const char *key, const char *value);
@@ -55,7 +56,7 @@ open311_submission(const Form *form, Open311Submission *out, ApiError *err)
 	out->extras = json_object_new_object();
 	if (!out->body || !out->extras || !add_text(out->body, "channel", "open311") ||
 	    !add_text(out->body, "category", code))
-		goto out_of_memory;
+		goto no_memory;
 	if (!submission_location(form, out->body, out->extras, err))
 		goto fail;
 	if (!description) {
@@ -68,12 +69,12 @@ open311_submission(const Form *form, Open311Submission *out, ApiError *err)
 		goto fail;
 	}
 	if (!add_text(out->body, "text", description))
-		goto out_of_memory;
+		goto no_memory;
 	if (!submission_caller(form, out->body, err) || !submission_extras(form, out->extras, err))
 		goto fail;
 	return true;
-out_of_memory:
-	api_error_set(err, 503, "unavailable", NULL, "server is out of memory, try again");
+no_memory:
+	out_of_memory(err);
 fail:
 	open311_submission_free(out);
 	return false;
@@ -251,7 +252,7 @@ submission_location(const Form *form, json_object *body, json_object *extras, Ap
 	if ((lat && (json_object_object_add(body, "lat", json_object_new_double(lat_value)) != 0 ||
 		     json_object_object_add(body, "lon", json_object_new_double(lon_value)) != 0)) ||
 	    !add_text(body, "address", address) || !add_text(extras, "address_id", address_id))
-		return api_error_set(err, 503, "unavailable", NULL, "server is out of memory, try again");
+		return out_of_memory(err);
 	return true;
 }
 
@@ -285,10 +286,10 @@ submission_caller(const Form *form, json_object *body, ApiError *err)
 	caller = json_object_new_object();
 	if (!caller || json_object_object_add(body, "caller", caller) != 0) {
 		json_object_put(caller);
-		return api_error_set(err, 503, "unavailable", NULL, "server is out of memory, try again");
+		return out_of_memory(err);
 	}
 	if (!add_text(caller, "name", name[0] ? name : NULL) || !add_text(caller, "phone", n ? digits : NULL))
-		return api_error_set(err, 503, "unavailable", NULL, "server is out of memory, try again");
+		return out_of_memory(err);
 	return true;
 }
 
@@ -300,7 +301,7 @@ submission_extras(const Form *form, json_object *extras, ApiError *err)
 	json_object *attributes = json_object_new_object();
 
 	if (!attributes)
-		return api_error_set(err, 503, "unavailable", NULL, "server is out of memory, try again");
+		return out_of_memory(err);
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		const char *v;
 
@@ -312,7 +313,7 @@ submission_extras(const Form *form, json_object *extras, ApiError *err)
 			goto fail;
 		}
 		if (!add_text(extras, names[i], v))
-			goto out_of_memory;
+			goto no_memory;
 	}
 	for (size_t i = 0; i < form->count; i++) {
 		const FormField *f = &form->fields[i];
@@ -327,8 +328,8 @@ submission_extras(const Form *form, json_object *extras, ApiError *err)
 	}
 	if (json_object_object_add(extras, "attributes", attributes) == 0)
 		return true;
-out_of_memory:
-	api_error_set(err, 503, "unavailable", NULL, "server is out of memory, try again");
+no_memory:
+	out_of_memory(err);
 fail:
 	json_object_put(attributes);
 	return false;
@@ -365,29 +366,36 @@ submission_attribute(const char *name, const char *value, json_object *attribute
 	v = json_object_new_string(value);
 	list = NULL;
 	if (!v)
-		goto out_of_memory;
+		goto no_memory;
 	if (!json_object_object_get_ex(attributes, code, &have) && !is_list) {
 		if (json_object_object_add(attributes, code, v) != 0)
-			goto out_of_memory;
+			goto no_memory;
 		return true;
 	}
 	if (have && json_object_is_type(have, json_type_array)) {
 		if (json_object_array_add(have, v) != 0)
-			goto out_of_memory;
+			goto no_memory;
 		return true;
 	}
 	/* A first value of a list, or a second value: the code's value becomes a list. */
 	list = json_object_new_array();
 	if (!list || (have && json_object_array_add(list, json_object_get(have)) != 0) ||
 	    json_object_array_add(list, v) != 0)
-		goto out_of_memory;
+		goto no_memory;
 	v = NULL;
 	if (json_object_object_add(attributes, code, list) != 0)
-		goto out_of_memory; /* json-c keeps no reference to a value it could not add */
+		goto no_memory; /* json-c keeps no reference to a value it could not add */
 	return true;
-out_of_memory:
+no_memory:
 	json_object_put(v);
 	json_object_put(list);
+	return out_of_memory(err);
+}
+
+/* 503: an allocation failed (the client may retry); returns false. */
+static bool
+out_of_memory(ApiError *err)
+{
 	return api_error_set(err, 503, "unavailable", NULL, "server is out of memory, try again");
 }
 
@@ -447,7 +455,7 @@ list_literal(const char *text, const char *name, size_t max_len, const char *all
 	size_t n = 0;
 
 	if (!copy || !items) {
-		api_error_set(err, 503, "unavailable", NULL, "server is out of memory, try again");
+		out_of_memory(err);
 		goto done;
 	}
 	for (char *item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
@@ -468,7 +476,7 @@ list_literal(const char *text, const char *name, size_t max_len, const char *all
 	}
 	literal = pg_array_literal(items, n);
 	if (!literal)
-		api_error_set(err, 503, "unavailable", NULL, "server is out of memory, try again");
+		out_of_memory(err);
 done:
 	free(items);
 	free(copy);
