@@ -7,8 +7,8 @@
 -- the case and is readable at GET /v1/cases/{id}/events. Otherwise the function is 009's.
 --
 -- open311_services(p_code): the services, one per enabled category (p_code: only that one).
--- open311_requests(...): the requests, as plain rows the server writes as JSON or XML
--- (server/core/open311_doc.c); only cases created through Open311 (channel open311).
+-- open311_request_rows, open311_requests(...): the requests, as plain rows the server writes
+-- as JSON or XML (server/core/open311_doc.c); only cases created through Open311 (channel open311).
 
 CREATE OR REPLACE FUNCTION case_create(p_user_id bigint, p_user_name text, p_role text, p_dept text,
                                        p_key text, p_input jsonb, p_state text,
@@ -103,22 +103,19 @@ LANGUAGE sql STABLE AS $$
 	 ORDER BY d.position, d.code, c.position, c.code
 $$;
 
--- The requests of channel open311: those numbered in p_ids when it is not NULL, else those
--- created in p_from .. p_to of the services p_codes (NULL: all) with status p_status ('open',
--- 'closed', NULL: both); newest first, at most p_limit. The columns are a GeoReport request's,
--- in its order; `status` holds the case's state and `service_notice` is NULL: the server
--- writes both from the state (closed once closed, merged or declined).
-CREATE FUNCTION open311_requests(p_ids text[], p_codes text[], p_from timestamptz, p_to timestamptz,
-                                 p_status text, p_limit integer)
-RETURNS TABLE(service_request_id text, status text, status_notes text, service_name text, service_code text,
-              description text, agency_responsible text, service_notice text, requested_datetime text,
-              updated_datetime text,
-              expected_datetime text, address text, address_id text, zipcode text, lat double precision,
-              long double precision, media_url text)
-LANGUAGE sql STABLE AS $$
-	SELECT c.number, c.state, c.reply_text, cat.name, c.category, c.text, d.name, NULL, case_ts(c.created_at),
-	       case_ts(coalesce(last_event.at, c.created_at)), case_ts(c.finish_by), c.address,
-	       created.data #>> '{open311,address_id}', NULL, c.lat, c.lon, created.data #>> '{open311,media_url}'
+-- A GeoReport request of every case of channel open311, in the specification's order of
+-- fields, plus what the listing filters and orders by. `status` holds the case's state and
+-- `service_notice` is NULL: the server writes both from the state (closed once closed,
+-- merged or declined).
+CREATE VIEW open311_request_rows AS
+	SELECT c.id, c.created_at, c.state, c.number AS service_request_id, c.state AS status,
+	       c.reply_text AS status_notes, cat.name AS service_name, c.category AS service_code,
+	       c.text AS description, d.name AS agency_responsible, NULL::text AS service_notice,
+	       case_ts(c.created_at) AS requested_datetime,
+	       case_ts(coalesce(last_event.at, c.created_at)) AS updated_datetime,
+	       case_ts(c.finish_by) AS expected_datetime, c.address,
+	       created.data #>> '{open311,address_id}' AS address_id, NULL::text AS zipcode, c.lat, c.lon AS long,
+	       created.data #>> '{open311,media_url}' AS media_url
 	  FROM cases c
 	  LEFT JOIN categories cat ON cat.code = c.category
 	  LEFT JOIN departments d ON d.code = c.department
@@ -126,12 +123,39 @@ LANGUAGE sql STABLE AS $$
 	                      ORDER BY e.id LIMIT 1) created ON true
 	  LEFT JOIN LATERAL (SELECT e.at FROM case_events e WHERE e.case_id = c.id ORDER BY e.id DESC LIMIT 1) last_event
 	       ON true
-	 WHERE c.channel = 'open311'
-	   AND CASE WHEN p_ids IS NOT NULL THEN c.number = ANY (p_ids)
-	            ELSE c.created_at BETWEEN p_from AND p_to
-	                 AND (p_codes IS NULL OR c.category = ANY (p_codes))
-	                 AND (p_status IS NULL OR (c.state IN ('closed', 'merged', 'declined')) = (p_status = 'closed'))
-	       END
-	 ORDER BY c.created_at DESC, c.id DESC
-	 LIMIT p_limit
-$$;
+	 WHERE c.channel = 'open311';
+
+-- The requests numbered in p_ids when it is not NULL (found through the case numbers' index),
+-- else those created in p_from .. p_to of the services p_codes (NULL: all) with status
+-- p_status ('open', 'closed', NULL: both), walking the open311 cases newest first; at most
+-- p_limit, newest first.
+CREATE FUNCTION open311_requests(p_ids text[], p_codes text[], p_from timestamptz, p_to timestamptz,
+                                 p_status text, p_limit integer)
+RETURNS TABLE(service_request_id text, status text, status_notes text, service_name text, service_code text,
+              description text, agency_responsible text, service_notice text, requested_datetime text,
+              updated_datetime text, expected_datetime text, address text, address_id text, zipcode text,
+              lat double precision, long double precision, media_url text)
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	IF p_ids IS NOT NULL THEN
+		RETURN QUERY
+		SELECT r.service_request_id, r.status, r.status_notes, r.service_name, r.service_code, r.description,
+		       r.agency_responsible, r.service_notice, r.requested_datetime, r.updated_datetime,
+		       r.expected_datetime, r.address, r.address_id, r.zipcode, r.lat, r.long, r.media_url
+		  FROM open311_request_rows r
+		 WHERE r.service_request_id = ANY (p_ids)
+		 ORDER BY r.created_at DESC, r.id DESC
+		 LIMIT p_limit;
+		RETURN;
+	END IF;
+	RETURN QUERY
+	SELECT r.service_request_id, r.status, r.status_notes, r.service_name, r.service_code, r.description,
+	       r.agency_responsible, r.service_notice, r.requested_datetime, r.updated_datetime,
+	       r.expected_datetime, r.address, r.address_id, r.zipcode, r.lat, r.long, r.media_url
+	  FROM open311_request_rows r
+	 WHERE r.created_at BETWEEN p_from AND p_to
+	   AND (p_codes IS NULL OR r.service_code = ANY (p_codes))
+	   AND (p_status IS NULL OR (r.state IN ('closed', 'merged', 'declined')) = (p_status = 'closed'))
+	 ORDER BY r.created_at DESC, r.id DESC
+	 LIMIT p_limit;
+END $$;

@@ -136,6 +136,19 @@ open311_get(Req *req)
 		reply_error(req, 404, "not_found", NULL, "no such resource: %s", name);
 }
 
+/* GET /open311/discovery.{fmt}: where clients look for a discovery document first. */
+static void
+open311_root(Req *req)
+{
+	char name[NAME_MAX_LEN];
+	Open311Format fmt;
+
+	if (path_name(req->path_arg, name, sizeof(name), &fmt) && strcmp(name, "discovery") == 0)
+		open311_discovery(req, fmt);
+	else
+		reply_error(req, 404, "not_found", NULL, "no such resource");
+}
+
 /* POST /open311/v2/requests.{fmt} (the other resources are read-only: 405). */
 static void
 open311_post(Req *req)
@@ -190,6 +203,7 @@ const RouteTable *
 open311_routes(void)
 {
 	static const Route routes[] = {
+		{"GET", "/open311/{arg}", ROLES_NONE, BODY_NONE, open311_root},
 		{"GET", "/open311/v2/{arg}", ROLES_NONE, BODY_NONE, open311_get},
 		{"POST", "/open311/v2/{arg}", ROLES_NONE, BODY_RAW, open311_post},
 		{"GET", "/open311/v2/services/{arg}", ROLES_NONE, BODY_NONE, open311_definition},

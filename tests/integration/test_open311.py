@@ -155,6 +155,9 @@ def test_discovery_in_both_formats(world):
     assert endpoint.findtext("specification") == ep["specification"]
     assert endpoint.findtext("url") == ep["url"] and endpoint.findtext("type") == "production"
     assert [f.text for f in endpoint.findall("formats/format")] == ep["formats"]
+    # also one level up, where clients look for it first
+    assert world.s.request("GET", "/open311/discovery.json")[2] == doc
+    assert_errors(world._parse("xml", world.s.request("GET", "/open311/services.xml")), 404, "xml")
 
 
 def test_services_are_the_enabled_categories(world):
