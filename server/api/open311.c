@@ -156,10 +156,11 @@ open311_post(Req *req)
 	char name[NAME_MAX_LEN];
 	Open311Format fmt;
 
-	if (path_name(req->path_arg, name, sizeof(name), &fmt) && strcmp(name, "requests") == 0)
+	if (!path_name(req->path_arg, name, sizeof(name), &fmt))
+		reply_error(req, 404, "not_found", NULL, "no such resource");
+	else if (strcmp(name, "requests") == 0)
 		open311_post_requests(req);
-	else if (path_name(req->path_arg, name, sizeof(name), &fmt) &&
-		 (strcmp(name, "services") == 0 || strcmp(name, "discovery") == 0))
+	else if (strcmp(name, "services") == 0 || strcmp(name, "discovery") == 0)
 		reply_error(req, 405, "method_not_allowed", NULL, "%s is read with GET", name);
 	else
 		reply_error(req, 404, "not_found", NULL, "no such resource");
@@ -173,7 +174,9 @@ open311_definition(Req *req)
 	Open311Format fmt;
 	const char *params[1] = {code};
 
-	if (!path_name(req->path_arg, code, sizeof(code), &fmt)) {
+	/* Category codes are [a-z0-9_.]: anything else (raw bytes of the path included) is no service. */
+	if (!path_name(req->path_arg, code, sizeof(code), &fmt) ||
+	    strspn(code, "abcdefghijklmnopqrstuvwxyz0123456789_.") != strlen(code)) {
 		reply_error(req, 404, "not_found", NULL, "no such service: ask for <service_code>.json or .xml");
 		return;
 	}

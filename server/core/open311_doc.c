@@ -33,6 +33,7 @@ static void doc_close(Doc *d);
 static bool doc_finish(Doc *d, TextBuf *out);
 static void doc_json_add(Doc *d, const char *name, json_object *v);
 static json_object *json_value(Open311Kind kind, const char *value);
+static size_t xml_bad_char(const unsigned char *p);
 static void xml_write_text(Doc *d, const char *value);
 
 /*
@@ -269,6 +270,18 @@ json_value(Open311Kind kind, const char *value)
 	return json_object_new_string(value);
 }
 
+/* The length of a character XML 1.0 cannot carry at p (a C0 control other than tab, newline
+ * and carriage return, or the noncharacters U+FFFE and U+FFFF), else 0. */
+static size_t
+xml_bad_char(const unsigned char *p)
+{
+	if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r')
+		return 1;
+	if (p[0] == 0xEF && p[1] == 0xBF && (p[2] == 0xBE || p[2] == 0xBF))
+		return 3;
+	return 0;
+}
+
 /* Write value as element text; characters XML 1.0 cannot carry become U+FFFD. */
 static void
 xml_write_text(Doc *d, const char *value)
@@ -278,13 +291,17 @@ xml_write_text(Doc *d, const char *value)
 	bool bad = false;
 
 	for (const unsigned char *p = s; *p && !bad; p++)
-		bad = *p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r';
+		bad = xml_bad_char(p) > 0;
 	if (bad) {
-		for (const unsigned char *p = s; *p; p++) {
-			if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r')
+		for (const unsigned char *p = s; *p;) {
+			size_t n = xml_bad_char(p);
+
+			if (n) {
 				textbuf_add_str(&clean, REPLACEMENT_CHAR);
-			else
-				textbuf_add(&clean, (const char *)p, 1);
+				p += n;
+			} else {
+				textbuf_add(&clean, (const char *)p++, 1);
+			}
 		}
 		if (clean.failed) {
 			d->failed = true;

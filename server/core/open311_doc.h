@@ -2,7 +2,7 @@
  * open311_doc: the documents of Open311 GeoReport v2 (API.md section 7) in its two formats,
  * from plain text values: JSON written with json-c, XML with libxml2's xmlTextWriter (which
  * escapes every value; characters XML 1.0 cannot carry, C0 controls other than tab, newline
- * and carriage return, are written as U+FFFD).
+ * and carriage return and the noncharacters U+FFFE and U+FFFF, are written as U+FFFD).
  *
  * Most documents are a list of records: JSON [{"name": value, ...}, ...], XML
  * <list><item><name>value</name>...</item>...</list> after an XML declaration. A record's

@@ -192,6 +192,7 @@ def test_service_definition(world, fmt):
         assert doc.findtext("service_code") == "urban_mgmt.05" and len(doc.find("attributes")) == 0
     assert_errors(world.get("services/urban_mgmt.99", fmt), 404, fmt)
     assert_errors(world.get("services/nothing", fmt), 404, fmt)
+    assert_errors(world.get("services/%E4%B8%AD%FF", fmt), 404, fmt)
 
 
 def test_disabled_category_is_no_service(pg, make_server):

@@ -276,13 +276,13 @@ test_render_json(void **state)
 static void
 test_render_xml(void **state)
 {
-	const char *values[] = {"a\"<&>中\x01", "32.98", "f", "403"};
+	const char *values[] = {"a\"<&>中\x01\xEF\xBF\xBF", "32.98", "f", "403"};
 	TextBuf out = {0};
 
 	(void)state;
 	assert_true(open311_render_list(&out, OPEN311_XML, "list", "item", cols, 4, values, 1));
 	assert_string_equal(out.buf, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-				     "<list><item><id>a&quot;&lt;&amp;&gt;中\xEF\xBF\xBD</id><lat>32.98</lat>"
+				     "<list><item><id>a&quot;&lt;&amp;&gt;中\xEF\xBF\xBD\xEF\xBF\xBD</id><lat>32.98</lat>"
 				     "<metadata>false</metadata><code>403</code></item></list>\n");
 	free(out.buf);
 }
