@@ -284,6 +284,9 @@ cases_list(Req *req)
 	push(&p, q);
 	push(&p, after);
 	push(&p, limit);
+	/* a search reads many rows: it goes on the slow-read lane, never in the way of intake */
+	if (q && !req_enter_read_lane(req))
+		return;
 	req_query_reply(req, sql_list, p.n, p.values);
 }
 

@@ -68,10 +68,32 @@ req_query(Req *req, const char *sql, int nparams, const char *const *params, Req
 	}
 	q->req = req;
 	q->cb = cb;
-	if (!db_pool_submit(req->app->pool, sql, nparams, params, req_query_done, q)) {
+	if (!db_pool_submit(req->read_lane ? req->app->reads : req->app->pool, sql, nparams, params,
+			    req_query_done, q)) {
 		free(q);
 		reply_db_unavailable(req);
 	}
+}
+
+bool
+req_enter_read_lane(Req *req)
+{
+	if (!user_slots_take(req->app->read_slots, req->user.id)) {
+		reply_error(req, 429, "rate_limited", NULL,
+			    "at most %d searches or reports of one user at once, try again when one has answered",
+			    req->app->config->read_per_user);
+		return false;
+	}
+	req->read_lane = true;
+	return true;
+}
+
+void
+req_leave_read_lane(Req *req)
+{
+	if (req->read_lane)
+		user_slots_release(req->app->read_slots, req->user.id);
+	req->read_lane = false;
 }
 
 void

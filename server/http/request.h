@@ -53,6 +53,10 @@ struct Req {
 	User user;                /* the authenticated caller (routes with auth) */
 	char token_hash[TOKEN_HASH_HEX + 3]; /* its token's SHA-256 as a bytea literal, "\\x" + hex */
 	unsigned long token_generation; /* of the token cache when its lookup was sent */
+	int64_t client_key;       /* the client address's key of the failed-authentication budget */
+	bool auth_budget_held;    /* a lookup took one of its budget: kept only when it finds nothing */
+	bool read_lane;           /* holds a slot of the slow-read lane (req_enter_read_lane) */
+	char token_made[TOKEN_LEN + 1]; /* a token made for the reply (POST /v1/users): never sent to SQL */
 	ReqFn auth_done;          /* http_server_authenticate: the token is a user's (req->user set) */
 	ReqFn auth_refused;       /* ... it is nobody's: reply */
 	ReqErrorWriter error_writer; /* NULL: errors are the contract's JSON (API.md section 1) */
@@ -66,7 +70,18 @@ const char *req_header(Req *req, const char *name);
 double req_elapsed_ms(const Req *req);
 
 /*
- * Run one parameterized query for this request. On success cb(req, res) is called with
+ * The slow-read lane: a search or a report calls this before its query. Within the user's
+ * read_per_user, the request's queries go to the lane's own pool (app->reads), so that creates
+ * and case actions always find a connection of the main one, and true is returned; the slot
+ * is given back with the reply. Otherwise the request is answered 429 rate_limited and false
+ * is returned.
+ */
+bool req_enter_read_lane(Req *req) __attribute__((warn_unused_result));
+/* Give the slot back (the reply does). */
+void req_leave_read_lane(Req *req);
+
+/*
+ * Run one parameterized query for this request (on the slow-read lane's pool once it entered). On success cb(req, res) is called with
  * the result (cleared after cb returns); cb must reply. On failure the request is
  * answered for you (503 unavailable with Retry-After when the database is away or
  * busy, 500 otherwise) and cb is not called.
