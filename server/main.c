@@ -14,6 +14,7 @@
 
 #include "api/cases.h"
 #include "api/health.h"
+#include "api/open311.h"
 #include "api/reports.h"
 #include "api/rules.h"
 #include "api/session.h"
@@ -319,9 +320,12 @@ cmd_serve(const Config *cfg)
 	tables[ntables++] = sla_routes();
 	tables[ntables++] = reports_routes();
 	tables[ntables++] = rules_routes();
+	tables[ntables++] = open311_routes();
 	s.http = s.app.pool && s.app.reads && s.app.read_slots && s.app.intakes && s.app.tokens &&
 		 s.app.hasher && s.app.streams && s.app.web
 			 ? http_server_start(&s.app, tables, ntables) : NULL;
+	if (s.http)
+		http_server_error_writer(s.http, OPEN311_PATH_PREFIX, open311_reply_error);
 	if (!s.http || !routing_state_start(&s.app) || !sla_state_start(&s.app) || !sweeper_start(&s.app) ||
 	    !janitor_start(&s.app)) {
 		s.exit_code = 1;
