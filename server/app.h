@@ -10,6 +10,7 @@
 #include "core/token_cache.h"
 #include "core/user_slots.h"
 #include "db/batch.h"
+#include "db/listen.h"
 #include "db/pool.h"
 #include "worker.h"
 
@@ -27,6 +28,7 @@ typedef struct App {
 	TokenCache *tokens;      /* users of recently authenticated tokens (http/server.c) */
 	Worker *hasher;          /* the thread that hashes and checks passwords (api/session.c) */
 	StaticFiles *web;        /* the console's files, served at /app/ (http/static.c) */
+	DbListener *listener;    /* the one LISTEN connection (db/listen.c): rules_changed, hotline_events */
 	StreamHub *streams;      /* open GET /v1/stream answers (stream_hub.c) */
 } App;
 

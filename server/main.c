@@ -310,7 +310,8 @@ cmd_serve(const Config *cfg)
 	s.app.intakes = s.app.pool ? cases_intake_batch_new(s.app.pool, cfg) : NULL;
 	s.app.tokens = token_cache_new(1024, cfg->token_cache_seconds);
 	s.app.hasher = s.app.base ? worker_new(s.app.base, HASH_QUEUE_MAX) : NULL;
-	s.app.streams = s.app.pool ? stream_hub_new(&s.app) : NULL;
+	s.app.listener = s.app.base ? db_listener_new(s.app.base, cfg->db) : NULL;
+	s.app.streams = s.app.pool && s.app.listener ? stream_hub_new(&s.app) : NULL;
 	s.app.web = static_files_load(cfg->web_dir);
 	tables[ntables++] = health_routes();
 	tables[ntables++] = users_routes();
@@ -352,6 +353,7 @@ done:
 		stream_hub_close_all(s.app.streams);
 	http_server_free(s.http);
 	stream_hub_free(s.app.streams);
+	db_listener_free(s.app.listener); /* after the reloaders and the hub stopped */
 	static_files_free(s.app.web);
 	db_batch_free(s.app.intakes);
 	db_pool_free(s.app.pool);

@@ -60,7 +60,6 @@ typedef struct StreamHole {
 
 struct StreamHub {
 	App *app;
-	DbListener *listener;
 	Stream *streams;
 	int count;
 	/* the feed */
@@ -114,8 +113,8 @@ stream_hub_new(App *app)
 	hub->read_timer = evtimer_new(app->base, hub_read_timer_cb, hub);
 	hub->ping_timer = event_new(app->base, -1, EV_PERSIST, hub_ping_cb, hub);
 	hub->notify_timer = evtimer_new(app->base, hub_notify_cb, hub);
-	hub->listener = db_listener_new(app->base, app->config->db, STREAM_CHANNEL, hub_listen_cb, hub);
-	if (!hub->read_timer || !hub->ping_timer || !hub->notify_timer || !hub->listener) {
+	if (!hub->read_timer || !hub->ping_timer || !hub->notify_timer ||
+	    !db_listener_add(app->listener, STREAM_CHANNEL, hub_listen_cb, hub)) {
 		stream_hub_free(hub);
 		return NULL;
 	}
@@ -128,7 +127,6 @@ stream_hub_free(StreamHub *hub)
 {
 	if (!hub)
 		return;
-	db_listener_free(hub->listener);
 	if (hub->read_timer)
 		event_free(hub->read_timer);
 	if (hub->ping_timer)

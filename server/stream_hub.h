@@ -3,8 +3,8 @@
  * them (API.md section 18).
  *
  * The feed reads new history rows with one query for all streams, on a NOTIFY on channel
- * hotline_events heard on one dedicated LISTEN connection (db/listen.h, not a pool
- * connection), and every 2 s as a backstop while streams are open. Writers do not notify
+ * hotline_events heard on the server's LISTEN connection (app->listener, db/listen.h, not a
+ * pool connection), and every 2 s as a backstop while streams are open. Writers do not notify
  * inside their transactions (a NOTIFY serializes the commits of every notifying
  * transaction, which would cost the intake path): this server sends one
  * pg_notify('hotline_events', '') at most every 50 ms after requests that wrote
@@ -26,7 +26,7 @@
 
 #define STREAM_CHANNEL "hotline_events"
 
-/* Start listening (the LISTEN connection connects in the background). NULL on OOM. */
+/* Add the channel to app->listener (before the loop runs). NULL on OOM. */
 StreamHub *stream_hub_new(App *app);
 /* Free the hub; the streams must have been closed (stream_hub_close_all). */
 void stream_hub_free(StreamHub *hub);

@@ -1,4 +1,4 @@
-/* db/listen: connect (PQconnectStart/PQconnectPoll), LISTEN, then read notifications. */
+/* db/listen: connect (PQconnectStart/PQconnectPoll), LISTEN on every channel, then read notifications. */
 #include "db/listen.h"
 
 #include <stdio.h>
@@ -15,12 +15,17 @@
 
 typedef enum ListenState { LISTEN_DOWN, LISTEN_CONNECTING, LISTEN_SUBSCRIBING, LISTEN_READY } ListenState;
 
+typedef struct ListenChannel {
+	char name[64];
+	DbListenCallback cb;
+	void *arg;
+} ListenChannel;
+
 struct DbListener {
 	struct event_base *base;
 	char *conninfo;
-	char channel[64];
-	DbListenCallback cb;
-	void *arg;
+	ListenChannel channels[DB_LISTEN_CHANNELS_MAX];
+	int nchannels;
 	ListenState state;
 	PGconn *pg;
 	struct event *io;       /* the connection's socket */
@@ -43,27 +48,38 @@ static void listen_read(DbListener *l);
  */
 
 DbListener *
-db_listener_new(struct event_base *base, const char *conninfo, const char *channel, DbListenCallback cb,
-		void *arg)
+db_listener_new(struct event_base *base, const char *conninfo)
 {
 	DbListener *l = calloc(1, sizeof(*l));
 
-	if (!l || strlen(channel) >= sizeof(l->channel))
+	if (!l)
 		goto fail;
 	l->base = base;
 	l->conninfo = strdup(conninfo);
 	l->retry = evtimer_new(base, listen_retry_cb, l);
 	if (!l->conninfo || !l->retry)
 		goto fail;
-	snprintf(l->channel, sizeof(l->channel), "%s", channel);
-	l->cb = cb;
-	l->arg = arg;
 	l->backoff_ms = LISTEN_BACKOFF_MIN_MS;
 	listen_connect(l);
 	return l;
 fail:
 	db_listener_free(l);
 	return NULL;
+}
+
+bool
+db_listener_add(DbListener *l, const char *channel, DbListenCallback cb, void *arg)
+{
+	ListenChannel *c;
+
+	if (l->nchannels == DB_LISTEN_CHANNELS_MAX || l->state == LISTEN_SUBSCRIBING || l->state == LISTEN_READY ||
+	    strlen(channel) >= sizeof(c->name))
+		return false;
+	c = &l->channels[l->nchannels++];
+	snprintf(c->name, sizeof(c->name), "%s", channel);
+	c->cb = cb;
+	c->arg = arg;
+	return true;
 }
 
 void
@@ -111,7 +127,7 @@ listen_fail(DbListener *l, const char *what)
 	struct timeval tv = {l->backoff_ms / 1000, (l->backoff_ms % 1000) * 1000};
 
 	if (l->state == LISTEN_READY)
-		log_warn("db listener (%s): %s failed: %s", l->channel, what, l->pg ? PQerrorMessage(l->pg) : "");
+		log_warn("db listener: %s failed: %s", what, l->pg ? PQerrorMessage(l->pg) : "");
 	if (l->io) {
 		event_free(l->io);
 		l->io = NULL;
@@ -158,7 +174,8 @@ listen_io_cb(evutil_socket_t fd, short what, void *arg)
 static void
 listen_poll_connect(DbListener *l)
 {
-	char sql[96];
+	char sql[DB_LISTEN_CHANNELS_MAX * 80] = "SELECT 1";
+	size_t len = strlen(sql);
 
 	switch (PQconnectPoll(l->pg)) {
 	case PGRES_POLLING_READING:
@@ -173,7 +190,9 @@ listen_poll_connect(DbListener *l)
 		listen_fail(l, "connect");
 		return;
 	}
-	snprintf(sql, sizeof(sql), "LISTEN \"%s\"", l->channel);
+	/* One round trip: "SELECT 1; LISTEN \"a\"; LISTEN \"b\"" (SELECT 1 when nobody listens). */
+	for (int i = 0; i < l->nchannels; i++)
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len, "; LISTEN \"%s\"", l->channels[i].name);
 	if (!PQsendQuery(l->pg, sql) || PQflush(l->pg) != 0) {
 		listen_fail(l, "listen");
 		return;
@@ -199,10 +218,11 @@ listen_read(DbListener *l)
 		if (!res) {
 			l->state = LISTEN_READY;
 			l->backoff_ms = LISTEN_BACKOFF_MIN_MS;
-			l->cb(NULL, l->arg);
+			for (int i = 0; i < l->nchannels; i++)
+				l->channels[i].cb(NULL, l->channels[i].arg);
 			break;
 		}
-		ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+		ok = PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK;
 		PQclear(res);
 		if (!ok) {
 			listen_fail(l, "listen");
@@ -210,7 +230,9 @@ listen_read(DbListener *l)
 		}
 	}
 	while ((n = PQnotifies(l->pg))) {
-		l->cb(n->extra, l->arg);
+		for (int i = 0; i < l->nchannels; i++)
+			if (strcmp(n->relname, l->channels[i].name) == 0)
+				l->channels[i].cb(n->extra, l->channels[i].arg);
 		PQfreemem(n);
 	}
 }

@@ -56,7 +56,6 @@ typedef struct DbConn {
 	int backoff_ms;
 	DbQuery *query;            /* in flight when DB_BUSY */
 	PGresult *result;          /* the first result of the query in flight */
-	bool listener;             /* the dedicated LISTEN connection */
 	bool preparing;            /* what is in flight is the query's PREPARE */
 	uint64_t prepared[DB_PREPARED_MAX]; /* hashes of the statements prepared on this session */
 	int nprepared;
@@ -67,10 +66,6 @@ struct DbPool {
 	DbPoolConfig cfg;
 	char *conninfo, *timezone, *name;
 	DbConn *conns;             /* cfg.size query connections */
-	DbConn *listener;          /* NULL until db_pool_listen */
-	char listen_channel[64];
-	DbNotifyCallback notify_cb;
-	void *notify_arg;
 	struct DbQueryQueue queue;
 	int waiting;
 	struct DbQueryQueue failed; /* refused by a broken connection, answered on the next turn */
@@ -91,7 +86,6 @@ static void conn_send_and_watch(DbConn *conn);
 static bool conn_send_query(DbConn *conn);
 static void conn_prepared_done(DbConn *conn);
 static void conn_finish_query(DbConn *conn, DbStatus status);
-static void conn_read_notifies(DbConn *conn);
 static void query_deliver(DbQuery *q, DbStatus status, PGresult *res);
 static void query_defer(DbPool *pool, DbQuery *q, DbStatus status);
 static void pool_kick_cb(evutil_socket_t fd, short what, void *arg);
@@ -180,10 +174,6 @@ db_pool_free(DbPool *pool)
 	}
 	if (pool->kick)
 		event_free(pool->kick);
-	if (pool->listener) {
-		conn_close(pool->listener);
-		free(pool->listener);
-	}
 	free(pool->conns);
 	free(pool->conninfo);
 	free(pool->timezone);
@@ -274,25 +264,6 @@ db_pool_expire(DbPool *pool, int max_wait_ms)
 	return n;
 }
 
-bool
-db_pool_listen(DbPool *pool, const char *channel, DbNotifyCallback cb, void *arg)
-{
-	if (pool->listener || strlen(channel) >= sizeof(pool->listen_channel))
-		return false;
-	pool->listener = calloc(1, sizeof(DbConn));
-	if (!pool->listener)
-		return false;
-	snprintf(pool->listen_channel, sizeof(pool->listen_channel), "%s", channel);
-	pool->notify_cb = cb;
-	pool->notify_arg = arg;
-	pool->listener->pool = pool;
-	pool->listener->index = -1;
-	pool->listener->listener = true;
-	pool->listener->backoff_ms = DB_BACKOFF_MIN_MS;
-	conn_start(pool->listener);
-	return true;
-}
-
 /*
  *********************************
  * Connection state machine
@@ -347,8 +318,7 @@ conn_fail(DbConn *conn, const char *why)
 		conn->query = NULL;
 	}
 	conn->state = DB_DOWN;
-	if (!conn->listener)
-		pool_note_outage(pool, conn);
+	pool_note_outage(pool, conn);
 	conn_close(conn);
 	pool_fail_waiting_if_down(pool);
 	conn->timer = evtimer_new(pool->base, conn_timer_cb, conn);
@@ -383,24 +353,9 @@ conn_became_ready(DbConn *conn)
 		pool->reconnects++;
 		log_info("db connection %d restored", conn->index);
 	}
-	if (!conn->listener)
-		pool_note_recovery(pool);
+	pool_note_recovery(pool);
 	conn->backoff_ms = DB_BACKOFF_MIN_MS;
 	conn->state = DB_IDLE;
-	if (conn->listener) {
-		char sql[96];
-
-		snprintf(sql, sizeof(sql), "LISTEN \"%s\"", pool->listen_channel);
-		conn->state = DB_BUSY;
-		if (!PQsendQuery(conn->pg, sql)) {
-			conn_fail(conn, "listen");
-			return;
-		}
-		conn_watch(conn, EV_READ, conn_io_cb);
-		/* Changes made while we were away were not notified: let the owner reload. */
-		pool->notify_cb(pool->listen_channel, NULL, pool->notify_arg);
-		return;
-	}
 	conn_watch(conn, EV_READ, conn_io_cb);
 	conn_send_next(conn);
 }
@@ -557,16 +512,10 @@ conn_io_cb(evutil_socket_t fd, short what, void *arg)
 		conn_fail(conn, "read");
 		return;
 	}
-	if (conn->listener)
-		conn_read_notifies(conn);
 	while (conn->state == DB_BUSY && !PQisBusy(conn->pg)) {
 		res = PQgetResult(conn->pg);
 		if (!res) {
-			if (conn->listener) {
-				PQclear(conn->result);
-				conn->result = NULL;
-				conn->state = DB_IDLE;
-			} else if (conn->preparing) {
+			if (conn->preparing) {
 				conn_prepared_done(conn);
 			} else {
 				conn_finish_query(conn, DB_OK);
@@ -602,17 +551,6 @@ conn_finish_query(DbConn *conn, DbStatus status)
 	if (res)
 		PQclear(res);
 	conn_send_next(conn);
-}
-
-static void
-conn_read_notifies(DbConn *conn)
-{
-	PGnotify *n;
-
-	while ((n = PQnotifies(conn->pg))) {
-		conn->pool->notify_cb(n->relname, n->extra, conn->pool->notify_arg);
-		PQfreemem(n);
-	}
 }
 
 /*

@@ -192,3 +192,16 @@ def test_sigterm_ends_open_streams(pg, make_server):
     assert time.monotonic() - t < 5
     with pytest.raises(EOFError):
         s.read_until(lambda evs: False, timeout=5)
+
+
+def test_one_listen_connection_per_server(pg, make_server):
+    """The rules and the event streams share the server's one LISTEN connection (db/listen.c),
+    apart from the pools; its channels are both there."""
+    srv = make_server(pg)
+    streams = [Stream(srv, srv.admin_token) for _ in range(3)]
+    rows = srv.cluster.psql("SELECT query FROM pg_stat_activity WHERE datname = current_database() "
+                            "AND usename = 'hotline' AND query LIKE '%LISTEN%'", db=srv.db).splitlines()
+    assert len(rows) == 1, rows
+    assert '"rules_changed"' in rows[0] and '"hotline_events"' in rows[0], rows
+    for s in streams:
+        s.close()
