@@ -107,6 +107,19 @@ def test_a_case_text_is_shown_as_text(server, page):
         pass
 
 
+def test_clerk_signs_a_case_on_its_page(server, page):
+    op = server.make_user("operator")
+    case = create_case(server, op, department="urban_mgmt")
+    login, password, _ = make_login(server, "department", "urban_mgmt")
+    page.login(server, login, password)
+    page.driver.get(server.url + "/app/#/case/%d" % case["id"])
+    button = page.wait(lambda d: [b for b in d.find_elements(By.CSS_SELECTOR, "#main button") if b.text == "签收"])[0]
+    button.click()
+    page.wait(lambda d: "已签收" in d.find_element(By.ID, "main").text)
+    status, _, now = server.request("GET", "/v1/cases/%d" % case["id"], token=op)
+    assert now["state"] == "accepted"
+
+
 def test_admin_pages(server, page):
     login, password, _ = make_login(server, "admin")
     assert page.login(server, login, password) == "#/users"

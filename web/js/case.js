@@ -1,24 +1,41 @@
 // case: one case, its history, and the actions the caller's role may take in its state.
-import {api, departments, deptName} from './api.js';
+import {api, departments, deptName, hasRoute} from './api.js';
 import {h, fill, field, option, shortTime, errorText} from './dom.js';
 import {stateName, TYPES, CHANNELS} from './intake.js';
 
 const ACTION_NAMES = {create: '受理', dispatch: '派单', sign: '签收', return: '退回', contact: '联系市民', extend: '申请延期',
   reply: '答复', visit: '回访', supervise: '督办', merge: '并单', deadline_warning: '临期预警', overdue: '超期',
-  approve_extension: '批准延期', reject_extension: '驳回延期'};
+  approve: '批准延期', reject: '驳回延期', 'extension/approve': '批准延期', 'extension/reject': '驳回延期',
+  assist: '协办答复', suspend: '挂起', resume: '恢复办理', review: '审核', decline: '不予受理'};
 
-// action -> who and from which states (API.md section 2), and the fields of its body.
+const OPEN = ['pending', 'dispatched', 'accepted', 'replied', 'reopened', 'answered', 'suspended', 'reviewing'];
+const lead = (c, u) => u.role !== 'department' || c.department === u.department;
+const coOpen = (c, u) => (c.co || []).some((x) => x.department === u.department && x.state === 'open');
+const extensionAsked = (c) => c.extension && c.extension.state === 'requested';
+
+// action -> who, from which states (API.md sections 2 and 9-12), when else, and its body's fields.
 const ACTIONS = [
-  {name: 'sign', roles: ['department'], states: ['dispatched'], fields: []},
-  {name: 'contact', roles: ['department'], states: ['accepted', 'reopened'], fields: [['note', '联系情况', 'textarea']]},
-  {name: 'reply', roles: ['department'], states: ['accepted', 'reopened'], fields: [['text', '答复内容', 'textarea'], ['resolved', '问题已解决', 'checkbox']]},
-  {name: 'extend', roles: ['department'], states: ['accepted'], fields: [['workdays', '延长工作日', 'number'], ['reason', '理由', 'textarea']]},
-  {name: 'return', roles: ['department'], states: ['dispatched', 'accepted'], fields: [['reason', '退回理由', 'textarea']]},
+  {name: 'sign', roles: ['department'], states: ['dispatched'], when: lead, fields: []},
+  {name: 'contact', roles: ['department'], states: ['accepted', 'reopened'], when: lead, fields: [['note', '联系情况', 'textarea']]},
+  {name: 'reply', roles: ['department'], states: ['accepted', 'reopened'], when: lead, fields: [['text', '答复内容', 'textarea'], ['resolved', '问题已解决', 'checkbox']]},
+  {name: 'assist', roles: ['department'], states: ['dispatched', 'accepted', 'reopened'], when: coOpen, fields: [['text', '协办意见', 'textarea']]},
+  {name: 'extend', roles: ['department'], states: ['accepted'], when: lead, fields: [['workdays', '延长工作日', 'number'], ['reason', '理由', 'textarea']]},
+  {name: 'suspend', roles: ['department'], states: ['accepted', 'reopened'], when: lead, fields: [['reason', '挂起原因', 'textarea']]},
+  {name: 'resume', roles: ['department', 'manager'], states: ['suspended'], when: lead, fields: []},
+  {name: 'return', roles: ['department'], states: ['dispatched', 'accepted'], when: lead, fields: [['reason', '退回理由', 'textarea']]},
   {name: 'dispatch', roles: ['operator', 'manager'], states: ['pending'], fields: [['department', '派往单位', 'department']]},
+  {name: 'review', roles: ['operator', 'manager'], states: ['reviewing'], fields: [['approve', '审核通过', 'checkbox'], ['reason', '退回理由（不通过时）', 'textarea']]},
   {name: 'visit', roles: ['operator'], states: ['replied', 'answered'], fields: [['score', '满意度', 'score'], ['resolved', '问题已解决', 'checkbox'], ['comment', '回访记录', 'textarea']]},
-  {name: 'supervise', roles: ['manager'], states: ['dispatched', 'accepted', 'reopened', 'pending', 'replied'], fields: [['note', '督办意见', 'textarea']]},
-  {name: 'merge', roles: ['operator', 'manager'], states: ['pending', 'dispatched', 'accepted', 'replied', 'reopened', 'answered'], fields: [['into', '并入工单 ID', 'number']]},
+  {name: 'decline', roles: ['operator', 'manager'], states: ['pending', 'answered'], fields: [['reason', '不予受理理由', 'decline'], ['note', '说明', 'textarea']]},
+  {name: 'extension/approve', roles: ['manager'], states: OPEN, when: extensionAsked, fields: []},
+  {name: 'extension/reject', roles: ['manager'], states: OPEN, when: extensionAsked, fields: []},
+  {name: 'supervise', roles: ['manager'], states: OPEN.filter((s) => s !== 'answered'), fields: [['note', '督办意见', 'textarea']]},
+  {name: 'merge', roles: ['operator', 'manager'], states: OPEN, fields: [['into', '并入工单 ID', 'number']]},
 ];
+
+const DECLINE_REASONS = [['out_of_scope', '非政府职能'], ['emergency', '应由 110/119/120/122 处理'], ['judicial', '已进入诉讼、仲裁、复议'],
+  ['petition', '已属信访事项'], ['legislature', '党委、人大、政协、法院、检察院事项'], ['repeat_no_new_facts', '重复诉求无新情况'],
+  ['malicious', '恶意诉求'], ['secret', '涉密事项']];
 
 const SCORES = [[5, '非常满意'], [4, '满意'], [3, '基本满意'], [2, '不满意'], [1, '非常不满意']];
 
@@ -52,10 +69,17 @@ async function load(main, id, user) {
       row('办结时限', shortTime(c.deadlines && c.deadlines.finish_by)),
       c.answer ? row('直接答复', c.answer) : null,
       c.reply ? row('答复', typeof c.reply === 'object' ? c.reply.text : c.reply) : null,
-      c.satisfaction ? row('满意度', String(c.satisfaction.score || '')) : null)));
+      c.satisfaction ? row('满意度', String(c.satisfaction.score || '')) : null,
+      c.extension ? row('延期申请', c.extension.workdays + ' 个工作日（' + ({requested: '待批准', approved: '已批准', rejected: '已驳回'}[c.extension.state] || c.extension.state) + '）' + (c.extension.reason ? '：' + c.extension.reason : '')) : null,
+      c.suspended ? row('挂起', shortTime(c.suspended.since) + ' ' + (c.suspended.reason || '')) : null,
+      c.co && c.co.length ? row('协办单位', c.co.map((x) => deptName(names, x.department) + (x.state === 'done' ? '（已答复）' : '（办理中）')).join('、')) : null,
+      c.declined ? row('不予受理', c.declined.note || c.declined.reason) : null)));
   const actions = h('section', {class: 'panel actions'}, h('h2', null, '办理'));
   for (const a of ACTIONS) {
-    if (a.roles.includes(user.role) && a.states.includes(c.state)) actions.append(actionForm(a, c, names, () => load(main, id, user)));
+    if (a.roles.includes(user.role) && a.states.includes(c.state) && (!a.when || a.when(c, user)) &&
+        await hasRoute('POST /v1/cases/{id}/' + a.name)) {
+      actions.append(actionForm(a, c, names, () => load(main, id, user)));
+    }
   }
   if (actions.children.length === 1) actions.append(h('p', {class: 'muted'}, '当前状态下没有可办理的操作'));
   const history = h('section', {class: 'panel'}, h('h2', null, '办理记录'), h('ul', {class: 'plain'}, events.items.map((e) =>
@@ -84,6 +108,7 @@ function actionForm(a, c, names, done) {
     else if (kind === 'number') el = h('input', {type: 'number', min: 1});
     else if (kind === 'department') el = h('select', null, [...names].map(([code, name]) => option(code, name)));
     else if (kind === 'score') el = h('select', null, SCORES.map(([v, t]) => option(String(v), v + ' ' + t)));
+    else if (kind === 'decline') el = h('select', null, DECLINE_REASONS.map(([v, t]) => option(v, t)));
     inputs[key] = el;
     return field(label, el);
   });

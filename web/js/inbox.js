@@ -3,7 +3,7 @@
 import {api, departments, deptName, qs} from './api.js';
 import {h, fill, option, shortTime, errorText} from './dom.js';
 import {openStream} from './stream.js';
-import {stateName, debounce} from './intake.js';
+import {STATES, stateName, debounce} from './intake.js';
 
 // A deadline within this many minutes is marked yellow; past it (overdue) red.
 const SOON_MINUTES = 8 * 60;
@@ -19,7 +19,7 @@ function mark(c) {
   return c.overdue ? 'red' : c.due_in_minutes !== null && c.due_in_minutes !== undefined && c.due_in_minutes <= SOON_MINUTES ? 'yellow' : null;
 }
 
-export function inboxPage(main, arg, user) {
+export function inboxPage(main) {
   const tbody = h('tbody');
   const live = h('span', {class: 'live off'}, '实时推送');
   const status = h('p', {class: 'muted'});
@@ -34,7 +34,8 @@ export function inboxPage(main, arg, user) {
         const m = mark(c);
         return h('tr', {testid: 'inbox-row', 'data-case-id': c.id, class: [m, known && !known.has(c.id) ? 'fresh' : null].filter(Boolean).join(' ') || null},
           h('td', null, h('a', {href: '#/case/' + c.id}, c.number)),
-          h('td', null, c.urgent ? h('span', {class: 'tag red'}, '急') : null, ' ', c.title || c.text.slice(0, 40)),
+          h('td', null, c.urgent ? h('span', {class: 'tag red'}, '急') : null, c.role === 'co' ? h('span', {class: 'tag'}, '协办') : null,
+            ' ', c.title || c.text.slice(0, 40)),
           h('td', null, stateName(c.state)),
           h('td', null, m ? h('span', {class: 'tag ' + m}, dueText(c)) : dueText(c)),
           h('td', null, c.district || ''));
@@ -46,7 +47,8 @@ export function inboxPage(main, arg, user) {
     }
   }
   const reload = debounce(load, 200);
-  const stream = openStream((ev) => { if (ev.department === user.department || (known && known.has(ev.case_id))) reload(); },
+  // The server sends this token only its own cases' events (lead or co-handling): any is news.
+  const stream = openStream(() => reload(),
     (on) => { live.className = 'live ' + (on ? 'on' : 'off'); if (on) reload(); });
 
   fill(main, h('section', {class: 'panel'}, h('h1', null, '待办工单 ', live), status,
@@ -58,7 +60,7 @@ export function inboxPage(main, arg, user) {
 }
 
 export function casesPage(main) {
-  const state = h('select', null, option('', '全部状态'), Object.entries({pending: '待派单', dispatched: '已派单', accepted: '已签收', replied: '已答复', reopened: '重办', answered: '直接答复', closed: '已办结', merged: '已并单'}).map(([v, t]) => option(v, t)));
+  const state = h('select', null, option('', '全部状态'), Object.entries(STATES).map(([v, t]) => option(v, t)));
   const q = h('input', {placeholder: '搜索诉求内容'});
   const overdue = h('input', {type: 'checkbox'});
   const tbody = h('tbody');

@@ -6,10 +6,11 @@ import {h, fill, field, option, shortTime, errorText} from './dom.js';
 
 const TYPES = [['complaint', '投诉'], ['consult', '咨询'], ['help', '求助'], ['report', '举报'], ['suggestion', '建议'], ['praise', '表扬']];
 const CHANNELS = [['phone', '电话'], ['web', '网站'], ['app', 'APP'], ['wechat', '微信'], ['kiosk', '自助终端'], ['hall', '大厅'], ['email', '邮件']];
-const STATES = {pending: '待派单', dispatched: '已派单', accepted: '已签收', replied: '已答复', reopened: '重办', answered: '直接答复', closed: '已办结', merged: '已并单'};
+const STATES = {pending: '待派单', dispatched: '已派单', accepted: '已签收', replied: '已答复', reopened: '重办', answered: '直接答复', closed: '已办结', merged: '已并单',
+  suspended: '已挂起', reviewing: '待审核'};
 
 export function stateName(s) { return STATES[s] || s; }
-export {TYPES, CHANNELS};
+export {TYPES, CHANNELS, STATES};
 
 export function intakePage(main) {
   const f = {
