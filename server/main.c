@@ -12,6 +12,7 @@
 #include <event2/event.h>
 #include <libpq-fe.h>
 
+#include "api/assess.h"
 #include "api/cases.h"
 #include "api/health.h"
 #include "api/reports.h"
@@ -228,7 +229,7 @@ schema_ok(const Config *cfg)
 static int
 cmd_serve(const Config *cfg)
 {
-	static const RouteTable *tables[8];
+	static const RouteTable *tables[16];
 	Server s = {0};
 	DbPoolConfig pc = {"main", cfg->db, cfg->timezone, cfg->pool_size, cfg->queue_max, cfg->statement_timeout_ms};
 	DbPoolConfig rc = {"read", cfg->db, cfg->timezone, cfg->read_pool_size, cfg->queue_max,
@@ -255,6 +256,7 @@ cmd_serve(const Config *cfg)
 	tables[ntables++] = sla_routes();
 	tables[ntables++] = reports_routes();
 	tables[ntables++] = rules_routes();
+	tables[ntables++] = assess_routes();
 	s.http = s.app.pool && s.app.reads && s.app.read_slots && s.app.intakes && s.app.tokens
 			 ? http_server_start(&s.app, tables, ntables) : NULL;
 	if (!s.http || !routing_state_start(&s.app) || !sla_state_start(&s.app) || !sweeper_start(&s.app) ||

@@ -82,11 +82,11 @@ DEFAULT_POLICY = {
               {"type": "consult", "urgent": False, "sign": "1wd", "contact": "1wd", "finish": "2wd"},
               {"type": "help", "urgent": False, "sign": "1wd", "contact": "1wd", "finish": "5wd"},
               {"type": "*", "urgent": False, "sign": "1wd", "contact": "2wd", "finish": "10wd"}],
-    "rectify": "5wd", "warn_at": 0.75}
+    "rectify": "5wd", "warn_at": 0.75, "review": False}
 
 RATE_COUNTS = ["received", "answered", "dispatched", "signed_on_time", "contacted_on_time",
                "replied", "replied_on_time", "visited", "resolved", "satisfied", "returned",
-               "reopened", "overdue_open"]
+               "reopened", "overdue_open", "declined", "suspended"]
 RATE_RATIOS = {"response_rate": ("contacted_on_time", "dispatched"),
                "on_time_rate": ("replied_on_time", "replied"),
                "resolution_rate": ("resolved", "visited"),
@@ -1828,7 +1828,7 @@ def test_policy_put_and_get(sapi):
                          "finish": "4wd"},
                         {"type": "*", "urgent": False, "sign": "1wd", "contact": "2wd",
                          "finish": "10wd"}],
-              "rectify": "3wd", "warn_at": 0.5}
+              "rectify": "3wd", "warn_at": 0.5, "review": False}
     status, _, body = sapi.req("PUT", "/v1/sla", policy, token=sapi.admin)
     assert status == 200 and body == policy, body
     status, _, body = sapi.req("GET", "/v1/sla", token=sapi.admin)
