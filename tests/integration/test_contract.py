@@ -542,6 +542,34 @@ def test_role_may_not_do_this_is_403(api, role, method, path, body):
     check_error(api.req(method, path, body, token=api.tokens[role]), 403, "forbidden")
 
 
+# Sections 9-12 and 17: every new endpoint for every role. Actions go to a case that does not
+# exist: a role that may act gets 404 (the route let it through), the others 403.
+HANDLING_MATRIX = [
+    ("POST", "/v1/cases/999999999/assist", {"text": "已配合"}, {"department"}, 404),
+    ("POST", "/v1/cases/999999999/suspend", {"reason": "等待材料"}, {"department"}, 404),
+    ("POST", "/v1/cases/999999999/resume", {}, {"department", "manager"}, 404),
+    ("POST", "/v1/cases/999999999/review", {"approve": True}, {"operator", "manager"}, 404),
+    ("POST", "/v1/cases/999999999/decline", {"reason": "out_of_scope"}, {"operator", "manager"}, 404),
+    ("GET", "/v1/scorecard", None, {"manager", "admin"}, 200),
+    ("PUT", "/v1/scorecard", {"weights": {"response_rate": 0.2, "on_time_rate": 0.2, "resolution_rate": 0.3,
+                                          "satisfaction_rate": 0.3, "dispatch_accuracy": 0.0},
+                              "min_cases": 5}, {"admin"}, 200),
+    ("GET", "/v1/reports/scorecard?from=2026-01-01&to=2026-02-01", None, {"manager", "admin"}, 200),
+    ("GET", "/v1/reports/bad-reviews?from=2026-01-01&to=2026-02-01", None, {"manager", "admin"}, 200),
+]
+
+
+@pytest.mark.parametrize("method,path,body,allowed,status", HANDLING_MATRIX)
+@pytest.mark.parametrize("role", ["operator", "department", "manager", "admin"])
+def test_handling_endpoints_for_every_role(api, role, method, path, body, allowed, status):
+    reply = api.req(method, path, body, token=api.tokens[role])
+    if role in allowed:
+        assert reply[0] == status, reply
+    else:
+        check_error(reply, 403, "forbidden")
+    check_error(api.req(method, path, body), 401, "unauthorized")
+
+
 def test_other_departments_case_is_403(api):
     c = api.dispatched()
     check_error(api.req("GET", "/v1/cases/%d" % c["id"], token=api.other), 403, "forbidden")
