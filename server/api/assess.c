@@ -194,9 +194,10 @@ scorecard_report_cb(Req *req, PGresult *res)
 	if (q.csv) {
 		char filename[64];
 		size_t len = 0;
+		char *csv = assess_scorecard_csv(rows, ranked, &len);
 
 		snprintf(filename, sizeof(filename), "scorecard-%s-%s.csv", q.from, q.to);
-		reply_csv_or_oom(req, assess_scorecard_csv(rows, ranked, &len), len, filename);
+		reply_csv_or_oom(req, csv, len, filename);
 	} else {
 		reply_json_or_oom(req, assess_scorecard_json(&s, q.from, q.to, rows, ranked));
 	}
@@ -233,9 +234,10 @@ bad_reviews_cb(Req *req, PGresult *res)
 	if (q.csv) {
 		char filename[80];
 		size_t len = 0;
+		char *csv = assess_bad_reviews_csv(rows, (size_t)n, &len);
 
 		snprintf(filename, sizeof(filename), "bad-reviews-%s-%s-%s.csv", assess_bad_by_name(q.by), q.from, q.to);
-		reply_csv_or_oom(req, assess_bad_reviews_csv(rows, (size_t)n, &len), len, filename);
+		reply_csv_or_oom(req, csv, len, filename);
 	} else {
 		reply_json_or_oom(req, assess_bad_reviews_json(&q, rows, (size_t)n));
 	}

@@ -407,3 +407,91 @@ def test_rates_csv_has_the_new_columns(w):
     assert status == 200 and headers["content-type"].startswith("text/csv")
     text = body if isinstance(body, str) else body.decode()
     assert text.split("\r\n")[0].endswith(",overdue_open,declined,suspended")
+
+
+# --- assessment (section 17) ------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def fresh(pg, make_server):
+    """A server on a database of its own, so that the ranking holds only this module's cases."""
+    return W(make_server(pg))
+
+
+def handled(w, dept_token, dept, contact=True, score=5):
+    c = w.create(department=dept)
+    w.act(c["id"], "sign", {}, dept_token)
+    if contact:
+        w.act(c["id"], "contact", {"note": "已联系"}, dept_token)
+    w.act(c["id"], "reply", {"text": "已处理"}, dept_token)
+    return w.act(c["id"], "visit", {"score": score}, w.op)
+
+
+def window():
+    today = dt.datetime.now(TZ).date()
+    return {"from": today.isoformat(), "to": (today + dt.timedelta(days=1)).isoformat()}
+
+
+def expected_score(weights, rates_):
+    present = [(weights[k], v) for k, v in rates_.items() if v is not None]
+    return sum(w_ * v for w_, v in present) / sum(w_ for w_, _ in present)
+
+
+def test_scorecard_weights_put_get_and_refusals(fresh):
+    w = fresh
+    status, _, body = w.req("GET", "/v1/scorecard", token=w.mgr)
+    assert status == 200 and body == {"weights": DEFAULT_WEIGHTS, "min_cases": 5}
+    for bad, code, field in [
+            ({"weights": dict(DEFAULT_WEIGHTS, dispatch_accuracy=0.1)}, "invalid_field", "weights"),
+            ({"weights": dict(DEFAULT_WEIGHTS, response_rate=-0.2, on_time_rate=0.6)}, "invalid_field",
+             "weights.response_rate"),
+            ({"weights": dict(DEFAULT_WEIGHTS, speed=0)}, "invalid_field", "weights.speed"),
+            ({"weights": DEFAULT_WEIGHTS, "min_cases": "5"}, "invalid_field", "min_cases"),
+            ({"weights": DEFAULT_WEIGHTS, "extra": 1}, "invalid_field", "extra"),
+            ({"min_cases": 3}, "missing_field", "weights")]:
+        assert_error(w.req("PUT", "/v1/scorecard", bad, token=w.admin), 422, code, field)
+    assert w.req("GET", "/v1/scorecard", token=w.admin)[2] == {"weights": DEFAULT_WEIGHTS, "min_cases": 5}
+
+
+def test_scorecard_and_bad_reviews(fresh):
+    w = fresh
+    card = {"weights": DEFAULT_WEIGHTS, "min_cases": 2}
+    status, _, body = w.req("PUT", "/v1/scorecard", card, token=w.admin)
+    assert status == 200 and body == card
+    for _ in range(2):
+        handled(w, w.u, U)
+    handled(w, w.h, H, contact=False, score=4)
+    bad = handled(w, w.h, H, score=1)
+    assert bad["state"] == "reopened"
+    w.act(bad["id"], "reply", {"text": "整改完毕"}, w.h)
+    handled(w, w.p, P)  # one case: under min_cases
+    status, _, report = w.req("GET", "/v1/reports/scorecard?" + urlencode(window()), token=w.mgr)
+    assert status == 200, report
+    rows = report["rows"]
+    assert [(r["rank"], r["department"], r["dispatched"]) for r in rows] == [(1, U, 2), (2, H, 2)]
+    h = {k: rows[1][k] for k in DEFAULT_WEIGHTS}
+    assert h == {"response_rate": 0.5, "on_time_rate": 1.0, "resolution_rate": 0.5, "satisfaction_rate": 0.5,
+                 "dispatch_accuracy": 1.0}
+    assert rows[1]["score"] == expected_score(DEFAULT_WEIGHTS, h)
+    assert rows[0]["score"] == 1.0 and rows[1]["name"] == "市住房和城乡建设局"
+    status, headers, csv = w.req("GET", "/v1/reports/scorecard?" + urlencode(dict(window(), format="csv")),
+                                 token=w.admin)
+    assert status == 200 and headers["content-type"].startswith("text/csv")
+    lines = csv.lstrip("\ufeff").split("\r\n")
+    assert lines[0] == ("rank,department,name,dispatched,response_rate,on_time_rate,resolution_rate,"
+                        "satisfaction_rate,dispatch_accuracy,score")
+    assert lines[1].startswith("1,urban_mgmt,") and lines[2].startswith("2,housing,") and lines[3] == ""
+    status, _, br = w.req("GET", "/v1/reports/bad-reviews?" + urlencode(dict(window(), by="department")),
+                          token=w.mgr)
+    assert status == 200 and br["rows"] == [{"key": H, "visited": 2, "bad": 1, "bad_rate": 0.5,
+                                             "rectified_on_time": 1}], br
+    assert_error(w.req("GET", "/v1/reports/bad-reviews?" + urlencode(dict(window(), by="type")), token=w.mgr),
+                 400, "bad_request", "by")
+    assert_error(w.req("GET", "/v1/reports/scorecard?from=2026-13-01&to=2026-12-01", token=w.mgr),
+                 400, "bad_request", "from")
+    # the weights change the ranking: only satisfaction counts
+    only = {"weights": {"response_rate": 0, "on_time_rate": 0, "resolution_rate": 0, "satisfaction_rate": 1,
+                        "dispatch_accuracy": 0}, "min_cases": 1}
+    assert w.req("PUT", "/v1/scorecard", only, token=w.admin)[0] == 200
+    rows = w.req("GET", "/v1/reports/scorecard?" + urlencode(window()), token=w.mgr)[2]["rows"]
+    assert [(r["department"], r["score"]) for r in rows] == [(U, 1.0), (P, 1.0), (H, 0.5)]  # ties: more dispatched first
+    assert w.s.cluster.psql("SELECT case_facts_drift()", db=w.s.db) == "0"
