@@ -35,6 +35,7 @@ static int run_review(Cli *cli, const Args *a);
 static int run_decline(Cli *cli, const Args *a);
 static int run_route(Cli *cli, const Args *a);
 static json_object *case_body(const Cli *cli, const Args *a);
+static json_object *text_body(Cli *cli, const Args *a, int *rc);
 static bool add_string(json_object *obj, const char *key, const char *value);
 static bool add_number(const Cli *cli, json_object *obj, const char *key, const char *text,
 		       double min, double max);
@@ -370,16 +371,12 @@ run_reject(Cli *cli, const Args *a)
 static int
 run_reply(Cli *cli, const Args *a)
 {
-	const char *value = cli_need(cli, a, "text");
-	char *text = value ? cli_text_value(value) : NULL;
-	json_object *body;
+	int rc;
+	json_object *body = text_body(cli, a, &rc);
 
-	if (text == NULL)
-		return value ? HL_FAILED : HL_USAGE;
-	body = json_object_new_object();
-	add_string(body, "text", text);
+	if (body == NULL)
+		return rc;
 	json_object_object_add(body, "resolved", json_object_new_boolean(!args_has(a, "unresolved")));
-	free(text);
 	return act(cli, a, "reply", body);
 }
 
@@ -429,16 +426,10 @@ run_merge(Cli *cli, const Args *a)
 static int
 run_assist(Cli *cli, const Args *a)
 {
-	const char *value = cli_need(cli, a, "text");
-	char *text = value ? cli_text_value(value) : NULL;
-	json_object *body;
+	int rc;
+	json_object *body = text_body(cli, a, &rc);
 
-	if (text == NULL)
-		return value ? HL_FAILED : HL_USAGE;
-	body = json_object_new_object();
-	add_string(body, "text", text);
-	free(text);
-	return act(cli, a, "assist", body);
+	return body ? act(cli, a, "assist", body) : rc;
 }
 
 static int
@@ -521,6 +512,24 @@ run_route(Cli *cli, const Args *a)
  * Helpers
  *********************************
  */
+
+/* {"text": --text}, "-" reading standard input; NULL with *rc set after printing why. */
+static json_object *
+text_body(Cli *cli, const Args *a, int *rc)
+{
+	const char *value = cli_need(cli, a, "text");
+	char *text = value ? cli_text_value(value) : NULL;
+	json_object *body;
+
+	if (text == NULL) {
+		*rc = value ? HL_FAILED : HL_USAGE;
+		return NULL;
+	}
+	body = json_object_new_object();
+	add_string(body, "text", text);
+	free(text);
+	return body;
+}
 
 /* The create body of API.md from submit's options; NULL after a usage
  * error. Only the options given are sent: the server applies defaults. */

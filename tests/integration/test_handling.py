@@ -53,6 +53,18 @@ class W:
         assert status == 200, body
         return body["items"]
 
+    def inbox(self, token):
+        """Every item of a department's inbox, following the cursors."""
+        items, after = [], None
+        while True:
+            q = "?limit=500" + ("&after=" + after if after else "")
+            status, _, page = self.req("GET", "/v1/inbox" + q, token=token)
+            assert status == 200, page
+            items += page["items"]
+            after = page["next"]
+            if not after:
+                return {x["id"]: x for x in items}
+
     def co_case(self, co=(H, P)):
         """A pending case dispatched to urban_mgmt with co-departments, signed."""
         c = self.create()
@@ -105,12 +117,12 @@ def test_co_department_reads_lists_and_inbox(w):
     assert w.get(c["id"], w.h)["id"] == c["id"]
     assert w.events(c["id"], w.h)[0]["action"] == "create"
     assert_error(w.req("GET", "/v1/cases/%d" % c["id"], token=w.x), 403, "forbidden")
-    listed = w.req("GET", "/v1/cases?limit=500", token=w.h)[2]["items"]
-    assert c["id"] in [x["id"] for x in listed]
-    inbox = {x["id"]: x for x in w.req("GET", "/v1/inbox?limit=500", token=w.h)[2]["items"]}
+    listed = w.req("GET", "/v1/cases?limit=50", token=w.h)[2]["items"]
+    assert c["id"] in [x["id"] for x in listed]  # newest first: among the first
+    inbox = w.inbox(w.h)
     assert inbox[c["id"]]["role"] == "co"
     assert inbox[c["id"]]["deadlines"]["finish_by"] == c["deadlines"]["finish_by"]
-    lead = {x["id"]: x for x in w.req("GET", "/v1/inbox?limit=500", token=w.u)[2]["items"]}
+    lead = w.inbox(w.u)
     assert lead[c["id"]]["role"] == "lead"
 
 
