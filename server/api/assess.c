@@ -1,10 +1,11 @@
 /*
  * api/assess: the scorecard weights and the assessment reports (API.md section 17).
  *
- * The weights live in one row (sql/012_handling.sql `scorecard`), stored as core/assess.c
+ * The weights live in one row (sql/013_handling.sql `scorecard`), stored as core/assess.c
  * wrote them. The scorecard report is one call of report_scorecard (the weights, then the
  * section 5 counts per department); core/assess computes, filters and ranks. The
- * bad-reviews report is one call of report_bad_reviews, which counts, orders and cuts.
+ * bad-reviews report is one call of report_bad_reviews, which counts, orders and cuts. Both
+ * reports take the slow-read lane, as the section 5 reports do.
  */
 #include "api/assess.h"
 
@@ -100,6 +101,8 @@ scorecard_report(Req *req)
 	}
 	const char *params[] = {q.from, q.to};
 
+	if (!req_enter_read_lane(req))
+		return;
 	req_query(req, "SELECT * FROM report_scorecard($1::date, $2::date)", 2, params, scorecard_report_cb);
 }
 
@@ -117,6 +120,8 @@ bad_reviews(Req *req)
 	snprintf(top, sizeof(top), "%d", q.top);
 	const char *params[] = {q.from, q.to, assess_bad_by_name(q.by), top};
 
+	if (!req_enter_read_lane(req))
+		return;
 	req_query(req, "SELECT * FROM report_bad_reviews($1::date, $2::date, $3, $4::integer)", 4, params,
 		  bad_reviews_cb);
 }

@@ -114,7 +114,7 @@ typedef struct CallParams {
 #define CREATE_PARAMS 16
 static const char sql_create[] =
 	"SELECT status, body FROM case_create($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
-/* The same calls, several in one transaction (sql/011_intake_batch.sql, sql/012_handling.sql). */
+/* The same calls, several in one transaction (sql/011_intake_batch.sql, sql/013_handling.sql). */
 static const char sql_create_batch[] =
 	"SELECT status, body, item FROM case_create_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
 	"$14, $15, $16)";

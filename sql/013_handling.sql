@@ -116,7 +116,7 @@ LANGUAGE sql STABLE AS $$
 		'reopened', c.reopened,
 		'merged_into', c.merged_into,
 		'co', case_co_json(c.co),
-		'suspended', CASE WHEN c.suspended_since IS NOT NULL
+		'suspended', CASE WHEN c.state = 'suspended'
 		                  THEN json_build_object('since', case_ts(c.suspended_since), 'reason', c.suspended_reason,
 		                                         'from', c.suspended_from) END,
 		'sent_back', c.sent_back,
@@ -138,18 +138,23 @@ LANGUAGE sql STABLE AS $$
 	   AND NOT b.co @> case_co_entry(p_dept)
 $$;
 
--- 005's case_list; a department viewer gets the cases it leads and those it co-handles: two
--- index walks newest first (cases_department, cases_co), merged.
+-- 012_search_window's case_list (a q of 1-2 characters looks through a window of the newest
+-- 5,000 cases), where a department viewer gets the cases it leads and those it co-handles: two
+-- index walks newest first (cases_department, cases_co), merged, in place of one.
 CREATE OR REPLACE FUNCTION case_list(p_role text, p_dept text, p_state text, p_department text, p_district text,
                                      p_type text, p_channel text, p_urgent boolean, p_overdue boolean,
                                      p_from date, p_to date, p_q text, p_after bigint, p_limit integer)
 RETURNS TABLE(status integer, body text)
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
+	c_window constant integer := 5000;
+	v_short boolean := coalesce(char_length(p_q) < 3, false);
 	v_where text := '';
 	v_pattern text;
 	v_sql text;
 	v_rows cases[];
+	v_seen bigint;
+	v_last bigint;
 	v_items json;
 	v_next text;
 BEGIN
@@ -165,26 +170,39 @@ BEGIN
 	IF p_to IS NOT NULL THEN v_where := v_where || ' AND x.created_at < $9::timestamptz'; END IF;
 	IF p_q IS NOT NULL THEN
 		v_pattern := '%' || replace(replace(replace(p_q, '\', '\\'), '%', '\%'), '_', '\_') || '%';
-		v_where := v_where || ' AND (coalesce(x.title, '''') || '' '' || x.text) ILIKE $10';
+		IF NOT v_short THEN
+			v_where := v_where || ' AND (coalesce(x.title, '''') || '' '' || x.text) ILIKE $10';
+		END IF;
 	END IF;
 	IF p_after IS NOT NULL THEN v_where := v_where || ' AND x.id < $11'; END IF;
-
+	-- the cases of the page, newest first, at most $12
 	IF p_role = 'department' THEN
-		v_sql := 'SELECT array(SELECT y FROM ('
-		      || '(SELECT x AS y, x.id FROM cases x WHERE x.department = $1' || v_where
+		v_sql := 'SELECT u.y FROM ('
+		      || '(SELECT x AS y FROM cases x WHERE x.department = $1' || v_where
 		      || ' ORDER BY x.id DESC LIMIT $12) UNION ALL '
-		      || '(SELECT x AS y, x.id FROM cases x WHERE x.co <> ''[]'' AND x.co @> case_co_entry($1)'
+		      || '(SELECT x AS y FROM cases x WHERE x.co <> ''[]'' AND x.co @> case_co_entry($1)'
 		      || ' AND x.department IS DISTINCT FROM $1' || v_where
-		      || ' ORDER BY x.id DESC LIMIT $12)) u ORDER BY u.id DESC LIMIT $12)';
+		      || ' ORDER BY x.id DESC LIMIT $12)) u ORDER BY (u.y).id DESC LIMIT $12';
 	ELSE
-		v_sql := 'SELECT array(SELECT x FROM cases x WHERE true' || v_where || ' ORDER BY x.id DESC LIMIT $12)';
+		v_sql := 'SELECT x FROM cases x WHERE true' || v_where || ' ORDER BY x.id DESC LIMIT $12';
 	END IF;
-	EXECUTE v_sql INTO v_rows
-	  USING p_dept, p_state, p_department, p_district, p_type, p_channel, p_urgent, p_from, p_to, v_pattern,
-	        p_after, p_limit + 1;
+	IF v_short THEN
+		EXECUTE 'SELECT array_agg(w.r ORDER BY (w.r).id DESC) FILTER (WHERE (coalesce((w.r).title, '''') '
+		     || '|| '' '' || (w.r).text) ILIKE $10), count(*), min((w.r).id) FROM (' || v_sql || ') w(r)'
+		   INTO v_rows, v_seen, v_last
+		  USING p_dept, p_state, p_department, p_district, p_type, p_channel, p_urgent, p_from, p_to, v_pattern,
+		        p_after, c_window;
+		v_rows := coalesce(v_rows, '{}');
+	ELSE
+		EXECUTE 'SELECT array(' || v_sql || ')' INTO v_rows
+		  USING p_dept, p_state, p_department, p_district, p_type, p_channel, p_urgent, p_from, p_to, v_pattern,
+		        p_after, p_limit + 1;
+	END IF;
 	IF cardinality(v_rows) > p_limit THEN
 		v_rows := v_rows[1:p_limit];
 		v_next := (v_rows[p_limit]).id::text;
+	ELSIF v_short AND v_seen = c_window THEN
+		v_next := v_last::text; -- the window ended before the cases did: search on from there
 	END IF;
 	SELECT coalesce(json_agg(case_json(v_rows[i], p_role, p_dept) ORDER BY i), '[]')
 	  INTO v_items FROM generate_subscripts(v_rows, 1) AS i;
