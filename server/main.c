@@ -15,6 +15,7 @@
 #include "api/assess.h"
 #include "api/cases.h"
 #include "api/health.h"
+#include "api/open311.h"
 #include "api/reports.h"
 #include "api/rules.h"
 #include "api/sla.h"
@@ -257,8 +258,11 @@ cmd_serve(const Config *cfg)
 	tables[ntables++] = reports_routes();
 	tables[ntables++] = rules_routes();
 	tables[ntables++] = assess_routes();
+	tables[ntables++] = open311_routes();
 	s.http = s.app.pool && s.app.reads && s.app.read_slots && s.app.intakes && s.app.tokens
 			 ? http_server_start(&s.app, tables, ntables) : NULL;
+	if (s.http)
+		http_server_error_writer(s.http, OPEN311_PATH_PREFIX, open311_reply_error);
 	if (!s.http || !routing_state_start(&s.app) || !sla_state_start(&s.app) || !sweeper_start(&s.app) ||
 	    !janitor_start(&s.app)) {
 		s.exit_code = 1;

@@ -1,7 +1,7 @@
 /*
  * api/assess: the scorecard weights and the assessment reports (API.md section 17).
  *
- * The weights live in one row (sql/013_handling.sql `scorecard`), stored as core/assess.c
+ * The weights live in one row (sql/014_handling.sql `scorecard`), stored as core/assess.c
  * wrote them. The scorecard report is one call of report_scorecard (the weights, then the
  * section 5 counts per department); core/assess computes, filters and ranks. The
  * bad-reviews report is one call of report_bad_reviews, which counts, orders and cuts. Both

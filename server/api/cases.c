@@ -114,7 +114,7 @@ typedef struct CallParams {
 #define CREATE_PARAMS 16
 static const char sql_create[] =
 	"SELECT status, body FROM case_create($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
-/* The same calls, several in one transaction (sql/011_intake_batch.sql, sql/013_handling.sql). */
+/* The same calls, several in one transaction (sql/011_intake_batch.sql, sql/014_handling.sql). */
 static const char sql_create_batch[] =
 	"SELECT status, body, item FROM case_create_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
 	"$14, $15, $16)";
@@ -202,11 +202,7 @@ cases_create(Req *req)
 {
 	CaseInput in;
 	ApiError err;
-	CreatePlan plan;
-	CallParams p = {0};
 	const char *key = req_header(req, "Idempotency-Key");
-	json_object *input = NULL;
-	time_t now = time(NULL);
 
 	if (!case_input_create(req->body, &in, &err)) {
 		reply_api_error(req, &err);
@@ -217,16 +213,30 @@ cases_create(Req *req)
 			    "Idempotency-Key must be 1 to %d printable ASCII characters", IDEMPOTENCY_KEY_MAX);
 		return;
 	}
-	if (!case_route_decide(&in, &plan)) {
+	cases_create_submit(req, &in, NULL, key, NULL);
+}
+
+void
+cases_create_submit(Req *req, const CaseInput *in, json_object *history, const char *key, ReqRowCb done)
+{
+	CreatePlan plan;
+	CallParams p = {0};
+	json_object *input = NULL;
+	time_t now = time(NULL);
+
+	if (!case_route_decide(in, &plan)) {
 		reply_error(req, 503, "unavailable", NULL, "routing rules are loading, try again");
 		return;
 	}
-	if (plan.state == CASE_DISPATCHED && !case_deadlines(in.type, in.urgent.value, now, &p)) {
+	if (plan.state == CASE_DISPATCHED && !case_deadlines(in->type, in->urgent.value, now, &p)) {
 		reply_error(req, 503, "unavailable", NULL, "the SLA policy is loading, try again");
 		return;
 	}
-	input = case_input_to_json(&in);
-	if (!input) {
+	input = case_input_to_json(in);
+	if (input && history && json_object_object_add(input, "history", json_object_get(history)) != 0)
+		json_object_put(history); /* not added: the reference taken for it goes */
+	if (!input || (history && !json_object_object_get_ex(input, "history", NULL))) {
+		json_object_put(input);
 		reply_out_of_memory(req);
 		return;
 	}
@@ -243,10 +253,13 @@ cases_create(Req *req)
 	/* The deadlines were computed from this instant; the row stores the same one, so a
 	 * reader can recompute every deadline from created_at/dispatched_at to the second. */
 	push(&p, format_ts(now, p.at, sizeof(p.at)));
-	push(&p, plan.state == CASE_DISPATCHED && clock_kinds(in.type, in.urgent.value, p.kinds, sizeof(p.kinds))
+	push(&p, plan.state == CASE_DISPATCHED && clock_kinds(in->type, in->urgent.value, p.kinds, sizeof(p.kinds))
 			 ? p.kinds
 			 : NULL);
-	req_batch_reply(req, req->app->intakes, p.values);
+	if (done)
+		req_batch(req, req->app->intakes, p.values, done);
+	else
+		req_batch_reply(req, req->app->intakes, p.values);
 	json_object_put(input); /* the batch copied the parameters */
 }
 

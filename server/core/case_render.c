@@ -92,7 +92,7 @@ static const Field declined_fields[] = {
 	{NULL, 0, 0, NULL},
 };
 
-/* case_json of sql/013_handling.sql, then the inbox's own due_in_minutes and role. */
+/* case_json of sql/014_handling.sql, then the inbox's own due_in_minutes and role. */
 static const Field inbox_item_fields[] = {
 	{KEY("id"), FIELD_NUMBER, CASE_COL_ID, NULL},
 	{KEY("number"), FIELD_STRING, CASE_COL_NUMBER, NULL},

@@ -20,6 +20,7 @@
 #include <json-c/json.h>
 #include <libpq-fe.h>
 
+#include "core/api_error.h"
 #include "core/role.h"
 #include "core/user.h"
 #include "db/batch.h"
@@ -29,7 +30,12 @@
 struct evhttp_request;
 typedef struct App App;
 
-typedef struct Req {
+typedef struct Req Req;
+typedef void (*ReqFn)(Req *req);
+/* Writes an error answer in a format of its own (Open311's); like every reply_*, frees the Req. */
+typedef void (*ReqErrorWriter)(Req *req, const ApiError *err);
+
+struct Req {
 	struct evhttp_request *ev;
 	App *app;
 	uint64_t id;              /* request id, also sent as X-Request-Id */
@@ -51,7 +57,10 @@ typedef struct Req {
 	bool auth_budget_held;    /* a lookup took one of its budget: kept only when it finds nothing */
 	bool read_lane;           /* holds a slot of the slow-read lane (req_enter_read_lane) */
 	char token_made[TOKEN_LEN + 1]; /* a token made for the reply (POST /v1/users): never sent to SQL */
-} Req;
+	ReqFn auth_done;          /* http_server_authenticate: the token is a user's (req->user set) */
+	ReqFn auth_refused;       /* ... it is nobody's: reply */
+	ReqErrorWriter error_writer; /* NULL: errors are the contract's JSON (API.md section 1) */
+};
 
 /* A query-string parameter, decoded; NULL when absent. Valid until the reply. */
 const char *req_param(Req *req, const char *name);
@@ -93,5 +102,12 @@ void req_reply_row(Req *req, PGresult *res);
  * batch's single statement, whose answer is a (status, body) row.
  */
 void req_batch_reply(Req *req, DbBatch *batch, const char *const *params);
+
+/*
+ * The same call, with its (status, body) handed to cb instead of sent: cb must reply. body
+ * lives until cb returns. A database failure is answered for the caller and cb not called.
+ */
+typedef void (*ReqRowCb)(Req *req, int status, const char *body);
+void req_batch(Req *req, DbBatch *batch, const char *const *params, ReqRowCb cb);
 
 #endif

@@ -49,6 +49,8 @@ struct HttpServer {
 	ConnGuard *guard;
 	RateLimiter *limiter;        /* NULL when rate_limit is 0 */
 	RateLimiter *auth_failures;  /* per client address; NULL when auth_fail_budget is 0 */
+	const char *error_prefix;    /* paths whose errors error_writer writes (NULL: none) */
+	ReqErrorWriter error_writer;
 };
 
 static HttpServer *the_server; /* one per process; reply.c reports back through it */
@@ -58,6 +60,7 @@ static void server_reply_abandoned_cb(void *arg);
 static const Route *server_match(HttpServer *srv, Req *req, const char *method, const char *path,
 				 bool *other_method);
 static void server_authenticate(Req *req);
+static void server_unauthorized(Req *req);
 static void server_auth_cb(Req *req, PGresult *res);
 static void server_auth_budget_return(Req *req);
 static void server_authorize(Req *req);
@@ -148,6 +151,13 @@ http_server_free(HttpServer *srv)
 	if (the_server == srv)
 		the_server = NULL;
 	free(srv);
+}
+
+void
+http_server_error_writer(HttpServer *srv, const char *path_prefix, ReqErrorWriter writer)
+{
+	srv->error_prefix = path_prefix;
+	srv->error_writer = writer;
 }
 
 /* One request fewer in flight; the last one of a drain lets the server exit. */
@@ -243,6 +253,8 @@ server_request_cb(struct evhttp_request *ev, void *arg)
 		evhttp_send_error(ev, 503, "Service Unavailable");
 		return;
 	}
+	if (srv->error_prefix && path && strncmp(path, srv->error_prefix, strlen(srv->error_prefix)) == 0)
+		req->error_writer = srv->error_writer;
 	if (!conn_guard_request_begin(srv->guard, evhttp_request_get_connection(ev), req)) {
 		evhttp_add_header(evhttp_request_get_output_headers(ev), "Connection", "close");
 		reply_error(req, 503, "unavailable", NULL, "too many connections, try again shortly");
@@ -320,8 +332,6 @@ static void
 server_authenticate(Req *req)
 {
 	const char *auth = req_header(req, "Authorization");
-	const char *params[1] = {req->token_hash};
-	double now = monotonic_seconds();
 	const char *token;
 
 	if (!auth || strncasecmp(auth, "Bearer ", 7) != 0) {
@@ -331,17 +341,34 @@ server_authenticate(Req *req)
 	token = auth + 7;
 	while (*token == ' ')
 		token++;
+	http_server_authenticate(req, token, server_authorize, server_unauthorized);
+}
+
+static void
+server_unauthorized(Req *req)
+{
+	reply_error(req, 401, "unauthorized", NULL, "unknown or revoked token");
+}
+
+void
+http_server_authenticate(Req *req, const char *token, ReqFn done, ReqFn refused)
+{
+	const char *params[1] = {req->token_hash};
+	double now = monotonic_seconds();
+
+	req->auth_done = done;
+	req->auth_refused = refused;
 	if (!token_well_formed(token)) {
-		reply_error(req, 401, "unauthorized", NULL, "unknown or revoked token");
+		refused(req);
 		return;
 	}
 	token_hash_literal(token, req->token_hash);
 	if (token_cache_get(req->app->tokens, req->token_hash + 2, now, &req->user)) {
-		server_authorize(req);
+		done(req);
 		return;
 	}
 	if (token_cache_unknown(req->app->tokens, req->token_hash + 2, now)) {
-		reply_error(req, 401, "unauthorized", NULL, "unknown or revoked token");
+		refused(req);
 		return;
 	}
 	req->client_key = server_client_key(req);
@@ -373,7 +400,7 @@ server_auth_cb(Req *req, PGresult *res)
 			token_cache_put_unknown(req->app->tokens, req->token_hash + 2, monotonic_seconds(),
 						req->token_generation);
 		req->auth_budget_held = false; /* a failure: it counts */
-		reply_error(req, 401, "unauthorized", NULL, "unknown or revoked token");
+		req->auth_refused(req);
 		return;
 	}
 	server_auth_budget_return(req);
@@ -384,7 +411,7 @@ server_auth_cb(Req *req, PGresult *res)
 	if (cache)
 		token_cache_put(req->app->tokens, req->token_hash + 2, &req->user, monotonic_seconds(),
 				req->token_generation);
-	server_authorize(req);
+	req->auth_done(req);
 }
 
 /* The authenticated caller's role against the route, then the rate limit, then the handler. */
@@ -397,13 +424,20 @@ server_authorize(Req *req)
 		reply_error(req, 403, "forbidden", NULL, "the %s role may not do this", role_name(req->user.role));
 		return;
 	}
-	if (the_server->limiter &&
+	if (http_server_within_rate(req))
+		server_run_handler(req, route);
+}
+
+bool
+http_server_within_rate(Req *req)
+{
+	if (the_server && the_server->limiter &&
 	    !ratelimit_allow(the_server->limiter, req->user.id, monotonic_seconds())) {
 		reply_error(req, 429, "rate_limited", NULL, "over %d requests a second, slow down",
 			    req->app->config->rate_limit);
-		return;
+		return false;
 	}
-	server_run_handler(req, route);
+	return true;
 }
 
 static bool

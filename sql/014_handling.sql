@@ -282,7 +282,8 @@ END $$;
 -- ---------------------------------------------------------------------------------------------
 -- Create and dispatch record the kinds of the clocks they start.
 
--- 009's case_create, plus p_clock_workdays (see the header). The old signature goes.
+-- 013_open311's case_create (009's, the create event taking p_input->'history'), plus
+-- p_clock_workdays (see the header). The old signature goes.
 DROP FUNCTION case_create_batch(bigint[], text[], text[], text[], text[], jsonb[], text[], text[], text[], bigint[],
                                 text[], timestamptz[], timestamptz[], timestamptz[], timestamptz[]);
 DROP FUNCTION case_create(bigint, text, text, text, text, jsonb, text, text, text, bigint, text, timestamptz,
@@ -357,7 +358,7 @@ BEGIN
 	        jsonb_strip_nulls(jsonb_build_object('department', c.department, 'routing',
 	                jsonb_build_object('method', c.routing_method, 'rule_id', c.routing_rule_id,
 	                                   'rule_name', c.routing_rule_name)))
-	        || jsonb_build_object('channel', c.channel));
+	        || jsonb_build_object('channel', c.channel) || coalesce(p_input->'history', '{}'));
 	IF c.routing_method = 'rule' THEN
 		PERFORM rule_counts_add(c.routing_rule_id, c.id, 1, 0);
 	END IF;
