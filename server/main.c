@@ -12,6 +12,7 @@
 #include <event2/event.h>
 #include <libpq-fe.h>
 
+#include "api/assess.h"
 #include "api/cases.h"
 #include "api/health.h"
 #include "api/open311.h"
@@ -321,6 +322,7 @@ cmd_serve(const Config *cfg)
 	tables[ntables++] = sla_routes();
 	tables[ntables++] = reports_routes();
 	tables[ntables++] = rules_routes();
+	tables[ntables++] = assess_routes();
 	tables[ntables++] = open311_routes();
 	s.http = s.app.pool && s.app.reads && s.app.read_slots && s.app.intakes && s.app.tokens &&
 		 s.app.hasher && s.app.streams && s.app.web

@@ -34,9 +34,10 @@
 #define STREAM_HOLES_MAX 1000
 #define STREAM_HOLE_SECONDS 30    /* far longer than any transaction may run (statement_timeout) */
 
-/* The columns of a stream event, in StreamEvent order. */
+/* The columns of a stream event, in StreamEvent order, then the co-handling departments. */
 #define STREAM_EVENT_SELECT \
-	"SELECT e.id, e.case_id, c.number, e.action, coalesce(e.to_state, c.state), c.department, rfc3339(e.at) " \
+	"SELECT e.id, e.case_id, c.number, e.action, coalesce(e.to_state, c.state), c.department, rfc3339(e.at), " \
+	"  (SELECT string_agg(x->>'department', ',') FROM jsonb_array_elements(c.co) x) " \
 	"FROM case_events e JOIN cases c ON c.id = e.case_id "
 
 typedef struct Stream Stream;
@@ -392,7 +393,8 @@ hub_fan_out(StreamHub *hub, const PGresult *res)
 
 		next = s->next;
 		for (int i = 0; i < rows; i++)
-			if (stream_may_read(s->req->user.role, s->req->user.department, db_value(res, i, 5)) &&
+			if (stream_may_read(s->req->user.role, s->req->user.department, db_value(res, i, 5),
+					    db_value(res, i, 7)) &&
 			    !frames[i].failed) {
 				textbuf_add(&out, frames[i].buf, frames[i].len);
 				sent++;
@@ -498,7 +500,8 @@ stream_begin(Stream *s)
 	params[2] = u->role == ROLE_DEPARTMENT ? u->department : NULL;
 	s->querying = db_pool_submit(s->hub->app->pool,
 				     STREAM_EVENT_SELECT "WHERE e.id > $1::bigint AND e.id <= $2::bigint "
-				     "AND ($3::text IS NULL OR c.department = $3) ORDER BY e.id LIMIT 1000",
+				     "AND ($3::text IS NULL OR c.department = $3 OR c.co @> case_co_entry($3)) "
+				     "ORDER BY e.id LIMIT 1000",
 				     3, params, stream_replay_cb, s);
 	if (!s->querying) {
 		/* The database is away: the client reconnects later with its Last-Event-ID. */

@@ -33,11 +33,22 @@ stream_event_format(TextBuf *out, const StreamEvent *ev)
 }
 
 bool
-stream_may_read(Role role, const char *department, const char *case_department)
+stream_may_read(Role role, const char *department, const char *case_department, const char *co_departments)
 {
+	size_t n;
+
 	if (role != ROLE_DEPARTMENT)
 		return true;
-	return case_department && department && strcmp(department, case_department) == 0;
+	if (!department || !*department)
+		return false;
+	if (case_department && strcmp(department, case_department) == 0)
+		return true;
+	n = strlen(department);
+	for (const char *p = co_departments; p && *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) {
+		if (strncmp(p, department, n) == 0 && (p[n] == ',' || p[n] == '\0'))
+			return true;
+	}
+	return false;
 }
 
 bool

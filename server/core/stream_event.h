@@ -30,8 +30,9 @@ typedef struct StreamEvent {
 void stream_event_format(TextBuf *out, const StreamEvent *ev);
 
 /* True when a token of role (and department, for that role) may read the event of a case
- * that belongs to case_department now (NULL: none). */
-bool stream_may_read(Role role, const char *department, const char *case_department);
+ * that belongs to case_department now (NULL: none) or that co_departments help handle (its
+ * co-handling departments joined by ',', NULL: none; codes never hold a comma). */
+bool stream_may_read(Role role, const char *department, const char *case_department, const char *co_departments);
 
 /* Parse a Last-Event-ID header: a decimal event id >= 0 of at most 18 digits. */
 bool stream_last_event_id_parse(const char *header, int64_t *out);

@@ -67,6 +67,27 @@ def test_a_department_reads_only_its_cases(server):
     s.close()
 
 
+def test_a_co_handling_department_reads_the_case_too(server):
+    """API.md section 9: a co-department reads the case; so its stream carries the case's events,
+    live and in a replay."""
+    op = server.make_user("operator")
+    lead = server.make_user("department", "urban_mgmt")
+    co = server.make_user("department", "health")
+    case = create(server, op, department="urban_mgmt")
+    assert server.request("POST", "/v1/cases/%d/return" % case["id"], {"reason": "不属本单位"}, token=lead)[0] == 200
+    s = Stream(server, co)
+    status, _, body = server.request("POST", "/v1/cases/%d/dispatch" % case["id"],
+                                     {"department": "urban_mgmt", "co": ["health"]}, token=op)
+    assert status == 200, body
+    evs = s.read_until(of_case(case["id"], "dispatch"))
+    ev = [e for e in evs if e["data"]["case_id"] == case["id"]][0]
+    assert ev["data"]["department"] == "urban_mgmt"
+    s.close()
+    replay = Stream(server, co, last_event_id=int(ev["id"]) - 1)
+    replay.read_until(of_case(case["id"], "dispatch"))
+    replay.close()
+
+
 def test_last_event_id_replays_what_was_missed(server):
     op = server.make_user("operator")
     s = Stream(server, op)

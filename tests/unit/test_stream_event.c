@@ -44,11 +44,17 @@ static void
 test_who_reads(void **state)
 {
 	(void)state;
-	assert_true(stream_may_read(ROLE_OPERATOR, "", NULL));
-	assert_true(stream_may_read(ROLE_MANAGER, "", "health"));
-	assert_true(stream_may_read(ROLE_DEPARTMENT, "health", "health"));
-	assert_false(stream_may_read(ROLE_DEPARTMENT, "health", "urban_mgmt"));
-	assert_false(stream_may_read(ROLE_DEPARTMENT, "health", NULL));
+	assert_true(stream_may_read(ROLE_OPERATOR, "", NULL, NULL));
+	assert_true(stream_may_read(ROLE_MANAGER, "", "health", NULL));
+	assert_true(stream_may_read(ROLE_DEPARTMENT, "health", "health", NULL));
+	assert_false(stream_may_read(ROLE_DEPARTMENT, "health", "urban_mgmt", NULL));
+	assert_false(stream_may_read(ROLE_DEPARTMENT, "health", NULL, NULL));
+	/* co-handling departments read the case too, by whole code only */
+	assert_true(stream_may_read(ROLE_DEPARTMENT, "health", "urban_mgmt", "housing,health"));
+	assert_true(stream_may_read(ROLE_DEPARTMENT, "health", "urban_mgmt", "health"));
+	assert_false(stream_may_read(ROLE_DEPARTMENT, "health", "urban_mgmt", "healthcare,xhealth,heal"));
+	assert_false(stream_may_read(ROLE_DEPARTMENT, "health", "urban_mgmt", ""));
+	assert_false(stream_may_read(ROLE_DEPARTMENT, "", "urban_mgmt", ","));
 }
 
 static void
