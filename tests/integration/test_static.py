@@ -1,25 +1,10 @@
 """The web console's files (API.md section 19): GET / redirects to /app/, files come with their
 content type, an ETag and a Content-Security-Policy that forbids inline scripts; nothing
 outside web/ can be reached and no directory is listed."""
-import socket
-
 import pytest
 
 from api_errors import assert_error
-
-
-def raw_get(server, path):
-    """GET path sent exactly as written (http.client and curl would normalize dots)."""
-    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
-        s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % path).encode())
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    return int(head.split()[1]), head.decode("latin-1"), body
+from test_foundation import raw_http
 
 
 def test_root_redirects_to_the_console(server):
@@ -74,9 +59,10 @@ def test_head_and_other_methods(server):
     "/app/js/app.js%00.html", "/app/%5c..%5cREADME.md", "/app/.git/config", "/app/../../../../etc/passwd",
 ])
 def test_nothing_outside_web_and_no_listing(server, path):
-    status, head, body = raw_get(server, path)
-    assert status == 404, (path, head)
-    assert b"CREATE TABLE" not in body and b"root:" not in body and b"app.js" not in body
+    # sent exactly as written: http.client and curl would normalize the dots
+    status, body = raw_http(server.port, ("GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % path).encode())
+    assert status == 404, (path, body)
+    assert "CREATE TABLE" not in body and "root:" not in body and "app.js" not in body
 
 
 def test_routes_list_what_the_server_answers(server):
