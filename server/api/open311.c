@@ -87,7 +87,7 @@ static void open311_post_requests(Req *req);
 static void open311_post_authenticated(Req *req);
 static void open311_post_refused(Req *req);
 static void open311_post_created(Req *req, int status, const char *body);
-static bool form_content_type(const char *content_type);
+static bool form_body(Req *req);
 static char *query_list(Req *req, const char *name);
 
 /*
@@ -360,8 +360,8 @@ open311_post_requests(Req *req)
 	ApiError err;
 	const char *key;
 
-	if (!form_content_type(req_header(req, "Content-Type"))) {
-		reply_error(req, 400, "bad_request", NULL, "send the arguments as Content-Type: " FORM_TYPE);
+	if (!form_body(req)) {
+		reply_error(req, 400, "bad_request", NULL, "send the arguments as a form: Content-Type: " FORM_TYPE);
 		return;
 	}
 	if (!form_parse(req->body_raw ? req->body_raw : "", req->body_len, &form, &err) ||
@@ -558,11 +558,19 @@ query_list(Req *req, const char *name)
 	return list.buf;
 }
 
+/*
+ * Whether the body can be read as the form GeoReport v2 sends: refused are a JSON text
+ * (whatever Content-Type it came with) and multipart/form-data; a form body is read even
+ * under another or no Content-Type, since some clients' helpers label every body alike.
+ */
 static bool
-form_content_type(const char *content_type)
+form_body(Req *req)
 {
-	size_t n = strlen(FORM_TYPE);
+	const char *type = req_header(req, "Content-Type");
+	const char *body = req->body_raw ? req->body_raw : "";
 
-	return content_type && strncasecmp(content_type, FORM_TYPE, n) == 0 &&
-	       (content_type[n] == '\0' || content_type[n] == ';' || content_type[n] == ' ');
+	body += strspn(body, " \t\r\n");
+	if (type && strncasecmp(type, "multipart/", strlen("multipart/")) == 0)
+		return false;
+	return *body != '{' && *body != '[';
 }

@@ -360,12 +360,22 @@ def test_bad_post_creates_nothing(world, fmt, name, change, status):
 def test_json_body_and_wrong_methods(world, fmt):
     before = case_count(world)
     as_json = json.dumps(good_form(world))
-    assert_errors(world.post(fmt, as_json, headers={"Content-Type": "application/json"}), 400, fmt)
-    assert_errors(world.post(fmt, as_json, headers={"Content-Type": "text/plain"}), 400, fmt)
+    for ctype in ("application/json", "text/plain", "application/x-www-form-urlencoded"):
+        assert_errors(world.post(fmt, as_json, headers={"Content-Type": ctype}), 400, fmt)
+        assert_errors(world.post(fmt, "  [1, 2]", headers={"Content-Type": ctype}), 400, fmt)
+    assert_errors(world.post(fmt, urlencode(good_form(world)),
+                             headers={"Content-Type": "multipart/form-data; boundary=x"}), 400, fmt)
     assert_errors(world.post(fmt, urlencode(good_form(world)), path="services"), 405, fmt)
     assert case_count(world) == before
     assert_errors(world.get("nothing", fmt), 404, fmt)
     assert_errors(world._parse(fmt, world.s.request("GET", "/open311/v2/requests/a/b.%s" % fmt)), 404, fmt)
+
+
+def test_a_form_under_another_content_type_is_read(world):
+    """Some clients' helpers label every body alike: a form is read as one."""
+    for headers in ({"Content-Type": "application/json"}, {"Content-Type": "text/plain"}):
+        status, _, doc = world.post("json", urlencode(good_form(world)), headers=headers)
+        assert status == 200 and doc[0]["service_request_id"], doc
 
 
 def test_unknown_format_is_404_in_json(world):
