@@ -412,7 +412,7 @@ parse_coordinate(const char *text, double *out)
 	return *end == '\0' && end != text && isfinite(*out);
 }
 
-/* Valid UTF-8 of 1..max_chars characters (the form decoder already refused invalid UTF-8). */
+/* Valid UTF-8 of at most max_chars characters (the form decoder already refused invalid UTF-8). */
 static bool
 text_within(const char *text, size_t max_chars)
 {
