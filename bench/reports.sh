@@ -10,7 +10,9 @@
 #   - the rates report by department for the last full month, and for the last 365 days
 #     (JSON, and the month as CSV);
 #   - the department inbox of the busiest department (p50/p99 over many calls);
-#   - the overdue report; the hot spots of the last 7 days by district.
+#   - the overdue report; the hot spots of the last 7 days by district;
+#   - the scorecard (month, its CSV, 365 days) and the bad reviews (month by department, category,
+#     district; 365 days by category), API.md section 17.
 # Prints a table and writes it to $HL_BENCH_DIR/results-N.txt. Everything stops at the end;
 # the data stays (remove $HL_BENCH_DIR to start over). Run it under `nice -n 10` on a shared
 # machine: generating 10 million cases keeps both cores busy for a quarter of an hour.
@@ -146,6 +148,16 @@ BUSIEST=$(hl_psql "$PG_SOCK" "$PG_PORT" "$DB" \
 	body = bench("overdue report", "/v1/reports/overdue", manager, runs)
 	overdue = json.loads(body)["total"]
 	bench("hot spots, 7 days, by district", "/v1/reports/hotspots?days=7&by=district", manager, runs)
+	bench("scorecard, month", "/v1/reports/scorecard?from=%s&to=%s" % (month_from, month_to), manager, runs)
+	bench("scorecard, same month, CSV", "/v1/reports/scorecard?from=%s&to=%s&format=csv" % (month_from, month_to),
+	      manager, runs)
+	bench("scorecard, 365 days", "/v1/reports/scorecard?from=%s&to=%s" % (year_from, today), manager,
+	      max(5, runs // 2))
+	for by in ("department", "category", "district"):
+	    bench("bad reviews, month, by %s" % by,
+	          "/v1/reports/bad-reviews?from=%s&to=%s&by=%s" % (month_from, month_to, by), manager, runs)
+	bench("bad reviews, 365 days, by category",
+	      "/v1/reports/bad-reviews?from=%s&to=%s&by=category" % (year_from, today), manager, max(5, runs // 2))
 
 	lines = ["%d cases (generated in %s s); the month has %d cases, the 365 days %d; %d open cases overdue"
 	         % (int(n), gen_s, month_cases, year_cases, overdue),

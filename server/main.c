@@ -12,6 +12,7 @@
 #include <event2/event.h>
 #include <libpq-fe.h>
 
+#include "api/assess.h"
 #include "api/cases.h"
 #include "api/health.h"
 #include "api/open311.h"
@@ -256,6 +257,7 @@ cmd_serve(const Config *cfg)
 	tables[ntables++] = sla_routes();
 	tables[ntables++] = reports_routes();
 	tables[ntables++] = rules_routes();
+	tables[ntables++] = assess_routes();
 	tables[ntables++] = open311_routes();
 	s.http = s.app.pool && s.app.reads && s.app.read_slots && s.app.intakes && s.app.tokens
 			 ? http_server_start(&s.app, tables, ntables) : NULL;

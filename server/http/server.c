@@ -375,7 +375,7 @@ http_server_authenticate(Req *req, const char *token, ReqFn done, ReqFn refused)
 	if (the_server->auth_failures) {
 		if (!ratelimit_allow(the_server->auth_failures, req->client_key, now)) {
 			reply_error(req, 429, "rate_limited", NULL,
-				    "too many unknown tokens from this address, try again in a minute");
+				    "too many unknown tokens from this address, slow down");
 			return;
 		}
 		req->auth_budget_held = true;
