@@ -531,3 +531,21 @@ def test_merged_request_shows_closed(world):
     assert status == 200, body
     _, _, r = world.get("requests/" + second["number"], "json")
     assert r[0]["status"] == "closed"
+
+
+def test_returned_then_declined_request_shows_closed(world):
+    """A department returns the request (pending: open, nobody responsible), an operator declines
+    it (不予受理): Open311 shows it closed."""
+    case = v1_case(world, file_request(world, "xml"))
+    status, _, body = world.s.request("POST", "/v1/cases/%d/return" % case["id"], {"reason": "不属于本单位"},
+                                      token=world.dept)
+    assert status == 200 and body["state"] == "pending", body
+    _, _, r = world.get("requests/" + case["number"], "json")
+    assert r[0]["status"] == "open" and r[0]["agency_responsible"] is None
+    status, _, body = world.s.request("POST", "/v1/cases/%d/decline" % case["id"],
+                                      {"reason": "out_of_scope", "note": "不属于政务服务范围"}, token=world.op)
+    assert status == 200 and body["state"] == "closed", body
+    for fmt in ("json", "xml"):
+        _, _, doc = world.get("requests/" + case["number"], fmt)
+        rec = doc[0] if fmt == "json" else xml_records(doc, "request")[0]
+        assert rec["status"] == "closed"
