@@ -12,7 +12,8 @@ HL_PYTHON=${HL_PYTHON:-/usr/bin/python3}
 
 # The Debian packages a bare Debian 12 machine needs to build, run and test everything.
 HL_PACKAGES=(cmake build-essential pkg-config libevent-dev libpq-dev libjson-c-dev libcmocka-dev libxml2-dev
-	postgresql-15 postgresql-contrib python3 python3-pytest prometheus wrk valgrind clang libclang-rt-14-dev python3-jsonschema)
+	postgresql-15 postgresql-contrib python3 python3-pytest prometheus wrk valgrind clang libclang-rt-14-dev python3-jsonschema
+	libcurl4-openssl-dev openssl)
 
 hl_say() { printf '%s\n' "$*" >&2; }
 hl_die() { printf 'error: %s\n' "$*" >&2; return 1; }
@@ -99,6 +100,46 @@ hl_http_status() {
 # hl_random_hex BYTES: prints that many random bytes as hex (passwords, names).
 hl_random_hex() {
 	od -An -tx1 -N"$1" /dev/urandom | tr -d ' \n'
+}
+
+# --- TLS ---------------------------------------------------------------------------------------
+
+# hl_tls_ca DIR: makes a private certificate authority, DIR/ca.pem (give it to clients as
+# HOTLINE_CA) and DIR/ca.key (readable by its owner only), unless both exist. EC P-256, 10 years.
+hl_tls_ca() {
+	local dir=$1
+	[[ -s $dir/ca.pem && -s $dir/ca.key ]] && return 0
+	mkdir -p "$dir" || return 1
+	if ! (umask 077 && openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$dir/ca.key" -out "$dir/ca.pem" -days 3650 -subj "/CN=hotline private CA" \
+		-addext "basicConstraints=critical,CA:TRUE" \
+		-addext "keyUsage=critical,keyCertSign,cRLSign") >/dev/null 2>&1; then
+		hl_die "openssl could not make the CA in $dir"
+		return 1
+	fi
+	chmod 644 "$dir/ca.pem"
+}
+
+# hl_tls_server_cert DIR: makes DIR/server.pem and DIR/server.key, a server certificate for
+# 127.0.0.1 and localhost signed by the CA of DIR (hl_tls_ca), unless DIR's CA already signed the
+# one there. 825 days, EC P-256.
+hl_tls_server_cert() {
+	local dir=$1
+	if [[ -s $dir/server.key ]] &&
+		openssl verify -CAfile "$dir/ca.pem" "$dir/server.pem" >/dev/null 2>&1; then
+		return 0
+	fi
+	if ! (umask 077 && openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$dir/server.key" -out "$dir/server.csr" -subj "/CN=localhost" &&
+		openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" \
+			-CAcreateserial -days 825 -out "$dir/server.pem" -extfile <(printf '%s\n' \
+			"subjectAltName=IP:127.0.0.1,DNS:localhost" "extendedKeyUsage=serverAuth" \
+			"basicConstraints=critical,CA:FALSE")) >/dev/null 2>&1; then
+		hl_die "openssl could not make the server certificate in $dir"
+		return 1
+	fi
+	rm -f "$dir/server.csr"
+	chmod 644 "$dir/server.pem"
 }
 
 # --- PostgreSQL clusters ----------------------------------------------------------------------
