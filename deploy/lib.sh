@@ -13,7 +13,8 @@ HL_PYTHON=${HL_PYTHON:-/usr/bin/python3}
 # The Debian packages a bare Debian 12 machine needs to build, run and test everything.
 HL_PACKAGES=(cmake build-essential pkg-config libevent-dev libpq-dev libjson-c-dev libcmocka-dev libxml2-dev
 	postgresql-15 postgresql-contrib python3 python3-pytest prometheus wrk valgrind clang libclang-rt-14-dev python3-jsonschema
-	libcurl4-openssl-dev openssl)
+	libcurl4-openssl-dev openssl
+	patroni etcd-server etcd-client haproxy nginx)
 
 hl_say() { printf '%s\n' "$*" >&2; }
 hl_die() { printf 'error: %s\n' "$*" >&2; return 1; }
@@ -83,12 +84,14 @@ hl_free_port() {
 	hl_die "no free port found"
 }
 
-# hl_http_status URL: prints the HTTP status of a GET (000 when nothing answers within 5 s).
+# hl_http_status URL [CAFILE]: prints the HTTP status of a GET (000 when nothing answers within
+# 5 s); an https URL's certificate is checked against CAFILE.
 hl_http_status() {
-	"$HL_PYTHON" - "$1" <<-'EOF'
-	import sys, urllib.error, urllib.request
+	"$HL_PYTHON" - "$1" "${2:-}" <<-'EOF'
+	import ssl, sys, urllib.error, urllib.request
+	ctx = ssl.create_default_context(cafile=sys.argv[2] or None)
 	try:
-	    with urllib.request.urlopen(sys.argv[1], timeout=5) as r:
+	    with urllib.request.urlopen(sys.argv[1], timeout=5, context=ctx) as r:
 	        print(r.status)
 	except urllib.error.HTTPError as e:
 	    print(e.code)
@@ -164,20 +167,27 @@ hl_pg_owner() {
 	chown postgres: "$@"
 }
 
-# hl_pg_allow_traverse DIR: makes every directory from / down to DIR searchable by the cluster
-# owner (adds o+x where missing, and says so), so that it can reach its data under DIR.
-hl_pg_allow_traverse() {
+# hl_allow_traverse USER PATH: makes every directory from / down to PATH (or the directory of
+# the file PATH) searchable by USER (adds o+x where missing, and says so), so that USER reaches
+# its files under it. A no-op unless root.
+hl_allow_traverse() {
 	((EUID == 0)) || return 0
-	local path=$1 prefix="" part
+	local user=$1 path=$2 prefix="" part
+	[[ -d $path ]] || path=$(dirname "$path")
 	local IFS=/
 	for part in $path; do
 		[[ -z $part ]] && continue
 		prefix="$prefix/$part"
-		if ! hl_pg_as test -x "$prefix"; then
-			hl_say "note: chmod o+x $prefix (the postgres user must reach its data below it)"
+		if ! (cd / && setpriv --reuid="$user" --regid="$user" --init-groups test -x "$prefix"); then
+			hl_say "note: chmod o+x $prefix (the $user user must reach its files below it)"
 			chmod o+x "$prefix" || return 1
 		fi
 	done
+}
+
+# hl_pg_allow_traverse DIR: lets the cluster owner reach its data under DIR (hl_allow_traverse).
+hl_pg_allow_traverse() {
+	hl_allow_traverse postgres "$1"
 }
 
 # hl_pg_sockdir PREFERRED PORT: prints PREFERRED, or a short directory under /tmp when the socket
