@@ -443,6 +443,6 @@ status)
 	[[ ${2:-} == "" || ${2:-} == --json ]] || usage
 	cmd_status "${2:-}"
 	;;
-test) exec "$HL_PYTHON" "$ROOT/deploy/cluster_test.py" "$ROOT" ;;
+test) exec "$HL_PYTHON" "$ROOT/tests/cluster/failover.py" "$ROOT" ;;
 *) usage ;;
 esac
