@@ -143,7 +143,7 @@ owned_dir() {
 }
 
 prepare() {
-	local node i
+	local node i user
 	((EUID == 0)) || hl_die "deploy/cluster.sh runs as root (each component then runs as its own user)"
 	ensure_users
 	mkdir -p "$CL"/{etc,run,log,secrets}
@@ -301,6 +301,11 @@ server_port() {
 start_servers() {
 	local name port
 	for name in "${SERVERS[@]}"; do
+		# a build newer than a running server replaces it, one server at a time (drained)
+		if pid_of "$name" >/dev/null && [[ $SERVER_BIN -nt $CL/run/$name.pid ]]; then
+			hl_say "a new build: restarting $name"
+			stop_pid "$name"
+		fi
 		pid_of "$name" >/dev/null && continue
 		port=$(server_port "$name")
 		hl_say "starting the hotline server $name on port $port"
@@ -314,6 +319,9 @@ start_servers() {
 
 start_nginx() {
 	if ! pid_of nginx >/dev/null; then
+		# a master killed with SIGKILL leaves its workers holding the port: they are still in
+		# its process group (start_as made the master a group leader)
+		[[ -s $CL/run/nginx.pid ]] && kill -KILL -- "-$(<"$CL/run/nginx.pid")" 2>/dev/null
 		hl_say "starting nginx"
 		start_as www-data nginx nginx -c "$CL/etc/nginx.conf" -e "$CL/log/nginx-error.log" \
 			-g "daemon off;"
@@ -332,9 +340,8 @@ write_env() {
 
 cmd_up() {
 	hl_ensure_packages
-	if [[ ! -x $SERVER_BIN ]]; then
-		hl_build "$ROOT" "$ROOT/build" "$CL/build.log" -DCMAKE_BUILD_TYPE=RelWithDebInfo
-	fi
+	mkdir -p "$CL/log"
+	hl_build "$ROOT" "$ROOT/build" "$CL/log/build.log" -DCMAKE_BUILD_TYPE=RelWithDebInfo
 	prepare
 	start_etcd
 	start_postgres
