@@ -14,7 +14,7 @@ HL_PYTHON=${HL_PYTHON:-/usr/bin/python3}
 HL_PACKAGES=(cmake build-essential pkg-config libevent-dev libpq-dev libjson-c-dev libcmocka-dev libxml2-dev
 	postgresql-15 postgresql-contrib python3 python3-pytest prometheus wrk valgrind clang libclang-rt-14-dev python3-jsonschema
 	libcurl4-openssl-dev openssl
-	patroni etcd-server etcd-client haproxy nginx)
+	patroni python3-etcd etcd-server etcd-client haproxy nginx)
 
 hl_say() { printf '%s\n' "$*" >&2; }
 hl_die() { printf 'error: %s\n' "$*" >&2; return 1; }
