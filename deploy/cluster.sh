@@ -116,6 +116,7 @@ secret() {
 render() {
 	local template=$1 out="$CL/etc/$2" owner=$3 mode=$4 text pair
 	shift 4
+	shopt -u patsub_replacement 2>/dev/null || true # an '&' in a value stays an '&' 
 	text=$(<"$TEMPLATES/$template")
 	for pair in "$@"; do
 		text=${text//@${pair%%=*}@/${pair#*=}}
@@ -143,7 +144,7 @@ owned_dir() {
 }
 
 prepare() {
-	local node i user
+	local node user
 	((EUID == 0)) || hl_die "deploy/cluster.sh runs as root (each component then runs as its own user)"
 	ensure_users
 	mkdir -p "$CL"/{etc,run,log,secrets}
@@ -170,8 +171,7 @@ prepare() {
 
 	render etcd.yml etcd.yml etcd 644 ETCD_NAME=etcd1 ETCD_DATA="$CL/etcd/data" \
 		ETCD_PORT="$ETCD_PORT" ETCD_PEER_PORT="$ETCD_PEER_PORT"
-	for i in "${!NODES[@]}"; do
-		node=${NODES[$i]}
+	for node in "${NODES[@]}"; do
 		render patroni.yml "$node.yml" postgres 600 NAME="$node" \
 			REST_PORT="$(port_of "${node^^}_REST_PORT")" ETCD_PORT="$ETCD_PORT" \
 			PG_PORT="$(port_of "${node^^}_PORT")" DATA="$CL/pg/$node" \
