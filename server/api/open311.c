@@ -3,7 +3,7 @@
  *
  * The format is the path's extension (services.json, requests/20261128-000042.xml); a path
  * without .json or .xml is unknown (404). Documents are written by core/open311_doc from
- * plain rows of sql/012_open311.sql; every error under /open311/ is an Open311 errors
+ * plain rows of sql/013_open311.sql; every error under /open311/ is an Open311 errors
  * document (open311_reply_error, installed by main.c with http_server_error_writer).
  *
  * POST requests: the form (core/form) is parsed, its api_key authenticated like a Bearer
