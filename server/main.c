@@ -14,9 +14,12 @@
 
 #include "api/cases.h"
 #include "api/health.h"
+#include "api/intake_aids.h"
+#include "api/kb.h"
 #include "api/reports.h"
 #include "api/rules.h"
 #include "api/sla.h"
+#include "api/track.h"
 #include "api/users.h"
 #include "app.h"
 #include "config.h"
@@ -214,7 +217,7 @@ schema_ok(const Config *cfg)
 static int
 cmd_serve(const Config *cfg)
 {
-	static const RouteTable *tables[8];
+	static const RouteTable *tables[16];
 	Server s = {0};
 	DbPoolConfig pc = {cfg->db, cfg->timezone, cfg->pool_size, cfg->queue_max, cfg->statement_timeout_ms};
 	char described[2048];
@@ -237,6 +240,9 @@ cmd_serve(const Config *cfg)
 	tables[ntables++] = sla_routes();
 	tables[ntables++] = reports_routes();
 	tables[ntables++] = rules_routes();
+	tables[ntables++] = track_routes();
+	tables[ntables++] = intake_aids_routes();
+	tables[ntables++] = kb_routes();
 	s.http = s.app.pool && s.app.intakes && s.app.tokens ? http_server_start(&s.app, tables, ntables) : NULL;
 	if (!s.http || !routing_state_start(&s.app) || !sla_state_start(&s.app) || !sweeper_start(&s.app)) {
 		s.exit_code = 1;

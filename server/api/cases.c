@@ -30,6 +30,7 @@
 #include "log.h"
 #include "routing_state.h"
 #include "sla_state.h"
+#include "token.h"
 
 #define LIST_LIMIT_DEFAULT 50
 #define LIST_LIMIT_MAX 500
@@ -90,15 +91,16 @@ typedef struct CallParams {
 	char number[24];
 	char ts[3][TS_TEXT];
 	char at[TS_TEXT];        /* the instant the clocks start: stored as dispatched_at/visited_at */
+	char track_code[TRACK_CODE_LEN + 1]; /* a new case's tracking code */
 } CallParams;
 
-#define CREATE_PARAMS 15
+#define CREATE_PARAMS 16
 static const char sql_create[] =
-	"SELECT status, body FROM case_create($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
+	"SELECT status, body FROM case_create($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
 /* The same calls, several in one transaction (sql/011_intake_batch.sql). */
 static const char sql_create_batch[] =
 	"SELECT status, body, item FROM case_create_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
-	"$14, $15)";
+	"$14, $15, $16)";
 static const char sql_get[] = "SELECT status, body FROM case_get($1, $2, $3)";
 static const char sql_events[] = "SELECT status, body FROM case_events_list($1, $2, $3)";
 static const char sql_list[] =
@@ -120,7 +122,6 @@ static bool action_extra_params(Req *req, CaseAction action, const CaseActionInp
 static bool case_route_decide(const CaseInput *in, CreatePlan *plan);
 static bool case_deadlines(const char *type, bool urgent, time_t at, CallParams *p);
 static bool state_arrays(CaseAction action, int score, CallParams *p);
-static bool parse_if_match(const char *header, char *out, size_t len);
 static bool idempotency_key_valid(const char *key);
 static bool param_text(Req *req, const char *name, size_t max_chars, const char **out, ApiError *err);
 static bool param_bool(Req *req, const char *name, const char **out, ApiError *err);
@@ -184,6 +185,10 @@ cases_create(Req *req)
 		reply_error(req, 503, "unavailable", NULL, "the SLA policy is loading, try again");
 		return;
 	}
+	if (!token_track_code(p.track_code)) {
+		reply_error(req, 503, "unavailable", NULL, "no randomness for the tracking code, try again");
+		return;
+	}
 	input = case_input_to_json(&in);
 	if (!input) {
 		reply_out_of_memory(req);
@@ -202,6 +207,7 @@ cases_create(Req *req)
 	/* The deadlines were computed from this instant; the row stores the same one, so a
 	 * reader can recompute every deadline from created_at/dispatched_at to the second. */
 	push(&p, format_ts(now, p.at, sizeof(p.at)));
+	push(&p, p.track_code);
 	req_batch_reply(req, req->app->intakes, p.values);
 	json_object_put(input); /* the batch copied the parameters */
 }
@@ -419,7 +425,6 @@ cases_routes(void)
 static bool
 action_prepare(Req *req, CaseAction *action, CaseActionInput *in, CallParams *p)
 {
-	const char *if_match = req_header(req, "If-Match");
 	ApiError err;
 	int a = 0;
 
@@ -435,14 +440,14 @@ action_prepare(Req *req, CaseAction *action, CaseActionInput *in, CallParams *p)
 		reply_api_error(req, &err);
 		return false;
 	}
-	if (if_match && !parse_if_match(if_match, p->if_match, sizeof(p->if_match))) {
+	if (!req_if_match(req, p->if_match, sizeof(p->if_match))) {
 		reply_error(req, 400, "bad_request", "If-Match", "If-Match must be a case version (a positive integer)");
 		return false;
 	}
 	push_actor(req, p);
 	snprintf(p->id, sizeof(p->id), "%lld", (long long)req->path_id);
 	push(p, p->id);
-	push(p, if_match ? p->if_match : NULL);
+	push(p, p->if_match[0] ? p->if_match : NULL);
 	return true;
 }
 
@@ -641,28 +646,6 @@ state_arrays(CaseAction action, int score, CallParams *p)
 	}
 	strcpy(p->from + fo, "}");
 	strcpy(p->to + to, "}");
-	return true;
-}
-
-/* If-Match: 3, or the quoted entity-tag form "3"; the version as text into out. */
-static bool
-parse_if_match(const char *header, char *out, size_t len)
-{
-	char digits[16];
-	size_t n = strlen(header);
-	long long v;
-
-	if (n >= 2 && header[0] == '"' && header[n - 1] == '"') {
-		header++;
-		n -= 2;
-	}
-	if (n == 0 || n >= sizeof(digits))
-		return false;
-	memcpy(digits, header, n);
-	digits[n] = '\0';
-	if (!parse_positive(digits, 2147483647LL, &v))
-		return false;
-	snprintf(out, len, "%lld", v);
 	return true;
 }
 

@@ -98,7 +98,7 @@ reply_send(Req *req, int status, const char *content_type, const char *prefix, c
 		evhttp_add_header(h, "Content-Type", content_type);
 		evhttp_add_header(h, "X-Request-Id", id);
 		evhttp_add_header(h, "Cache-Control", "no-store");
-		if (status == 503 || status == 429)
+		if ((status == 503 || status == 429) && !evhttp_find_header(h, "Retry-After"))
 			evhttp_add_header(h, "Retry-After", "1");
 		buf = evbuffer_new();
 		if (buf) {
