@@ -59,6 +59,7 @@ static const OptSpec submit_opts[] = {
 	{"confidential", 0, NULL, "hide the caller from the department"},
 	{"department", 0, "CODE", "dispatch to this department directly"},
 	{"answer", 0, "TEXT", "answered on the call (the case starts 'answered')"},
+	{"kb", 0, "ID", "the knowledge-base article the answer used (with --answer)"},
 	{"key", 0, "KEY", "Idempotency-Key (default: a new UUID); reuse it to retry safely"},
 	{NULL, 0, NULL, NULL},
 };
@@ -433,6 +434,13 @@ case_body(const Cli *cli, const Args *a)
 	if (!add_number(cli, body, "lat", args_get(a, "lat"), -90, 90) ||
 	    !add_number(cli, body, "lon", args_get(a, "lon"), -180, 180))
 		goto fail;
+	if (args_get(a, "kb")) {
+		long long kb;
+
+		if (!cli_int(cli, "--kb", args_get(a, "kb"), 1, 9007199254740991LL, &kb))
+			goto fail;
+		json_object_object_add(body, "kb", json_object_new_int64(kb));
+	}
 	add_string(caller, "name", args_get(a, "name"));
 	add_string(caller, "phone", args_get(a, "phone"));
 	if (args_has(a, "confidential"))
@@ -495,7 +503,7 @@ static int
 submit_output(const Cli *cli, const HttpRequest *req)
 {
 	json_object *doc;
-	char id[32];
+	char id[32], number[32], code[16];
 	int rc;
 
 	if (cli->json)
@@ -506,11 +514,13 @@ submit_output(const Cli *cli, const HttpRequest *req)
 		return HL_FAILED;
 	}
 	render_text(doc, "id", id, sizeof(id));
+	render_text(doc, "track_code", code, sizeof(code));
 	if (req->status == 201)
-		printf("created case %s\n\n", id);
+		printf("created case %s\n", id);
 	else
-		printf("case %s already existed: this key was used before, nothing new was made\n\n",
-		       id);
+		printf("case %s already existed: this key was used before, nothing new was made\n", id);
+	render_text(doc, "number", number, sizeof(number));
+	printf("the caller follows it with number %s and code %s\n\n", number, code);
 	rc = render_any(doc);
 	json_object_put(doc);
 	return rc;
