@@ -29,6 +29,8 @@ static int run_visit(Cli *cli, const Args *a);
 static int run_supervise(Cli *cli, const Args *a);
 static int run_merge(Cli *cli, const Args *a);
 static int run_route(Cli *cli, const Args *a);
+static int run_similar(Cli *cli, const Args *a);
+static int post_probe(Cli *cli, const Args *a, const char *target);
 static json_object *case_body(const Cli *cli, const Args *a);
 static bool add_string(json_object *obj, const char *key, const char *value);
 static bool add_number(const Cli *cli, json_object *obj, const char *key, const char *text,
@@ -162,6 +164,9 @@ const Command cmd_cases_table[] = {
 	 run_merge},
 	{"route", "--text TEXT [--district D] [--type T] [--channel C]",
 	 "show where a case would go, creating nothing", route_opts, 0, 0, run_route},
+	{"similar", "--text TEXT [--title T] [--district D]",
+	 "open cases of the last 30 days like this one (to merge instead of filing a duplicate)", route_opts, 0, 0,
+	 run_similar},
 	{NULL, NULL, NULL, NULL, 0, 0, NULL},
 };
 
@@ -389,6 +394,19 @@ run_merge(Cli *cli, const Args *a)
 static int
 run_route(Cli *cli, const Args *a)
 {
+	return post_probe(cli, a, "/v1/route");
+}
+
+static int
+run_similar(Cli *cli, const Args *a)
+{
+	return post_probe(cli, a, "/v1/cases/similar");
+}
+
+/* POST a case body made of the route options to target, which creates nothing. */
+static int
+post_probe(Cli *cli, const Args *a, const char *target)
+{
 	static const char *const fields[] = {"title", "district", "type", "channel", "category"};
 	const char *value = cli_need(cli, a, "text");
 	char *text = value ? cli_text_value(value) : NULL;
@@ -401,7 +419,7 @@ run_route(Cli *cli, const Args *a)
 	add_string(body, "text", text);
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 		add_string(body, fields[i], args_get(a, fields[i]));
-	rc = cli_call(cli, EVHTTP_REQ_POST, "/v1/route", body, render_any);
+	rc = cli_call(cli, EVHTTP_REQ_POST, target, body, render_any);
 	json_object_put(body);
 	free(text);
 	return rc;
