@@ -8,15 +8,11 @@
 
 #include "cli.h"
 #include "render.h"
-#include "table.h"
-
-#define SNIPPET_MAX 40 /* columns of an article's body shown in a search result */
 
 static int run_track(Cli *cli, const Args *a);
 static int run_caller(Cli *cli, const Args *a);
 static int run_kb_search(Cli *cli, const Args *a);
 static int run_kb_show(Cli *cli, const Args *a);
-static int render_articles(json_object *doc);
 static int get_target(Cli *cli, const char *path, const char *const *query, RenderFn render);
 
 static const OptSpec kb_search_opts[] = {
@@ -99,47 +95,6 @@ run_kb_show(Cli *cli, const Args *a)
  * Helpers
  *********************************
  */
-
-/* A table of articles: id, title, department, tags and the start of the body. */
-static int
-render_articles(json_object *doc)
-{
-	static const char *const headers[] = {"ID", "TITLE", "DEPARTMENT", "TAGS", "ANSWER"};
-	json_object *items = render_items(doc);
-	Table *t = items ? table_new(5, headers) : NULL;
-	char id[32], title[1024], dept[64], tags[512];
-
-	if (t == NULL) {
-		fputs(items ? "hotline: out of memory\n" : "hotline: the server's answer is not a list\n", stderr);
-		return HL_FAILED;
-	}
-	table_set_right(t, 0);
-	table_set_max_width(t, 1, 30);
-	table_set_max_width(t, 3, 24);
-	table_set_max_width(t, 4, SNIPPET_MAX);
-	for (size_t i = 0; i < json_object_array_length(items); i++) {
-		json_object *r = json_object_array_get_idx(items, i), *list = render_get(r, "tags");
-		size_t used = 0;
-		const char *body = json_object_get_string(render_get(r, "body"));
-
-		tags[0] = '\0';
-		for (size_t k = 0; list && json_object_is_type(list, json_type_array) &&
-				   k < json_object_array_length(list) && used < sizeof(tags);
-		     k++)
-			used += (size_t)snprintf(tags + used, sizeof(tags) - used, "%s%s", k ? "," : "",
-						 json_object_get_string(json_object_array_get_idx(list, k)));
-		const char *cells[] = {render_text(r, "id", id, sizeof(id)), render_text(r, "title", title, sizeof(title)),
-				       render_text(r, "department", dept, sizeof(dept)), tags, body ? body : ""};
-
-		table_add_row(t, cells);
-	}
-	if (table_rows(t) == 0)
-		puts("(none)");
-	else
-		table_print(t, stdout);
-	table_free(t);
-	return HL_OK;
-}
 
 /* GET path with the query's name/value pairs (NULL values left out, a NULL name ends them). */
 static int

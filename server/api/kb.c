@@ -56,36 +56,33 @@ kb_get(Req *req)
 	req_query_reply(req, sql_get, 1, (const char *const[]){id});
 }
 
+/* POST /v1/kb and PUT /v1/kb/{id}: the body checked, then one SQL call with it. */
 static void
-kb_create(Req *req)
+kb_write(Req *req, bool create)
 {
 	KbCall c;
 	ApiError err;
 
-	if (!intake_article_check(req->body, true, &err)) {
+	if (!intake_article_check(req->body, create, &err)) {
 		reply_api_error(req, &err);
 		return;
 	}
-	if (!kb_call_start(req, &c, false))
+	if (!kb_call_start(req, &c, !create))
 		return;
 	c.values[c.n++] = json_object_to_json_string_ext(req->body, JSON_C_TO_STRING_PLAIN);
-	req_query_reply(req, sql_create, c.n, c.values);
+	req_query_reply(req, create ? sql_create : sql_update, c.n, c.values);
+}
+
+static void
+kb_create(Req *req)
+{
+	kb_write(req, true);
 }
 
 static void
 kb_update(Req *req)
 {
-	KbCall c;
-	ApiError err;
-
-	if (!intake_article_check(req->body, false, &err)) {
-		reply_api_error(req, &err);
-		return;
-	}
-	if (!kb_call_start(req, &c, true))
-		return;
-	c.values[c.n++] = json_object_to_json_string_ext(req->body, JSON_C_TO_STRING_PLAIN);
-	req_query_reply(req, sql_update, c.n, c.values);
+	kb_write(req, false);
 }
 
 static void

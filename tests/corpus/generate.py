@@ -56,15 +56,20 @@ def add(name, data, status, code="-", field="-", what=""):
     entries.append((name, data, str(status), code, field, what))
 
 
-def case_body(**fields):
-    """The valid case with some fields replaced (a value None removes the field)."""
-    body = dict(VALID_CASE)
+def with_fields(base, **fields):
+    """base (a dict) as JSON text with some fields replaced (a value None removes the field)."""
+    body = dict(base)
     for k, v in fields.items():
         if v is None:
             body.pop(k, None)
         else:
             body[k] = v
     return json.dumps(body, ensure_ascii=False)
+
+
+def case_body(**fields):
+    """The valid case with some fields replaced (a value None removes the field)."""
+    return with_fields(VALID_CASE, **fields)
 
 
 def post_case(body, **kw):
@@ -612,13 +617,7 @@ def intake_aids():
     article = {"title": "停电报修", "body": "请拨打95598", "tags": ["停电"]}
 
     def art(**fields):
-        body = dict(article)
-        for k, v in fields.items():
-            if v is None:
-                body.pop(k, None)
-            else:
-                body[k] = v
-        return json.dumps(body, ensure_ascii=False)
+        return with_fields(article, **fields)
 
     for name, path in (("malformed-number", "/v1/track/abc?code=123456"),
                        ("short-number", "/v1/track/20261128-00004?code=123456"),
