@@ -11,8 +11,8 @@ HL_PG_BIN=${HL_PG_BIN:-/usr/lib/postgresql/15/bin}
 HL_PYTHON=${HL_PYTHON:-/usr/bin/python3}
 
 # The Debian packages a bare Debian 12 machine needs to build, run and test everything.
-HL_PACKAGES=(cmake build-essential pkg-config libevent-dev libpq-dev libjson-c-dev libcmocka-dev
-	postgresql-15 postgresql-contrib python3 python3-pytest prometheus wrk valgrind clang libclang-rt-14-dev)
+HL_PACKAGES=(cmake build-essential pkg-config libevent-dev libpq-dev libjson-c-dev libcmocka-dev libxml2-dev
+	postgresql-15 postgresql-contrib python3 python3-pytest prometheus wrk valgrind clang libclang-rt-14-dev python3-jsonschema)
 
 hl_say() { printf '%s\n' "$*" >&2; }
 hl_die() { printf 'error: %s\n' "$*" >&2; return 1; }

@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "core/token_cache.h"
+#include "core/user_slots.h"
 #include "db/batch.h"
 #include "db/pool.h"
 
@@ -15,7 +16,9 @@ struct event_base;
 
 typedef struct App {
 	struct event_base *base;
-	DbPool *pool;
+	DbPool *pool;            /* writes and quick reads */
+	DbPool *reads;           /* the slow-read lane: searches and reports (http/request.h) */
+	UserSlots *read_slots;   /* per-user cap of the slow-read lane */
 	DbBatch *intakes;        /* group commit of POST /v1/cases (api/cases.c) */
 	const Config *config;
 	TokenCache *tokens;      /* users of recently authenticated tokens (http/server.c) */

@@ -34,6 +34,8 @@ static const ConfigEntry config_table[] = {
 	STR(timezone, 1, "Asia/Shanghai", false),
 	STR(sql_dir, 1, HOTLINE_SQL_DIR, false),
 	INT(pool_size, 1, 64, "16"),
+	INT(read_pool_size, 1, 64, "4"),
+	INT(read_per_user, 1, 64, "2"),
 	INT(queue_max, 1, 100000, "1024"),
 	INT(intake_transactions, 1, 64, "4"),
 	INT(intake_batch_max, 1, 256, "32"),
@@ -43,8 +45,10 @@ static const ConfigEntry config_table[] = {
 	INT(timeout, 1, 3600, "10"),
 	INT(sweep_interval, 1, 86400, "60"),
 	INT(statement_timeout_ms, 10, 600000, "5000"),
+	INT(queue_timeout_ms, 10, 600000, "3000"),
 	INT(rate_limit, 0, 1000000, "0"),
 	INT(token_cache_seconds, 0, 3600, "5"),
+	INT(auth_fail_budget, 0, 1000000, "100"),
 	STR(log_level, 1, "info", false),
 };
 #define CONFIG_COUNT (sizeof(config_table) / sizeof(config_table[0]))

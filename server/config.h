@@ -15,6 +15,8 @@ typedef struct Config {
 	char timezone[64];
 	char sql_dir[1024];
 	int pool_size;
+	int read_pool_size;       /* connections of the slow-read lane (searches, reports) */
+	int read_per_user;        /* slow reads of one user at once (429 beyond) */
 	int queue_max;
 	int intake_transactions;  /* POST /v1/cases transactions running at once (db/batch) */
 	int intake_batch_max;     /* cases in one of them at most; 1 = one case per transaction */
@@ -24,8 +26,10 @@ typedef struct Config {
 	int timeout;              /* seconds: read/write inactivity per connection */
 	int sweep_interval;       /* seconds */
 	int statement_timeout_ms;
+	int queue_timeout_ms;     /* a query or create waiting longer for the database is answered 503 */
 	int rate_limit;           /* requests per second per user, 0 = no limit */
 	int token_cache_seconds;  /* how long an authenticated token is trusted without a query, 0 = never */
+	int auth_fail_budget;     /* unknown-token lookups per client address a minute (burst the same), 0 = no limit */
 	char log_level[16];
 } Config;
 

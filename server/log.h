@@ -1,5 +1,8 @@
 /*
- * log: leveled log lines on stderr, one line each, with a UTC time stamp.
+ * log: leveled log lines on stderr, one line each (one write(2) each), with a UTC time stamp.
+ * Control bytes and backslashes of a message are written as \xNN, so nothing a client sends
+ * (a request path) can break a line or reach a terminal as an escape sequence. Lines longer
+ * than 4 KiB are cut on a character boundary.
  *
  * Never pass a request body, a caller's name or a phone number: logs are
  * read by operations staff who must not see citizens' personal data.

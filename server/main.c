@@ -16,6 +16,7 @@
 #include "api/health.h"
 #include "api/intake_aids.h"
 #include "api/kb.h"
+#include "api/open311.h"
 #include "api/reports.h"
 #include "api/rules.h"
 #include "api/sla.h"
@@ -23,9 +24,12 @@
 #include "api/users.h"
 #include "app.h"
 #include "config.h"
+#include "core/user.h"
+#include "core/utf8.h"
 #include "db/migrate.h"
 #include "db/pool.h"
 #include "http/server.h"
+#include "janitor.h"
 #include "log.h"
 #include "routing_state.h"
 #include "sla_state.h"
@@ -33,6 +37,9 @@
 #include "token.h"
 
 extern char **environ;
+
+/* Users with a slow read in flight at once, at most (beyond: 429 as over read_per_user). */
+#define USER_SLOTS_HOLDERS 256
 
 typedef struct Server {
 	App app;
@@ -47,9 +54,10 @@ static const char usage[] =
 	"  migrate            apply the migrations of sql_dir that the database lacks\n"
 	"  create-admin NAME  create an admin user and print its token\n"
 	"settings (also HOTLINE_<KEY> in the environment, or KEY = VALUE lines in --config):\n"
-	"  db listen port timezone sql_dir pool_size queue_max max_body max_headers\n"
-	"  max_connections timeout sweep_interval statement_timeout_ms rate_limit\n"
-	"  token_cache_seconds log_level\n";
+	"  db listen port timezone sql_dir pool_size read_pool_size read_per_user queue_max\n"
+	"  max_body max_headers\n"
+	"  max_connections timeout sweep_interval statement_timeout_ms queue_timeout_ms rate_limit\n"
+	"  token_cache_seconds auth_fail_budget log_level\n";
 
 /* Parse flags and the command; returns the index of the command in argv, or -1. */
 static int
@@ -100,10 +108,17 @@ cmd_create_admin(const Config *cfg, const char *name)
 {
 	char token[TOKEN_LEN + 1], hash[TOKEN_HASH_HEX + 3];
 	const char *params[] = {name, hash};
-	PGconn *pg = PQconnectdb(cfg->db);
+	PGconn *pg;
 	PGresult *res = NULL;
+	size_t nchars;
 	int rc = 1;
 
+	/* the contract's limit, as POST /v1/users checks it */
+	if (!utf8_validate(name, strlen(name), &nchars) || nchars == 0 || nchars > USER_NAME_MAX_CHARS) {
+		fprintf(stderr, "hotline-server: the name must be 1 to %d characters of UTF-8\n", USER_NAME_MAX_CHARS);
+		return 2;
+	}
+	pg = PQconnectdb(cfg->db);
 	if (PQstatus(pg) != CONNECTION_OK) {
 		fprintf(stderr, "hotline-server: cannot connect: %s", PQerrorMessage(pg));
 		goto done;
@@ -219,7 +234,9 @@ cmd_serve(const Config *cfg)
 {
 	static const RouteTable *tables[16];
 	Server s = {0};
-	DbPoolConfig pc = {cfg->db, cfg->timezone, cfg->pool_size, cfg->queue_max, cfg->statement_timeout_ms};
+	DbPoolConfig pc = {"main", cfg->db, cfg->timezone, cfg->pool_size, cfg->queue_max, cfg->statement_timeout_ms};
+	DbPoolConfig rc = {"read", cfg->db, cfg->timezone, cfg->read_pool_size, cfg->queue_max,
+			   cfg->statement_timeout_ms};
 	char described[2048];
 	int ntables = 0;
 
@@ -232,6 +249,8 @@ cmd_serve(const Config *cfg)
 	s.app.config = cfg;
 	s.app.base = event_base_new();
 	s.app.pool = s.app.base ? db_pool_new(s.app.base, &pc) : NULL;
+	s.app.reads = s.app.base ? db_pool_new(s.app.base, &rc) : NULL;
+	s.app.read_slots = user_slots_new(USER_SLOTS_HOLDERS, cfg->read_per_user);
 	s.app.intakes = s.app.pool ? cases_intake_batch_new(s.app.pool, cfg) : NULL;
 	s.app.tokens = token_cache_new(1024, cfg->token_cache_seconds);
 	tables[ntables++] = health_routes();
@@ -240,11 +259,16 @@ cmd_serve(const Config *cfg)
 	tables[ntables++] = sla_routes();
 	tables[ntables++] = reports_routes();
 	tables[ntables++] = rules_routes();
+	tables[ntables++] = open311_routes();
 	tables[ntables++] = track_routes();
 	tables[ntables++] = intake_aids_routes();
 	tables[ntables++] = kb_routes();
-	s.http = s.app.pool && s.app.intakes && s.app.tokens ? http_server_start(&s.app, tables, ntables) : NULL;
-	if (!s.http || !routing_state_start(&s.app) || !sla_state_start(&s.app) || !sweeper_start(&s.app)) {
+	s.http = s.app.pool && s.app.reads && s.app.read_slots && s.app.intakes && s.app.tokens
+			 ? http_server_start(&s.app, tables, ntables) : NULL;
+	if (s.http)
+		http_server_error_writer(s.http, OPEN311_PATH_PREFIX, open311_reply_error);
+	if (!s.http || !routing_state_start(&s.app) || !sla_state_start(&s.app) || !sweeper_start(&s.app) ||
+	    !janitor_start(&s.app)) {
 		s.exit_code = 1;
 		goto done;
 	}
@@ -255,6 +279,7 @@ cmd_serve(const Config *cfg)
 	event_base_dispatch(s.app.base);
 	block_stop_signals();
 done:
+	janitor_stop();
 	sweeper_stop();
 	sla_state_stop();
 	routing_state_stop();
@@ -267,6 +292,8 @@ done:
 	http_server_free(s.http);
 	db_batch_free(s.app.intakes);
 	db_pool_free(s.app.pool);
+	db_pool_free(s.app.reads);
+	user_slots_free(s.app.read_slots);
 	token_cache_free(s.app.tokens);
 	if (s.app.base)
 		event_base_free(s.app.base);

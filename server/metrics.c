@@ -28,6 +28,7 @@ static struct {
 	int open_connections;
 	unsigned long long connections_total, connections_rejected, connections_timed_out;
 	unsigned long long sweeps, sweep_warnings, sweep_overdue;
+	unsigned long long queue_timeouts;
 } m;
 
 typedef struct Out {
@@ -99,6 +100,12 @@ metrics_sweep(unsigned warnings, unsigned overdue)
 	m.sweep_overdue += overdue;
 }
 
+void
+metrics_queue_timeouts(unsigned n)
+{
+	m.queue_timeouts += n;
+}
+
 static void
 out_printf(Out *o, const char *fmt, ...)
 {
@@ -155,7 +162,7 @@ render_gauge(Out *o, const char *name, const char *type, const char *help, doubl
 }
 
 char *
-metrics_render(const DbPoolStats *pool, const DbBatchStats *intakes)
+metrics_render(const DbPoolStats *pool, const DbPoolStats *reads, const DbBatchStats *intakes)
 {
 	Out o = {malloc(8192), 0, 8192, 0};
 
@@ -182,6 +189,14 @@ metrics_render(const DbPoolStats *pool, const DbBatchStats *intakes)
 	render_gauge(&o, "hotline_db_queries_total", "counter", "Queries sent.", (double)pool->queries);
 	render_gauge(&o, "hotline_db_query_failures_total", "counter", "Queries that failed.",
 		     (double)pool->failures);
+	render_gauge(&o, "hotline_db_read_pool_size", "gauge",
+		     "Connections of the slow-read lane (searches, reports).", reads->size);
+	render_gauge(&o, "hotline_db_read_pool_in_use", "gauge", "Slow-read connections running a query.",
+		     reads->in_use);
+	render_gauge(&o, "hotline_db_read_pool_waiting", "gauge", "Slow reads waiting for a connection.",
+		     reads->waiting);
+	render_gauge(&o, "hotline_db_read_queries_total", "counter", "Slow-read queries sent.",
+		     (double)reads->queries);
 	render_gauge(&o, "hotline_intake_transactions_total", "counter",
 		     "Transactions that created cases (POST /v1/cases), one case or a batch.",
 		     (double)intakes->statements);
@@ -191,6 +206,9 @@ metrics_render(const DbPoolStats *pool, const DbBatchStats *intakes)
 		     "Batches of cases that failed and were sent again one case at a time.", (double)intakes->split);
 	render_gauge(&o, "hotline_intake_waiting", "gauge", "Cases waiting for the next intake transaction.",
 		     intakes->waiting);
+	render_gauge(&o, "hotline_queue_timeouts_total", "counter",
+		     "Queries and creates answered 503 because they waited longer than queue_timeout_ms.",
+		     (double)m.queue_timeouts);
 	render_gauge(&o, "hotline_sweeps_total", "counter", "Deadline sweeps run.", (double)m.sweeps);
 	render_gauge(&o, "hotline_sweep_warnings_total", "counter", "deadline_warning rows written.",
 		     (double)m.sweep_warnings);

@@ -18,8 +18,10 @@ void metrics_connection_rejected(void);
 void metrics_connection_timed_out(void);
 /* Count a sweeper pass and the history rows it wrote. */
 void metrics_sweep(unsigned warnings, unsigned overdue);
+/* Count requests the janitor answered 503 for waiting too long (janitor.h). */
+void metrics_queue_timeouts(unsigned n);
 
 /* Render everything; returns a malloc'd NUL-terminated string the caller frees (NULL on OOM). */
-char *metrics_render(const DbPoolStats *pool, const DbBatchStats *intakes);
+char *metrics_render(const DbPoolStats *pool, const DbPoolStats *reads, const DbBatchStats *intakes);
 
 #endif

@@ -166,8 +166,9 @@ DROP FUNCTION case_create_batch(bigint[], text[], text[], text[], text[], jsonb[
 DROP FUNCTION case_create(bigint, text, text, text, text, jsonb, text, text, text, bigint, text,
                           timestamptz, timestamptz, timestamptz, timestamptz);
 
--- 009's case_create, plus: p_track_code (6 digits from the server; its hash is stored, the
--- code is answered once and kept with the idempotency key for replays) and p_input's "kb"
+-- 013's case_create (009's, with the channel's `history` merged into the create row), plus:
+-- p_track_code (6 digits from the server; its hash is stored, the code is answered once and
+-- kept with the idempotency key for replays) and p_input's "kb"
 -- (the article of a direct answer: an enabled one, else 422 naming kb).
 CREATE FUNCTION case_create(p_user_id bigint, p_user_name text, p_role text, p_dept text,
                             p_key text, p_input jsonb, p_state text,
@@ -249,7 +250,7 @@ BEGIN
 	        jsonb_strip_nulls(jsonb_build_object('department', c.department, 'kb', c.kb, 'routing',
 	                jsonb_build_object('method', c.routing_method, 'rule_id', c.routing_rule_id,
 	                                   'rule_name', c.routing_rule_name)))
-	        || jsonb_build_object('channel', c.channel));
+	        || jsonb_build_object('channel', c.channel) || coalesce(p_input->'history', '{}'));
 	IF c.routing_method = 'rule' THEN
 		PERFORM rule_counts_add(c.routing_rule_id, c.id, 1, 0);
 	END IF;

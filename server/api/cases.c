@@ -162,11 +162,7 @@ cases_create(Req *req)
 {
 	CaseInput in;
 	ApiError err;
-	CreatePlan plan;
-	CallParams p = {0};
 	const char *key = req_header(req, "Idempotency-Key");
-	json_object *input = NULL;
-	time_t now = time(NULL);
 
 	if (!case_input_create(req->body, &in, &err)) {
 		reply_api_error(req, &err);
@@ -177,11 +173,22 @@ cases_create(Req *req)
 			    "Idempotency-Key must be 1 to %d printable ASCII characters", IDEMPOTENCY_KEY_MAX);
 		return;
 	}
-	if (!case_route_decide(&in, &plan)) {
+	cases_create_submit(req, &in, NULL, key, NULL);
+}
+
+void
+cases_create_submit(Req *req, const CaseInput *in, json_object *history, const char *key, ReqRowCb done)
+{
+	CreatePlan plan;
+	CallParams p = {0};
+	json_object *input = NULL;
+	time_t now = time(NULL);
+
+	if (!case_route_decide(in, &plan)) {
 		reply_error(req, 503, "unavailable", NULL, "routing rules are loading, try again");
 		return;
 	}
-	if (plan.state == CASE_DISPATCHED && !case_deadlines(in.type, in.urgent.value, now, &p)) {
+	if (plan.state == CASE_DISPATCHED && !case_deadlines(in->type, in->urgent.value, now, &p)) {
 		reply_error(req, 503, "unavailable", NULL, "the SLA policy is loading, try again");
 		return;
 	}
@@ -189,8 +196,11 @@ cases_create(Req *req)
 		reply_error(req, 503, "unavailable", NULL, "no randomness for the tracking code, try again");
 		return;
 	}
-	input = case_input_to_json(&in);
-	if (!input) {
+	input = case_input_to_json(in);
+	if (input && history && json_object_object_add(input, "history", json_object_get(history)) != 0)
+		json_object_put(history); /* not added: the reference taken for it goes */
+	if (!input || (history && !json_object_object_get_ex(input, "history", NULL))) {
+		json_object_put(input);
 		reply_out_of_memory(req);
 		return;
 	}
@@ -208,7 +218,10 @@ cases_create(Req *req)
 	 * reader can recompute every deadline from created_at/dispatched_at to the second. */
 	push(&p, format_ts(now, p.at, sizeof(p.at)));
 	push(&p, p.track_code);
-	req_batch_reply(req, req->app->intakes, p.values);
+	if (done)
+		req_batch(req, req->app->intakes, p.values, done);
+	else
+		req_batch_reply(req, req->app->intakes, p.values);
 	json_object_put(input); /* the batch copied the parameters */
 }
 
@@ -277,6 +290,9 @@ cases_list(Req *req)
 	push(&p, q);
 	push(&p, after);
 	push(&p, limit);
+	/* a search reads many rows: it goes on the slow-read lane, never in the way of intake */
+	if (q && !req_enter_read_lane(req))
+		return;
 	req_query_reply(req, sql_list, p.n, p.values);
 }
 

@@ -42,13 +42,14 @@ health_ready(Req *req)
 static void
 health_metrics(Req *req)
 {
-	DbPoolStats stats;
+	DbPoolStats stats, reads;
 	DbBatchStats intakes;
 	char *text;
 
 	db_pool_stats(req->app->pool, &stats);
+	db_pool_stats(req->app->reads, &reads);
 	db_batch_stats(req->app->intakes, &intakes);
-	text = metrics_render(&stats, &intakes);
+	text = metrics_render(&stats, &reads, &intakes);
 	if (!text) {
 		reply_error(req, 503, "unavailable", NULL, "out of memory");
 		return;

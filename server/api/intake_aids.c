@@ -81,6 +81,8 @@ cases_similar(Req *req)
 		reply_api_error(req, &err);
 		return;
 	}
+	if (!req_enter_read_lane(req)) /* a trigram search: on the slow-read lane, like q= */
+		return;
 	len = (in.title ? strlen(in.title) : 0) + 1 + strlen(in.text) + 1;
 	text = malloc(len);
 	if (!text) {

@@ -6,6 +6,7 @@
  * turns counts into rates and renders JSON or CSV. No report carries caller data.
  * The query is validated before the database is asked, and validated again in the
  * callback to get it back (it cannot fail there: the request has not changed).
+ * Every report runs on the slow-read lane (http/request.h).
  */
 #include "api/reports.h"
 
@@ -40,6 +41,8 @@ reports_rates(Req *req)
 	}
 	const char *params[] = {q.from, q.to, rates_by_name(q.by)};
 
+	if (!req_enter_read_lane(req))
+		return;
 	req_query(req, "SELECT * FROM report_rates($1::date, $2::date, $3)", 3, params, reports_rates_done);
 }
 
@@ -57,6 +60,8 @@ reports_overdue(Req *req)
 	snprintf(limit, sizeof(limit), "%d", n);
 	const char *params[] = {limit};
 
+	if (!req_enter_read_lane(req))
+		return;
 	req_query_reply(req, "SELECT * FROM report_overdue($1::integer)", 1, params);
 }
 
@@ -75,6 +80,8 @@ reports_hotspots(Req *req)
 	snprintf(top, sizeof(top), "%d", q.top);
 	const char *params[] = {days, hotspot_by_name(q.by), top};
 
+	if (!req_enter_read_lane(req))
+		return;
 	req_query(req, "SELECT * FROM report_hotspots($1::integer, $2, $3::integer)", 3, params,
 		  reports_hotspots_done);
 }

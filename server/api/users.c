@@ -6,6 +6,7 @@
 #include "api/users.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "app.h"
@@ -21,33 +22,62 @@ users_revoked_cb(Req *req, PGresult *res)
 	req_reply_row(req, res);
 }
 
+/* The user row is the answer: add the token made for it, which PostgreSQL never saw (with
+ * statement logging on, a parameter would land in its log). */
+static void
+users_token_reply_cb(Req *req, PGresult *res)
+{
+	json_object *body;
+	int status;
+
+	if (PQntuples(res) != 1 || (status = atoi(PQgetvalue(res, 0, 0))) / 100 != 2) {
+		req_reply_row(req, res);
+		return;
+	}
+	body = json_tokener_parse(PQgetvalue(res, 0, 1));
+	if (!body || json_object_object_add(body, "token", json_object_new_string(req->token_made)) != 0) {
+		json_object_put(body);
+		reply_out_of_memory(req);
+		return;
+	}
+	reply_json(req, status, body);
+}
+
 static void
 users_create(Req *req)
 {
 	UserInput in;
 	ApiError err;
-	char token[TOKEN_LEN + 1], hash[TOKEN_HASH_HEX + 3];
+	char hash[TOKEN_HASH_HEX + 3];
 
 	if (!user_input_parse(req->body, &in, &err)) {
 		reply_api_error(req, &err);
 		return;
 	}
-	if (!token_generate(token)) {
+	if (!token_generate(req->token_made)) {
 		reply_error(req, 503, "unavailable", NULL, "no randomness available, try again");
 		return;
 	}
-	token_hash_literal(token, hash);
-	const char *params[] = {in.name, role_name(in.role), in.department, hash, token};
+	token_hash_literal(req->token_made, hash);
+	const char *params[] = {in.name, role_name(in.role), in.department, hash};
 
-	req_query_reply(req,
+	req_query(req,
 		"WITH u AS (INSERT INTO users (name, role, department) "
 		"  SELECT $1, $2, $3 WHERE $3::text IS NULL OR EXISTS (SELECT 1 FROM departments WHERE code = $3) "
 		"  RETURNING *), "
 		"t AS (INSERT INTO tokens (hash, user_id) SELECT $4::bytea, id FROM u) "
-		"SELECT 201, (user_json(u) || jsonb_build_object('token', $5::text))::text FROM u "
+		"SELECT 201, user_json(u)::text FROM u "
 		"UNION ALL SELECT 422, '{\"error\": {\"code\": \"invalid_field\", \"field\": \"department\", "
 		"\"message\": \"no such department\"}}' WHERE NOT EXISTS (SELECT 1 FROM u)",
-		5, params);
+		4, params, users_token_reply_cb);
+}
+
+/* A new token replaced the old ones: forget the cached ones, then answer with it. */
+static void
+users_new_token_cb(Req *req, PGresult *res)
+{
+	token_cache_invalidate(req->app->tokens);
+	users_token_reply_cb(req, res);
 }
 
 static void
@@ -61,25 +91,25 @@ users_list(Req *req)
 static void
 users_new_token(Req *req)
 {
-	char id[24], token[TOKEN_LEN + 1], hash[TOKEN_HASH_HEX + 3];
+	char id[24], hash[TOKEN_HASH_HEX + 3];
 
-	if (!token_generate(token)) {
+	if (!token_generate(req->token_made)) {
 		reply_error(req, 503, "unavailable", NULL, "no randomness available, try again");
 		return;
 	}
-	token_hash_literal(token, hash);
+	token_hash_literal(req->token_made, hash);
 	snprintf(id, sizeof(id), "%lld", (long long)req->path_id);
-	const char *params[] = {id, hash, token};
+	const char *params[] = {id, hash};
 
 	token_cache_invalidate(req->app->tokens);
 	req_query(req,
 		"WITH u AS (SELECT * FROM users WHERE id = $1::bigint AND disabled_at IS NULL), "
 		"r AS (UPDATE tokens SET revoked_at = now() WHERE user_id = (SELECT id FROM u) AND revoked_at IS NULL), "
 		"t AS (INSERT INTO tokens (hash, user_id) SELECT $2::bytea, id FROM u) "
-		"SELECT 200, (user_json(u) || jsonb_build_object('token', $3::text))::text FROM u "
+		"SELECT 200, user_json(u)::text FROM u "
 		"UNION ALL SELECT 404, '{\"error\": {\"code\": \"not_found\", \"message\": \"no such active user\"}}' "
 		"WHERE NOT EXISTS (SELECT 1 FROM u)",
-		3, params, users_revoked_cb);
+		2, params, users_new_token_cb);
 }
 
 static void

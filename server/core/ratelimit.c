@@ -80,3 +80,15 @@ ratelimit_allow(RateLimiter *rl, int64_t key, double now)
 	b->tokens -= 1;
 	return true;
 }
+
+void
+ratelimit_refund(RateLimiter *rl, int64_t key)
+{
+	for (size_t i = 0; i < rl->n; i++) {
+		if (rl->buckets[i].key == key) {
+			if (rl->buckets[i].tokens + 1 <= rl->burst)
+				rl->buckets[i].tokens += 1;
+			return;
+		}
+	}
+}

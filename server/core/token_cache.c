@@ -6,6 +6,7 @@
 typedef struct TokenEntry {
 	char key[TOKEN_CACHE_KEY_LEN];
 	bool used;
+	bool unknown;  /* a negative entry: the database knew no user for this key */
 	double expires;
 	User user;
 } TokenEntry;
@@ -46,15 +47,34 @@ token_cache_free(TokenCache *tc)
 	free(tc);
 }
 
-bool
-token_cache_get(const TokenCache *tc, const char *key, double now, User *out)
+/* The live entry of key, positive or negative; NULL when none. */
+static const TokenEntry *
+token_cache_find(const TokenCache *tc, const char *key, double now)
 {
 	const TokenEntry *e = &tc->entries[token_cache_slot(tc, key)];
 
 	if (!e->used || now >= e->expires || !token_cache_key_equal(e->key, key))
+		return NULL;
+	return e;
+}
+
+bool
+token_cache_get(const TokenCache *tc, const char *key, double now, User *out)
+{
+	const TokenEntry *e = token_cache_find(tc, key, now);
+
+	if (!e || e->unknown)
 		return false;
 	*out = e->user;
 	return true;
+}
+
+bool
+token_cache_unknown(const TokenCache *tc, const char *key, double now)
+{
+	const TokenEntry *e = token_cache_find(tc, key, now);
+
+	return e && e->unknown;
 }
 
 unsigned long
@@ -72,8 +92,22 @@ token_cache_put(TokenCache *tc, const char *key, const User *user, double now, u
 		return;
 	memcpy(e->key, key, TOKEN_CACHE_KEY_LEN);
 	e->used = true;
+	e->unknown = false;
 	e->expires = now + tc->ttl;
 	e->user = *user;
+}
+
+void
+token_cache_put_unknown(TokenCache *tc, const char *key, double now, unsigned long gen)
+{
+	TokenEntry *e = &tc->entries[token_cache_slot(tc, key)];
+
+	if (gen != tc->generation)
+		return;
+	memcpy(e->key, key, TOKEN_CACHE_KEY_LEN);
+	e->used = true;
+	e->unknown = true;
+	e->expires = now + tc->ttl;
 }
 
 void

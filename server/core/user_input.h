@@ -6,8 +6,7 @@
 
 #include "core/api_error.h"
 #include "core/role.h"
-
-#define USER_NAME_MAX_CHARS 100
+#include "core/user.h"
 
 typedef struct UserInput {
 	const char *name;        /* borrowed from the body object */

@@ -13,6 +13,7 @@
 
 #include "core/pg_array.h"
 #include "log.h"
+#include "monotonic.h"
 
 typedef struct BatchCall {
 	TAILQ_ENTRY(BatchCall) link;
@@ -20,6 +21,7 @@ typedef struct BatchCall {
 	int nparams;
 	DbBatchCallback cb;
 	void *arg;
+	double queued_at;     /* monotonic seconds when submitted (the janitor's deadline) */
 } BatchCall;
 TAILQ_HEAD(BatchCallQueue, BatchCall);
 
@@ -123,6 +125,24 @@ db_batch_stats(const DbBatch *batch, DbBatchStats *out)
 	out->calls = batch->calls;
 	out->split = batch->split;
 	out->waiting = batch->waiting;
+}
+
+int
+db_batch_expire(DbBatch *batch, int max_wait_ms)
+{
+	double cutoff = monotonic_seconds() - max_wait_ms / 1000.0;
+	BatchCall *call;
+	int n = 0;
+
+	/* FIFO: the oldest are at the head. */
+	while ((call = TAILQ_FIRST(&batch->queue)) && call->queued_at <= cutoff) {
+		TAILQ_REMOVE(&batch->queue, call, link);
+		batch->waiting--;
+		n++;
+		call_fail(call, DB_TIMEOUT);
+		call_free(call);
+	}
+	return n;
 }
 
 /*
@@ -292,6 +312,7 @@ call_new(const DbBatch *batch, const char *const *params, DbBatchCallback cb, vo
 		return NULL;
 	call->cb = cb;
 	call->arg = arg;
+	call->queued_at = monotonic_seconds();
 	call->nparams = batch->cfg.nparams;
 	call->params = calloc((size_t)batch->cfg.nparams, sizeof(char *));
 	if (!call->params) {
@@ -307,7 +328,8 @@ call_new(const DbBatch *batch, const char *const *params, DbBatchCallback cb, vo
 	return call;
 }
 
-/* An answer without a row: the database is gone, or the batch answered nothing for the call. */
+/* An answer without a row: the database is gone, the call waited too long, or the batch
+ * answered nothing for it. */
 static void
 call_fail(BatchCall *call, DbStatus status)
 {

@@ -57,6 +57,11 @@ void db_batch_free(DbBatch *batch);
 bool db_batch_submit(DbBatch *batch, const char *const *params, DbBatchCallback cb, void *arg)
 	__attribute__((warn_unused_result));
 
+/* The janitor's sweep: calls waiting for a transaction longer than max_wait_ms are answered
+ * now with DB_TIMEOUT; returns how many. (Calls already sent wait in the pool's queue, whose
+ * own db_pool_expire answers them.) Call from the loop. */
+int db_batch_expire(DbBatch *batch, int max_wait_ms);
+
 void db_batch_stats(const DbBatch *batch, DbBatchStats *out);
 
 #endif

@@ -23,7 +23,9 @@
 
 #include <event2/event.h>
 
+#include "core/fnv.h"
 #include "log.h"
+#include "monotonic.h"
 
 #define DB_BACKOFF_MIN_MS 100
 #define DB_BACKOFF_MAX_MS 5000
@@ -39,6 +41,8 @@ typedef struct DbQuery {
 	char **params;
 	DbCallback cb;
 	void *arg;
+	double queued_at;          /* monotonic seconds when submitted (the janitor's deadline) */
+	DbStatus failed;           /* on pool->failed: the status it will be answered with */
 } DbQuery;
 TAILQ_HEAD(DbQueryQueue, DbQuery);
 
@@ -61,7 +65,7 @@ typedef struct DbConn {
 struct DbPool {
 	struct event_base *base;
 	DbPoolConfig cfg;
-	char *conninfo, *timezone;
+	char *conninfo, *timezone, *name;
 	DbConn *conns;             /* cfg.size query connections */
 	DbConn *listener;          /* NULL until db_pool_listen */
 	char listen_channel[64];
@@ -69,6 +73,10 @@ struct DbPool {
 	void *notify_arg;
 	struct DbQueryQueue queue;
 	int waiting;
+	struct DbQueryQueue failed; /* refused by a broken connection, answered on the next turn */
+	struct event *kick;        /* activated to answer `failed` from the loop, not from a caller */
+	bool outage;               /* nothing connected since the last outage warning */
+	double outage_since;
 	unsigned long long reconnects, queries, failures;
 };
 
@@ -85,7 +93,11 @@ static void conn_prepared_done(DbConn *conn);
 static void conn_finish_query(DbConn *conn, DbStatus status);
 static void conn_read_notifies(DbConn *conn);
 static void query_deliver(DbQuery *q, DbStatus status, PGresult *res);
+static void query_defer(DbPool *pool, DbQuery *q, DbStatus status);
+static void pool_kick_cb(evutil_socket_t fd, short what, void *arg);
 static void query_free(DbQuery *q);
+static void pool_note_outage(DbPool *pool, const DbConn *conn);
+static void pool_note_recovery(DbPool *pool);
 static void pool_fail_waiting_if_down(DbPool *pool);
 static int pool_connected(const DbPool *pool);
 
@@ -106,9 +118,12 @@ db_pool_new(struct event_base *base, const DbPoolConfig *cfg)
 	pool->cfg = *cfg;
 	pool->conninfo = strdup(cfg->conninfo);
 	pool->timezone = strdup(cfg->timezone ? cfg->timezone : "UTC");
+	pool->name = strdup(cfg->name ? cfg->name : "db");
 	pool->conns = calloc((size_t)cfg->size, sizeof(DbConn));
+	pool->kick = event_new(base, -1, 0, pool_kick_cb, pool);
 	TAILQ_INIT(&pool->queue);
-	if (!pool->conninfo || !pool->timezone || !pool->conns) {
+	TAILQ_INIT(&pool->failed);
+	if (!pool->conninfo || !pool->timezone || !pool->name || !pool->conns || !pool->kick) {
 		db_pool_free(pool);
 		return NULL;
 	}
@@ -159,6 +174,12 @@ db_pool_free(DbPool *pool)
 		TAILQ_REMOVE(&pool->queue, q, link);
 		query_deliver(q, DB_UNAVAILABLE, NULL);
 	}
+	while ((q = TAILQ_FIRST(&pool->failed))) {
+		TAILQ_REMOVE(&pool->failed, q, link);
+		query_deliver(q, q->failed, NULL);
+	}
+	if (pool->kick)
+		event_free(pool->kick);
 	if (pool->listener) {
 		conn_close(pool->listener);
 		free(pool->listener);
@@ -166,6 +187,7 @@ db_pool_free(DbPool *pool)
 	free(pool->conns);
 	free(pool->conninfo);
 	free(pool->timezone);
+	free(pool->name);
 	free(pool);
 }
 
@@ -185,6 +207,7 @@ db_pool_submit(DbPool *pool, const char *sql, int nparams, const char *const *pa
 	q->params = calloc((size_t)(nparams > 0 ? nparams : 1), sizeof(char *));
 	q->cb = cb;
 	q->arg = arg;
+	q->queued_at = monotonic_seconds();
 	if (!q->sql || !q->params)
 		goto fail;
 	for (int i = 0; i < nparams; i++) {
@@ -232,6 +255,23 @@ db_pool_stats(const DbPool *pool, DbPoolStats *out)
 	out->reconnects = pool->reconnects;
 	out->queries = pool->queries;
 	out->failures = pool->failures;
+}
+
+int
+db_pool_expire(DbPool *pool, int max_wait_ms)
+{
+	double cutoff = monotonic_seconds() - max_wait_ms / 1000.0;
+	DbQuery *q;
+	int n = 0;
+
+	/* FIFO: the oldest are at the head. */
+	while ((q = TAILQ_FIRST(&pool->queue)) && q->queued_at <= cutoff) {
+		TAILQ_REMOVE(&pool->queue, q, link);
+		pool->waiting--;
+		n++;
+		query_deliver(q, DB_TIMEOUT, NULL);
+	}
+	return n;
 }
 
 bool
@@ -302,14 +342,14 @@ conn_fail(DbConn *conn, const char *why)
 	if (was_up)
 		log_warn("db connection %d lost (%s)", conn->index, why);
 	if (conn->query) {
-		DbQuery *q = conn->query;
-
-		conn->query = NULL;
 		pool->failures++;
-		query_deliver(q, DB_UNAVAILABLE, NULL);
+		query_defer(pool, conn->query, DB_UNAVAILABLE);
+		conn->query = NULL;
 	}
-	conn_close(conn);
 	conn->state = DB_DOWN;
+	if (!conn->listener)
+		pool_note_outage(pool, conn);
+	conn_close(conn);
 	pool_fail_waiting_if_down(pool);
 	conn->timer = evtimer_new(pool->base, conn_timer_cb, conn);
 	tv.tv_sec = conn->backoff_ms / 1000;
@@ -343,6 +383,8 @@ conn_became_ready(DbConn *conn)
 		pool->reconnects++;
 		log_info("db connection %d restored", conn->index);
 	}
+	if (!conn->listener)
+		pool_note_recovery(pool);
 	conn->backoff_ms = DB_BACKOFF_MIN_MS;
 	conn->state = DB_IDLE;
 	if (conn->listener) {
@@ -438,15 +480,11 @@ conn_send_and_watch(DbConn *conn)
 		conn_watch(conn, flushed ? EV_READ | EV_WRITE : EV_READ, conn_io_cb);
 }
 
-/* 64-bit FNV-1a of a statement's text: its name on every connection. */
+/* The hash of a statement's text: its name on every connection. */
 static uint64_t
 statement_hash(const char *sql)
 {
-	uint64_t h = 14695981039346656037ULL;
-
-	for (const unsigned char *p = (const unsigned char *)sql; *p; p++)
-		h = (h ^ *p) * 1099511628211ULL;
-	return h;
+	return fnv1a64(sql);
 }
 
 static bool
@@ -599,6 +637,30 @@ query_deliver(DbQuery *q, DbStatus status, PGresult *res)
 	query_free(q);
 }
 
+/* Answer q on the next loop turn: conn_fail runs inside db_pool_submit too (a send or flush
+ * that fails), where a callback must not be called (see db_pool_submit). */
+static void
+query_defer(DbPool *pool, DbQuery *q, DbStatus status)
+{
+	q->failed = status;
+	TAILQ_INSERT_TAIL(&pool->failed, q, link);
+	event_active(pool->kick, EV_TIMEOUT, 0);
+}
+
+static void
+pool_kick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	DbPool *pool = arg;
+	DbQuery *q;
+
+	(void)fd;
+	(void)what;
+	while ((q = TAILQ_FIRST(&pool->failed))) {
+		TAILQ_REMOVE(&pool->failed, q, link);
+		query_deliver(q, q->failed, NULL);
+	}
+}
+
 static void
 query_free(DbQuery *q)
 {
@@ -630,6 +692,39 @@ pool_fail_waiting_if_down(DbPool *pool)
 	while ((q = TAILQ_FIRST(&pool->queue))) {
 		TAILQ_REMOVE(&pool->queue, q, link);
 		pool->waiting--;
-		query_deliver(q, DB_UNAVAILABLE, NULL);
+		query_defer(pool, q, DB_UNAVAILABLE);
 	}
+}
+
+/* conn just failed (its libpq error still readable): when nothing is connected any more, say
+ * so once at warn with PostgreSQL's reason (a wrong password, a refused connection); the
+ * connections' retries stay at debug until one succeeds. */
+static void
+pool_note_outage(DbPool *pool, const DbConn *conn)
+{
+	char reason[256];
+	size_t n;
+
+	if (pool->outage || pool_connected(pool) > 0)
+		return;
+	snprintf(reason, sizeof(reason), "%s", conn->pg ? PQerrorMessage(conn->pg) : "cannot start a connection");
+	for (char *c = reason; *c; c++)
+		if (*c == '\n' || *c == '\t')
+			*c = ' '; /* libpq's message may run over several lines: keep the log's one */
+	n = strlen(reason);
+	while (n > 0 && reason[n - 1] == ' ')
+		reason[--n] = '\0';
+	pool->outage = true;
+	pool->outage_since = monotonic_seconds();
+	log_warn("database unavailable to the %s pool, answering 503 until it is back: %s", pool->name, reason);
+}
+
+static void
+pool_note_recovery(DbPool *pool)
+{
+	if (!pool->outage)
+		return;
+	pool->outage = false;
+	log_warn("database available again to the %s pool after %.1f s", pool->name,
+		 monotonic_seconds() - pool->outage_since);
 }

@@ -8,7 +8,8 @@
  * statement or one SQL function call, so one round trip is one transaction.
  *
  * When PostgreSQL goes away, connections are closed and reopened with back-off;
- * meanwhile queries fail at once with DB_UNAVAILABLE (the HTTP layer answers 503).
+ * meanwhile queries fail at once with DB_UNAVAILABLE (the HTTP layer answers 503). The
+ * outage is logged once at warn with PostgreSQL's reason, and its end once.
  */
 #ifndef HOTLINE_DB_POOL_H
 #define HOTLINE_DB_POOL_H
@@ -36,6 +37,7 @@ typedef struct DbResult {
 typedef void (*DbCallback)(const DbResult *result, void *arg);
 
 typedef struct DbPoolConfig {
+	const char *name;         /* for the log: "main", "read" */
 	const char *conninfo;     /* libpq connection string */
 	const char *timezone;     /* set as the session TimeZone of every connection */
 	int size;                 /* connections */
@@ -64,6 +66,13 @@ bool db_pool_submit(DbPool *pool, const char *sql, int nparams, const char *cons
 
 /* The value at (row, col) as text; NULL when it is SQL NULL (PQgetvalue gives "" for both). */
 const char *db_value(const PGresult *res, int row, int col);
+
+/*
+ * The janitor's sweep: every query that has waited for a connection longer than max_wait_ms
+ * is answered now with DB_TIMEOUT (the HTTP layer answers 503 with Retry-After), so no request
+ * waits in the queue past a deadline. Returns how many. Call from the loop (a timer).
+ */
+int db_pool_expire(DbPool *pool, int max_wait_ms);
 
 /* True when at least one connection is up (for /readyz). */
 bool db_pool_ready(const DbPool *pool);

@@ -35,6 +35,13 @@ reply_json_text(Req *req, int status, const char *json, size_t len)
 void
 reply_api_error(Req *req, const ApiError *err)
 {
+	ReqErrorWriter writer = req->error_writer;
+
+	if (writer) {
+		req->error_writer = NULL; /* a writer that fails falls back to the contract's JSON */
+		writer(req, err);
+		return;
+	}
 	reply_json(req, err->status, api_error_to_json(err));
 }
 

@@ -19,6 +19,7 @@ void reply_json_text(Req *req, int status, const char *json, size_t len);
 /* The error contract: {"error": {"code", "message", "field"?}}; field may be NULL or "". */
 void reply_error(Req *req, int status, const char *code, const char *field, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
+/* The error as the request's error_writer writes it when it has one, else the contract's JSON. */
 void reply_api_error(Req *req, const ApiError *err);
 /* 500 internal naming the request id (the caller logs what went wrong under that id). */
 void reply_internal(Req *req);

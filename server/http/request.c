@@ -16,11 +16,17 @@ typedef struct ReqQuery {
 	ReqQueryCb cb;
 } ReqQuery;
 
+typedef struct ReqBatchCall {
+	Req *req;
+	ReqRowCb cb;
+} ReqBatchCall;
+
 static void req_query_done(const DbResult *r, void *arg);
 static void req_batch_done(const DbResult *r, int row, void *arg);
 static void reply_db_failure(Req *req, const DbResult *r);
 static void reply_db_unavailable(Req *req);
-static void reply_row_at(Req *req, PGresult *res, int row);
+static void reply_row_at(Req *req, PGresult *res, int row, ReqRowCb cb);
+static void reply_status_body(Req *req, int status, const char *body);
 
 const char *
 req_param(Req *req, const char *name)
@@ -88,17 +94,55 @@ req_query(Req *req, const char *sql, int nparams, const char *const *params, Req
 	}
 	q->req = req;
 	q->cb = cb;
-	if (!db_pool_submit(req->app->pool, sql, nparams, params, req_query_done, q)) {
+	if (!db_pool_submit(req->read_lane ? req->app->reads : req->app->pool, sql, nparams, params,
+			    req_query_done, q)) {
 		free(q);
 		reply_db_unavailable(req);
 	}
 }
 
+bool
+req_enter_read_lane(Req *req)
+{
+	if (!user_slots_take(req->app->read_slots, req->user.id)) {
+		reply_error(req, 429, "rate_limited", NULL,
+			    "at most %d searches or reports of one user at once, try again when one has answered",
+			    req->app->config->read_per_user);
+		return false;
+	}
+	req->read_lane = true;
+	return true;
+}
+
+void
+req_leave_read_lane(Req *req)
+{
+	if (req->read_lane)
+		user_slots_release(req->app->read_slots, req->user.id);
+	req->read_lane = false;
+}
+
 void
 req_batch_reply(Req *req, DbBatch *batch, const char *const *params)
 {
-	if (!db_batch_submit(batch, params, req_batch_done, req))
+	req_batch(req, batch, params, reply_status_body);
+}
+
+void
+req_batch(Req *req, DbBatch *batch, const char *const *params, ReqRowCb cb)
+{
+	ReqBatchCall *call = malloc(sizeof(*call));
+
+	if (!call) {
+		reply_out_of_memory(req);
+		return;
+	}
+	call->req = req;
+	call->cb = cb;
+	if (!db_batch_submit(batch, params, req_batch_done, call)) {
+		free(call);
 		reply_db_unavailable(req);
+	}
 }
 
 void
@@ -124,10 +168,13 @@ req_query_done(const DbResult *r, void *arg)
 static void
 req_batch_done(const DbResult *r, int row, void *arg)
 {
-	Req *req = arg;
+	ReqBatchCall *call = arg;
+	Req *req = call->req;
+	ReqRowCb cb = call->cb;
 
+	free(call);
 	if (r->status == DB_OK)
-		reply_row_at(req, r->res, row);
+		reply_row_at(req, r->res, row, cb);
 	else
 		reply_db_failure(req, r);
 }
@@ -165,20 +212,24 @@ req_reply_row(Req *req, PGresult *res)
 		reply_internal(req);
 		return;
 	}
-	reply_row_at(req, res, 0);
+	reply_row_at(req, res, 0, reply_status_body);
 }
 
-/* Reply with the (status, body) of row `row`: the first two columns. */
+/* Hand the (status, body) of row `row` (the first two columns) to cb. */
 static void
-reply_row_at(Req *req, PGresult *res, int row)
+reply_row_at(Req *req, PGresult *res, int row, ReqRowCb cb)
 {
-	const char *body;
-
 	if (row >= PQntuples(res) || PQnfields(res) < 2) {
 		log_error("req=%llu: no (status, body) row %d", (unsigned long long)req->id, row);
 		reply_internal(req);
 		return;
 	}
-	body = PQgetvalue(res, row, 1);
-	reply_json_text(req, atoi(PQgetvalue(res, row, 0)), body, strlen(body));
+	cb(req, atoi(PQgetvalue(res, row, 0)), PQgetvalue(res, row, 1));
+}
+
+/* Reply with a (status, JSON body) as it is. */
+static void
+reply_status_body(Req *req, int status, const char *body)
+{
+	reply_json_text(req, status, body, strlen(body));
 }

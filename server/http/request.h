@@ -20,6 +20,7 @@
 #include <json-c/json.h>
 #include <libpq-fe.h>
 
+#include "core/api_error.h"
 #include "core/role.h"
 #include "core/user.h"
 #include "db/batch.h"
@@ -29,7 +30,12 @@
 struct evhttp_request;
 typedef struct App App;
 
-typedef struct Req {
+typedef struct Req Req;
+typedef void (*ReqFn)(Req *req);
+/* Writes an error answer in a format of its own (Open311's); like every reply_*, frees the Req. */
+typedef void (*ReqErrorWriter)(Req *req, const ApiError *err);
+
+struct Req {
 	struct evhttp_request *ev;
 	App *app;
 	uint64_t id;              /* request id, also sent as X-Request-Id */
@@ -47,7 +53,14 @@ typedef struct Req {
 	User user;                /* the authenticated caller (routes with auth) */
 	char token_hash[TOKEN_HASH_HEX + 3]; /* its token's SHA-256 as a bytea literal, "\\x" + hex */
 	unsigned long token_generation; /* of the token cache when its lookup was sent */
-} Req;
+	int64_t client_key;       /* the client address's key of the failed-authentication budget */
+	bool auth_budget_held;    /* a lookup took one of its budget: kept only when it finds nothing */
+	bool read_lane;           /* holds a slot of the slow-read lane (req_enter_read_lane) */
+	char token_made[TOKEN_LEN + 1]; /* a token made for the reply (POST /v1/users): never sent to SQL */
+	ReqFn auth_done;          /* http_server_authenticate: the token is a user's (req->user set) */
+	ReqFn auth_refused;       /* ... it is nobody's: reply */
+	ReqErrorWriter error_writer; /* NULL: errors are the contract's JSON (API.md section 1) */
+};
 
 /* A query-string parameter, decoded; NULL when absent. Valid until the reply. */
 const char *req_param(Req *req, const char *name);
@@ -62,7 +75,18 @@ bool req_if_match(Req *req, char *out, size_t len);
 double req_elapsed_ms(const Req *req);
 
 /*
- * Run one parameterized query for this request. On success cb(req, res) is called with
+ * The slow-read lane: a search or a report calls this before its query. Within the user's
+ * read_per_user, the request's queries go to the lane's own pool (app->reads), so that creates
+ * and case actions always find a connection of the main one, and true is returned; the slot
+ * is given back with the reply. Otherwise the request is answered 429 rate_limited and false
+ * is returned.
+ */
+bool req_enter_read_lane(Req *req) __attribute__((warn_unused_result));
+/* Give the slot back (the reply does). */
+void req_leave_read_lane(Req *req);
+
+/*
+ * Run one parameterized query for this request (on the slow-read lane's pool once it entered). On success cb(req, res) is called with
  * the result (cleared after cb returns); cb must reply. On failure the request is
  * answered for you (503 unavailable with Retry-After when the database is away or
  * busy, 500 otherwise) and cb is not called.
@@ -83,5 +107,12 @@ void req_reply_row(Req *req, PGresult *res);
  * batch's single statement, whose answer is a (status, body) row.
  */
 void req_batch_reply(Req *req, DbBatch *batch, const char *const *params);
+
+/*
+ * The same call, with its (status, body) handed to cb instead of sent: cb must reply. body
+ * lives until cb returns. A database failure is answered for the caller and cb not called.
+ */
+typedef void (*ReqRowCb)(Req *req, int status, const char *body);
+void req_batch(Req *req, DbBatch *batch, const char *const *params, ReqRowCb cb);
 
 #endif

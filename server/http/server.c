@@ -21,12 +21,14 @@
 #include <event2/event.h>
 #include <event2/http.h>
 
+#include "core/fnv.h"
 #include "core/json_body.h"
 #include "core/ratelimit.h"
 #include "core/utf8.h"
 #include "http/conn_guard.h"
 #include "http/reply.h"
 #include "log.h"
+#include "monotonic.h"
 #include "metrics.h"
 #include "token.h"
 
@@ -46,6 +48,9 @@ struct HttpServer {
 	void *drain_arg;
 	ConnGuard *guard;
 	RateLimiter *limiter;        /* NULL when rate_limit is 0 */
+	RateLimiter *auth_failures;  /* per client address; NULL when auth_fail_budget is 0 */
+	const char *error_prefix;    /* paths whose errors error_writer writes (NULL: none) */
+	ReqErrorWriter error_writer;
 };
 
 static HttpServer *the_server; /* one per process; reply.c reports back through it */
@@ -55,9 +60,10 @@ static void server_reply_abandoned_cb(void *arg);
 static const Route *server_match(HttpServer *srv, Req *req, const char *method, const char *path,
 				 bool *other_method);
 static void server_authenticate(Req *req);
+static void server_unauthorized(Req *req);
 static void server_auth_cb(Req *req, PGresult *res);
+static void server_auth_budget_return(Req *req);
 static void server_authorize(Req *req);
-static double server_now(void);
 static void server_run_handler(Req *req, const Route *route);
 static const char *server_method_name(enum evhttp_cmd_type cmd);
 static void server_req_free(Req *req);
@@ -86,7 +92,10 @@ http_server_start(App *app, const RouteTable *const *tables, int ntables)
 	/* A burst of two seconds' worth lets a client retry or page without being refused. */
 	if (cfg->rate_limit > 0)
 		srv->limiter = ratelimit_new(cfg->rate_limit, 2.0 * cfg->rate_limit, 4096);
-	if (!srv->guard || (cfg->rate_limit > 0 && !srv->limiter))
+	if (cfg->auth_fail_budget > 0)
+		srv->auth_failures = ratelimit_new(cfg->auth_fail_budget / 60.0, cfg->auth_fail_budget, 4096);
+	if (!srv->guard || (cfg->rate_limit > 0 && !srv->limiter) ||
+	    (cfg->auth_fail_budget > 0 && !srv->auth_failures))
 		goto fail;
 	/* Bodies up to 16 times the limit (1 MiB by default) reach us and get the contract's
 	 * JSON 413; libevent cuts off anything larger (chunked included) with its own 413
@@ -138,9 +147,17 @@ http_server_free(HttpServer *srv)
 		evhttp_free(srv->http);
 	conn_guard_free(srv->guard);
 	ratelimit_free(srv->limiter);
+	ratelimit_free(srv->auth_failures);
 	if (the_server == srv)
 		the_server = NULL;
 	free(srv);
+}
+
+void
+http_server_error_writer(HttpServer *srv, const char *path_prefix, ReqErrorWriter writer)
+{
+	srv->error_prefix = path_prefix;
+	srv->error_writer = writer;
 }
 
 /* One request fewer in flight; the last one of a drain lets the server exit. */
@@ -182,6 +199,8 @@ http_server_request_done(Req *req, int status)
 	log_info("req=%llu %s %s %d %.1fms%s", (unsigned long long)req->id, method, path ? path : "?", status,
 		 ms, req->alive ? "" : " (client gone)");
 	metrics_request(method, req->route_name ? req->route_name : "unmatched", status, ms);
+	req_leave_read_lane(req);
+	server_auth_budget_return(req); /* a lookup the database did not answer (503) */
 	if (srv) {
 		struct evhttp_connection *evcon = req->ev ? evhttp_request_get_connection(req->ev) : NULL;
 
@@ -234,6 +253,8 @@ server_request_cb(struct evhttp_request *ev, void *arg)
 		evhttp_send_error(ev, 503, "Service Unavailable");
 		return;
 	}
+	if (srv->error_prefix && path && strncmp(path, srv->error_prefix, strlen(srv->error_prefix)) == 0)
+		req->error_writer = srv->error_writer;
 	if (!conn_guard_request_begin(srv->guard, evhttp_request_get_connection(ev), req)) {
 		evhttp_add_header(evhttp_request_get_output_headers(ev), "Connection", "close");
 		reply_error(req, 503, "unavailable", NULL, "too many connections, try again shortly");
@@ -266,11 +287,51 @@ server_request_cb(struct evhttp_request *ev, void *arg)
 		server_authenticate(req);
 }
 
+/* Who the client is, for the budget of failed authentications: its address, or, from a proxy
+ * on this machine (nginx), the address the proxy appended last to X-Forwarded-For. */
+static int64_t
+server_client_key(Req *req)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req->ev);
+	const char *forwarded = req_header(req, "X-Forwarded-For");
+	char *peer = NULL;
+	ev_uint16_t port;
+
+	if (!evcon)
+		return 0;
+	evhttp_connection_get_peer(evcon, &peer, &port);
+	if (!peer)
+		return 0;
+	if (forwarded && (strncmp(peer, "127.", 4) == 0 || strcmp(peer, "::1") == 0)) {
+		const char *last = strrchr(forwarded, ',');
+
+		for (last = last ? last + 1 : forwarded; *last == ' '; last++)
+			;
+		return (int64_t)fnv1a64(last);
+	}
+	return (int64_t)fnv1a64(peer);
+}
+
+/* The lookup did not find the token unknown (it found the user, or the database did not
+ * answer): what it took of the address's budget goes back. */
+static void
+server_auth_budget_return(Req *req)
+{
+	if (req->auth_budget_held && the_server && the_server->auth_failures)
+		ratelimit_refund(the_server->auth_failures, req->client_key);
+	req->auth_budget_held = false;
+}
+
+/*
+ * The token from the cache (no query), or known unknown from the cache (401, no query), or
+ * else from one query, which counts against the client address's budget of failed
+ * authentications until it succeeds: over the budget, 429 without a query, so a flood of
+ * made-up tokens costs the database nothing.
+ */
 static void
 server_authenticate(Req *req)
 {
 	const char *auth = req_header(req, "Authorization");
-	const char *params[1] = {req->token_hash};
 	const char *token;
 
 	if (!auth || strncasecmp(auth, "Bearer ", 7) != 0) {
@@ -280,14 +341,44 @@ server_authenticate(Req *req)
 	token = auth + 7;
 	while (*token == ' ')
 		token++;
+	http_server_authenticate(req, token, server_authorize, server_unauthorized);
+}
+
+static void
+server_unauthorized(Req *req)
+{
+	reply_error(req, 401, "unauthorized", NULL, "unknown or revoked token");
+}
+
+void
+http_server_authenticate(Req *req, const char *token, ReqFn done, ReqFn refused)
+{
+	const char *params[1] = {req->token_hash};
+	double now = monotonic_seconds();
+
+	req->auth_done = done;
+	req->auth_refused = refused;
 	if (!token_well_formed(token)) {
-		reply_error(req, 401, "unauthorized", NULL, "unknown or revoked token");
+		refused(req);
 		return;
 	}
 	token_hash_literal(token, req->token_hash);
-	if (token_cache_get(req->app->tokens, req->token_hash + 2, server_now(), &req->user)) {
-		server_authorize(req);
+	if (token_cache_get(req->app->tokens, req->token_hash + 2, now, &req->user)) {
+		done(req);
 		return;
+	}
+	if (token_cache_unknown(req->app->tokens, req->token_hash + 2, now)) {
+		refused(req);
+		return;
+	}
+	req->client_key = server_client_key(req);
+	if (the_server->auth_failures) {
+		if (!ratelimit_allow(the_server->auth_failures, req->client_key, now)) {
+			reply_error(req, 429, "rate_limited", NULL,
+				    "too many unknown tokens from this address, try again in a minute");
+			return;
+		}
+		req->auth_budget_held = true;
 	}
 	req->token_generation = token_cache_generation(req->app->tokens);
 	req_query(req,
@@ -300,21 +391,27 @@ server_authenticate(Req *req)
 static void
 server_auth_cb(Req *req, PGresult *res)
 {
+	bool cache = req->app->config->token_cache_seconds > 0;
 	Role role;
 
 	if (PQntuples(res) != 1 || !token_equal_ct(PQgetvalue(res, 0, 4), req->token_hash + 2, TOKEN_HASH_HEX) ||
 	    !role_parse(PQgetvalue(res, 0, 2), &role)) {
-		reply_error(req, 401, "unauthorized", NULL, "unknown or revoked token");
+		if (cache)
+			token_cache_put_unknown(req->app->tokens, req->token_hash + 2, monotonic_seconds(),
+						req->token_generation);
+		req->auth_budget_held = false; /* a failure: it counts */
+		req->auth_refused(req);
 		return;
 	}
+	server_auth_budget_return(req);
 	req->user.id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	snprintf(req->user.name, sizeof(req->user.name), "%s", PQgetvalue(res, 0, 1));
+	user_set_name(&req->user, PQgetvalue(res, 0, 1));
 	req->user.role = role;
 	snprintf(req->user.department, sizeof(req->user.department), "%s", PQgetvalue(res, 0, 3));
-	if (req->app->config->token_cache_seconds > 0)
-		token_cache_put(req->app->tokens, req->token_hash + 2, &req->user, server_now(),
+	if (cache)
+		token_cache_put(req->app->tokens, req->token_hash + 2, &req->user, monotonic_seconds(),
 				req->token_generation);
-	server_authorize(req);
+	req->auth_done(req);
 }
 
 /* The authenticated caller's role against the route, then the rate limit, then the handler. */
@@ -328,22 +425,12 @@ server_authorize(Req *req)
 		return;
 	}
 	if (the_server->limiter &&
-	    !ratelimit_allow(the_server->limiter, req->user.id, server_now())) {
+	    !ratelimit_allow(the_server->limiter, req->user.id, monotonic_seconds())) {
 		reply_error(req, 429, "rate_limited", NULL, "over %d requests a second, slow down",
 			    req->app->config->rate_limit);
 		return;
 	}
 	server_run_handler(req, route);
-}
-
-/* Monotonic seconds, for the token cache and the rate limiter. */
-static double
-server_now(void)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)now.tv_sec + now.tv_nsec / 1e9;
 }
 
 static bool

@@ -18,6 +18,20 @@ HttpServer *http_server_start(App *app, const RouteTable *const *tables, int nta
 void http_server_drain(HttpServer *srv, void (*done)(void *arg), void *arg);
 void http_server_free(HttpServer *srv);
 
+/*
+ * Answer every error of a request whose path begins with path_prefix with writer instead of
+ * the contract's JSON, from the first check on (404, 405, 413, 503 included). One prefix.
+ */
+void http_server_error_writer(HttpServer *srv, const char *path_prefix, ReqErrorWriter writer);
+
+/*
+ * Authenticate req with a token that came in another way than the Authorization header
+ * (Open311's api_key): from the token cache or with one query. Then done(req) runs with
+ * req->user set, or refused(req) when the token is no active user's; either must reply.
+ * A database failure is answered for the caller (503).
+ */
+void http_server_authenticate(Req *req, const char *token, ReqFn done, ReqFn refused);
+
 /* Internal to http/: count a finished request (called by reply.c). */
 void http_server_request_done(Req *req, int status);
 

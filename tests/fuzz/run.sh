@@ -3,7 +3,7 @@
 #
 #   tests/fuzz/run.sh [SECONDS]   fuzz each target SECONDS (default 60; 0 = replay the corpus only)
 #
-# Targets: tests/fuzz/fuzz_<name>.c, linked with every server/core/*.c and json-c. The seed
+# Targets: tests/fuzz/fuzz_<name>.c, linked with every server/core/*.c, json-c and libxml2. The seed
 # corpus tests/fuzz/corpus/<name>/ is read, never written: new inputs go to
 # $FUZZ_BUILD/corpus/<name>/ (default build-fuzz/ in the checkout), crashes to
 # $FUZZ_BUILD/crashes/<name>/. A crash fails the run; keep its input as a regression seed by
@@ -20,8 +20,8 @@ CC=${FUZZ_CC:-clang}
 command -v "$CC" >/dev/null || { echo "error: $CC not found (Debian: clang, libclang-rt-14-dev)" >&2; exit 1; }
 
 mkdir -p "$OUT"
-read -r -a JSONC_CFLAGS <<<"$(pkg-config --cflags json-c)"
-read -r -a JSONC_LIBS <<<"$(pkg-config --libs json-c)"
+read -r -a JSONC_CFLAGS <<<"$(pkg-config --cflags json-c libxml-2.0)"
+read -r -a JSONC_LIBS <<<"$(pkg-config --libs json-c libxml-2.0)"
 FLAGS=(-std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror -fno-omit-frame-pointer
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 	-I"$ROOT/server" -I"$FUZZ" "${JSONC_CFLAGS[@]}")

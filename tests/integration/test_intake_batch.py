@@ -34,7 +34,9 @@ TRICKY_TEXTS = [
 
 @pytest.fixture(scope="module")
 def srv(make_cluster, make_server):
-    return make_server(make_cluster(), intake_transactions=1, intake_batch_max=BATCH_MAX)
+    # the lock holds creates waiting for as long as a test needs: no janitor deadline here
+    return make_server(make_cluster(), intake_transactions=1, intake_batch_max=BATCH_MAX,
+                       queue_timeout_ms=600000)
 
 
 @pytest.fixture(scope="module")

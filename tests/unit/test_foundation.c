@@ -261,6 +261,27 @@ test_ratelimit(void **state)
 	ratelimit_free(rl);
 }
 
+static void
+test_ratelimit_refund(void **state)
+{
+	RateLimiter *rl = ratelimit_new(1, 2, 8);
+
+	(void)state;
+	assert_true(ratelimit_allow(rl, 7, 100.0));
+	assert_true(ratelimit_allow(rl, 7, 100.0));
+	assert_false(ratelimit_allow(rl, 7, 100.0));
+	ratelimit_refund(rl, 7);                      /* the attempt did not count */
+	assert_true(ratelimit_allow(rl, 7, 100.0));
+	ratelimit_refund(rl, 7);
+	ratelimit_refund(rl, 7);
+	ratelimit_refund(rl, 7);                      /* never above the burst */
+	assert_true(ratelimit_allow(rl, 7, 100.0));
+	assert_true(ratelimit_allow(rl, 7, 100.0));
+	assert_false(ratelimit_allow(rl, 7, 100.0));
+	ratelimit_refund(rl, 99);                     /* an unknown key: nothing happens */
+	ratelimit_free(rl);
+}
+
 int
 main(void)
 {
@@ -275,6 +296,7 @@ main(void)
 		cmocka_unit_test(test_json_strict),
 		cmocka_unit_test(test_utf8_prefix_and_error_cut),
 		cmocka_unit_test(test_ratelimit),
+		cmocka_unit_test(test_ratelimit_refund),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

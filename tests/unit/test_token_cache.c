@@ -1,6 +1,7 @@
 /*
  * Unit tests for core/token_cache: a hit within the lifetime, expiry, a different key that
- * maps to the same slot, invalidation, and an answer read before an invalidation not stored.
+ * maps to the same slot, invalidation, an answer read before an invalidation not stored, and
+ * negative entries (a token the database did not know).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -95,6 +96,41 @@ test_uppercase_hex_maps_like_lowercase(void **state)
 	token_cache_free(tc);
 }
 
+static void
+test_unknown_remembered_for_the_lifetime_and_never_a_user(void **state)
+{
+	TokenCache *tc = token_cache_new(16, 5.0);
+	User in = user_of(7, ROLE_OPERATOR, ""), out;
+
+	(void)state;
+	assert_false(token_cache_unknown(tc, KEY_A, 100.0));
+	token_cache_put_unknown(tc, KEY_A, 100.0, token_cache_generation(tc));
+	assert_true(token_cache_unknown(tc, KEY_A, 104.9));
+	assert_false(token_cache_get(tc, KEY_A, 104.9, &out));
+	assert_false(token_cache_unknown(tc, KEY_A2, 104.9)); /* same slot, another key */
+	assert_false(token_cache_unknown(tc, KEY_A, 105.0));  /* expired */
+	token_cache_put_unknown(tc, KEY_A, 200.0, token_cache_generation(tc));
+	token_cache_put(tc, KEY_A, &in, 200.0, token_cache_generation(tc)); /* it exists after all */
+	assert_false(token_cache_unknown(tc, KEY_A, 200.0));
+	assert_true(token_cache_get(tc, KEY_A, 200.0, &out));
+	token_cache_free(tc);
+}
+
+static void
+test_invalidate_forgets_unknown_and_refuses_older_answers(void **state)
+{
+	TokenCache *tc = token_cache_new(16, 5.0);
+	unsigned long gen = token_cache_generation(tc);
+
+	(void)state;
+	token_cache_put_unknown(tc, KEY_B, 100.0, gen);
+	token_cache_invalidate(tc);
+	assert_false(token_cache_unknown(tc, KEY_B, 100.0));
+	token_cache_put_unknown(tc, KEY_B, 100.0, gen); /* read before the invalidation */
+	assert_false(token_cache_unknown(tc, KEY_B, 100.0));
+	token_cache_free(tc);
+}
+
 int
 main(void)
 {
@@ -103,6 +139,8 @@ main(void)
 		cmocka_unit_test(test_same_slot_other_key_misses_and_evicts),
 		cmocka_unit_test(test_invalidate_forgets_and_refuses_older_answers),
 		cmocka_unit_test(test_uppercase_hex_maps_like_lowercase),
+		cmocka_unit_test(test_unknown_remembered_for_the_lifetime_and_never_a_user),
+		cmocka_unit_test(test_invalidate_forgets_unknown_and_refuses_older_answers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
