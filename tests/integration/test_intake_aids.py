@@ -1,4 +1,4 @@
-"""Intake aids (API.md sections 13-15, sql/012_intake_aids.sql): the citizen's tracking code,
+"""Intake aids (API.md sections 13-15, sql/015_intake_aids.sql): the citizen's tracking code,
 caller history and flags, similar open cases, and the knowledge base, through the real server."""
 import re
 import threading

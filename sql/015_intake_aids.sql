@@ -1,6 +1,6 @@
 -- Intake aids (issue #14, API.md sections 13-15): the citizen's tracking code, caller history
 -- and flags, similar open cases, and the knowledge base. The default articles are data of
--- 015_kb_articles.sql.
+-- 016_kb_articles.sql.
 --
 --   case_create(.. as 009 .., p_track_code)         the create path also stores the code's hash
 --                                                    and the article of a direct answer (kb)
