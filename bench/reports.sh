@@ -11,6 +11,8 @@
 #     (JSON, and the month as CSV);
 #   - the department inbox of the busiest department (p50/p99 over many calls);
 #   - the overdue report; the hot spots of the last 7 days by district;
+#   - the scorecard (month, its CSV, 365 days) and the bad reviews (month by department, category,
+#     district; 365 days by category), API.md section 17;
 #   - the intake aids (API.md 14-15): a caller's history (a phone with cases, one without), the
 #     similar open cases of a report (worded freshly, worded like the generated cases, without a
 #     district), and knowledge-base searches.
@@ -164,6 +166,16 @@ LIKE_TEXT=$(hl_psql "$PG_SOCK" "$PG_PORT" "$DB" \
 	body = bench("overdue report", "/v1/reports/overdue", manager, runs)
 	overdue = json.loads(body)["total"]
 	bench("hot spots, 7 days, by district", "/v1/reports/hotspots?days=7&by=district", manager, runs)
+	bench("scorecard, month", "/v1/reports/scorecard?from=%s&to=%s" % (month_from, month_to), manager, runs)
+	bench("scorecard, same month, CSV", "/v1/reports/scorecard?from=%s&to=%s&format=csv" % (month_from, month_to),
+	      manager, runs)
+	bench("scorecard, 365 days", "/v1/reports/scorecard?from=%s&to=%s" % (year_from, today), manager,
+	      max(5, runs // 2))
+	for by in ("department", "category", "district"):
+	    bench("bad reviews, month, by %s" % by,
+	          "/v1/reports/bad-reviews?from=%s&to=%s&by=%s" % (month_from, month_to, by), manager, runs)
+	bench("bad reviews, 365 days, by category",
+	      "/v1/reports/bad-reviews?from=%s&to=%s&by=category" % (year_from, today), manager, max(5, runs // 2))
 
 	operator = post("/v1/users", admin, {"name": "bench-seat", "role": "operator"})["token"]
 	body = bench("caller history, a phone with cases", "/v1/callers/" + phone, operator, aid_calls)

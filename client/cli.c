@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 static void describe_answer(const HttpRequest *req, char *msg, size_t len);
+static const char *list_separator_at(const char *s, size_t *len);
 
 /*
  *********************************
@@ -343,6 +344,46 @@ cli_need(const Cli *cli, const Args *a, const char *name)
 	if (v == NULL)
 		cli_usage(cli, "%s needs --%s", cli->cmd ? cli->cmd->name : "this command", name);
 	return v;
+}
+
+/* "摆摊,占道" as ["摆摊", "占道"]: split on ASCII or Chinese commas (，、),
+ * blanks around each word dropped, empty words skipped. */
+json_object *
+cli_list_value(const char *text)
+{
+	json_object *list = json_object_new_array();
+
+	while (text && *text) {
+		size_t sep_len = 0;
+		const char *sep = list_separator_at(text, &sep_len);
+		const char *start = text, *end = sep ? sep : text + strlen(text);
+
+		while (start < end && *start == ' ')
+			start++;
+		while (end > start && end[-1] == ' ')
+			end--;
+		if (end > start)
+			json_object_array_add(list, json_object_new_string_len(start, (int)(end - start)));
+		text = sep ? sep + sep_len : NULL;
+	}
+	return list;
+}
+
+/* The first separator in s and its length in bytes, or NULL. */
+static const char *
+list_separator_at(const char *s, size_t *len)
+{
+	static const char *const seps[] = {",", "\xef\xbc\x8c", "\xe3\x80\x81"};	/* , ， 、 */
+
+	for (; *s; s++) {
+		for (size_t i = 0; i < sizeof(seps) / sizeof(seps[0]); i++) {
+			if (strncmp(s, seps[i], strlen(seps[i])) == 0) {
+				*len = strlen(seps[i]);
+				return s;
+			}
+		}
+	}
+	return NULL;
 }
 
 char *

@@ -121,5 +121,8 @@ const char *cli_need(const Cli *cli, const Args *a, const char *name);
 /* A malloc'd copy of an option's text; "-" reads standard input instead,
  * without its trailing newlines. NULL after printing why. */
 char *cli_text_value(const char *value);
+/* "a,b，c、d" as a new JSON array of its words (ASCII or Chinese commas; blanks around
+ * words dropped, empty words skipped); the caller puts it. */
+json_object *cli_list_value(const char *text);
 
 #endif

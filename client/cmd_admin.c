@@ -19,12 +19,12 @@ static int run_users_token(Cli *cli, const Args *a);
 static int run_me(Cli *cli, const Args *a);
 static int run_sla_get(Cli *cli, const Args *a);
 static int run_sla_set(Cli *cli, const Args *a);
+static int run_scorecard_get(Cli *cli, const Args *a);
+static int run_scorecard_set(Cli *cli, const Args *a);
 static int run_calendar_get(Cli *cli, const Args *a);
 static int run_calendar_set(Cli *cli, const Args *a);
 static int run_departments(Cli *cli, const Args *a);
 static int run_categories(Cli *cli, const Args *a);
-static json_object *keyword_list(const char *text);
-static const char *separator_at(const char *s, size_t *len);
 static json_object *rule_match(const Args *a);
 static int remove_thing(Cli *cli, const Args *a, const char *what, const char *done);
 static int print_token(Cli *cli, HttpRequest *req, const char *note);
@@ -67,6 +67,8 @@ const Command cmd_admin_table[] = {
 	{"me", "", "who the token belongs to", NULL, 0, 0, run_me},
 	{"sla get", "", "show the time-limit policy", NULL, 0, 0, run_sla_get},
 	{"sla set", "FILE.json|-", "replace the time-limit policy (admin)", NULL, 1, 1, run_sla_set},
+	{"scorecard get", "", "show the assessment weights", NULL, 0, 0, run_scorecard_get},
+	{"scorecard set", "FILE.json|-", "replace the assessment weights (admin)", NULL, 1, 1, run_scorecard_set},
 	{"calendar get", "YEAR", "show a year's holidays and make-up working days", NULL, 1, 1,
 	 run_calendar_get},
 	{"calendar set", "YEAR FILE.json|-", "replace a year's calendar (admin)", NULL, 2, 2,
@@ -196,6 +198,19 @@ run_sla_set(Cli *cli, const Args *a)
 }
 
 static int
+run_scorecard_get(Cli *cli, const Args *a)
+{
+	(void)a;
+	return cli_call(cli, EVHTTP_REQ_GET, "/v1/scorecard", NULL, render_any);
+}
+
+static int
+run_scorecard_set(Cli *cli, const Args *a)
+{
+	return put_file(cli, "/v1/scorecard", a->pos[0]);
+}
+
+static int
 run_calendar_get(Cli *cli, const Args *a)
 {
 	char target[64];
@@ -249,52 +264,12 @@ rule_match(const Args *a)
 	json_object *match = json_object_new_object();
 
 	for (size_t i = 0; i < sizeof(always) / sizeof(always[0]); i++)
-		json_object_object_add(match, always[i], keyword_list(args_get(a, always[i])));
+		json_object_object_add(match, always[i], cli_list_value(args_get(a, always[i])));
 	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
 		if (args_has(a, limits[i]))
-			json_object_object_add(match, limits[i], keyword_list(args_get(a, limits[i])));
+			json_object_object_add(match, limits[i], cli_list_value(args_get(a, limits[i])));
 	}
 	return match;
-}
-
-/* "摆摊,占道" as ["摆摊", "占道"]: split on ASCII or Chinese commas (，、),
- * blanks around each word dropped, empty words skipped. */
-static json_object *
-keyword_list(const char *text)
-{
-	json_object *list = json_object_new_array();
-
-	while (text && *text) {
-		size_t sep_len = 0;
-		const char *sep = separator_at(text, &sep_len);
-		const char *start = text, *end = sep ? sep : text + strlen(text);
-
-		while (start < end && *start == ' ')
-			start++;
-		while (end > start && end[-1] == ' ')
-			end--;
-		if (end > start)
-			json_object_array_add(list, json_object_new_string_len(start, (int)(end - start)));
-		text = sep ? sep + sep_len : NULL;
-	}
-	return list;
-}
-
-/* The first separator in s and its length in bytes, or NULL. */
-static const char *
-separator_at(const char *s, size_t *len)
-{
-	static const char *const seps[] = {",", "\xef\xbc\x8c", "\xe3\x80\x81"};	/* , ， 、 */
-
-	for (; *s; s++) {
-		for (size_t i = 0; i < sizeof(seps) / sizeof(seps[0]); i++) {
-			if (strncmp(s, seps[i], strlen(seps[i])) == 0) {
-				*len = strlen(seps[i]);
-				return s;
-			}
-		}
-	}
-	return NULL;
 }
 
 /* DELETE /v1/<what>/ID; says "<thing> ID <done>". */

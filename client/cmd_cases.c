@@ -28,10 +28,16 @@ static int run_reply(Cli *cli, const Args *a);
 static int run_visit(Cli *cli, const Args *a);
 static int run_supervise(Cli *cli, const Args *a);
 static int run_merge(Cli *cli, const Args *a);
+static int run_assist(Cli *cli, const Args *a);
+static int run_suspend(Cli *cli, const Args *a);
+static int run_resume(Cli *cli, const Args *a);
+static int run_review(Cli *cli, const Args *a);
+static int run_decline(Cli *cli, const Args *a);
 static int run_route(Cli *cli, const Args *a);
 static int run_similar(Cli *cli, const Args *a);
 static int post_probe(Cli *cli, const Args *a, const char *target);
 static json_object *case_body(const Cli *cli, const Args *a);
+static json_object *text_body(Cli *cli, const Args *a, int *rc);
 static bool add_string(json_object *obj, const char *key, const char *value);
 static bool add_number(const Cli *cli, json_object *obj, const char *key, const char *text,
 		       double min, double max);
@@ -91,6 +97,30 @@ static const OptSpec inbox_opts[] = {
 };
 
 static const OptSpec if_match_opts[] = {IF_MATCH_OPT, {NULL, 0, NULL, NULL}};
+static const OptSpec dispatch_opts[] = {
+	{"co", 0, "D1,D2", "co-departments (协办, at most 5) beside the lead DEPT"},
+	IF_MATCH_OPT, {NULL, 0, NULL, NULL},
+};
+static const OptSpec assist_opts[] = {
+	{"text", 0, "T", "this co-department's part (required; - reads standard input)"},
+	IF_MATCH_OPT, {NULL, 0, NULL, NULL},
+};
+static const OptSpec suspend_opts[] = {
+	{"reason", 0, "R", "what the case waits for (required)"},
+	IF_MATCH_OPT, {NULL, 0, NULL, NULL},
+};
+static const OptSpec review_opts[] = {
+	{"approve", 0, NULL, "approve the reply (the citizen can be called back)"},
+	{"send-back", 0, NULL, "send the reply back to the department (退回重办)"},
+	{"reason", 0, "R", "why it goes back (required with --send-back)"},
+	IF_MATCH_OPT, {NULL, 0, NULL, NULL},
+};
+static const OptSpec decline_opts[] = {
+	{"reason", 0, "CODE", "out_of_scope, emergency, judicial, petition, legislature, repeat_no_new_facts, "
+			      "malicious or secret (required)"},
+	{"note", 0, "N", "what the citizen was told"},
+	IF_MATCH_OPT, {NULL, 0, NULL, NULL},
+};
 static const OptSpec return_opts[] = {
 	{"reason", 0, "R", "why it is not this department's (required)"},
 	IF_MATCH_OPT, {NULL, 0, NULL, NULL},
@@ -142,8 +172,8 @@ const Command cmd_cases_table[] = {
 	 run_list},
 	{"inbox", "[--limit N] [--all]", "your department's open cases, nearest deadline first", inbox_opts, 0,
 	 0, run_inbox},
-	{"dispatch", "ID DEPT", "send a pending case to a department", if_match_opts, 2, 2,
-	 run_dispatch},
+	{"dispatch", "ID DEPT [--co D1,D2]", "send a pending case to a department (and co-departments)",
+	 dispatch_opts, 2, 2, run_dispatch},
 	{"sign", "ID", "sign for a dispatched case (department)", if_match_opts, 1, 1, run_sign},
 	{"return", "ID --reason R", "return a case that is not yours (department)", return_opts, 1, 1,
 	 run_return},
@@ -162,6 +192,15 @@ const Command cmd_cases_table[] = {
 	 run_supervise},
 	{"merge", "ID --into ID2", "merge a duplicate into an open case", merge_opts, 1, 1,
 	 run_merge},
+	{"assist", "ID --text T|-", "record a co-department's part (co-department)", assist_opts, 1, 1,
+	 run_assist},
+	{"suspend", "ID --reason R", "stop the clocks while the case waits (department)", suspend_opts, 1, 1,
+	 run_suspend},
+	{"resume", "ID", "start the clocks again (department, manager)", if_match_opts, 1, 1, run_resume},
+	{"review", "ID --approve | --send-back --reason R", "review a reply (operator, manager)", review_opts, 1,
+	 1, run_review},
+	{"decline", "ID --reason CODE [--note N]", "decline a request (不予受理; operator, manager)",
+	 decline_opts, 1, 1, run_decline},
 	{"route", "--text TEXT [--district D] [--type T] [--channel C]",
 	 "show where a case would go, creating nothing", route_opts, 0, 0, run_route},
 	{"similar", "--text TEXT [--title T] [--district D]",
@@ -271,8 +310,11 @@ static int
 run_dispatch(Cli *cli, const Args *a)
 {
 	json_object *body = json_object_new_object();
+	const char *co = args_get(a, "co");
 
 	add_string(body, "department", a->pos[1]);
+	if (co)
+		json_object_object_add(body, "co", cli_list_value(co));
 	return act(cli, a, "dispatch", body);
 }
 
@@ -335,16 +377,12 @@ run_reject(Cli *cli, const Args *a)
 static int
 run_reply(Cli *cli, const Args *a)
 {
-	const char *value = cli_need(cli, a, "text");
-	char *text = value ? cli_text_value(value) : NULL;
-	json_object *body;
+	int rc;
+	json_object *body = text_body(cli, a, &rc);
 
-	if (text == NULL)
-		return value ? HL_FAILED : HL_USAGE;
-	body = json_object_new_object();
-	add_string(body, "text", text);
+	if (body == NULL)
+		return rc;
 	json_object_object_add(body, "resolved", json_object_new_boolean(!args_has(a, "unresolved")));
-	free(text);
 	return act(cli, a, "reply", body);
 }
 
@@ -392,6 +430,69 @@ run_merge(Cli *cli, const Args *a)
 }
 
 static int
+run_assist(Cli *cli, const Args *a)
+{
+	int rc;
+	json_object *body = text_body(cli, a, &rc);
+
+	return body ? act(cli, a, "assist", body) : rc;
+}
+
+static int
+run_suspend(Cli *cli, const Args *a)
+{
+	const char *reason = cli_need(cli, a, "reason");
+	json_object *body;
+
+	if (reason == NULL)
+		return HL_USAGE;
+	body = json_object_new_object();
+	add_string(body, "reason", reason);
+	return act(cli, a, "suspend", body);
+}
+
+static int
+run_resume(Cli *cli, const Args *a)
+{
+	return act(cli, a, "resume", json_object_new_object());
+}
+
+static int
+run_review(Cli *cli, const Args *a)
+{
+	bool approve = args_has(a, "approve"), back = args_has(a, "send-back");
+	const char *reason = args_get(a, "reason");
+	json_object *body;
+
+	if (approve == back) {
+		fprintf(stderr, "hotline: review: give --approve or --send-back\n");
+		return HL_USAGE;
+	}
+	if (back && cli_need(cli, a, "reason") == NULL)
+		return HL_USAGE;
+	body = json_object_new_object();
+	json_object_object_add(body, "approve", json_object_new_boolean(approve));
+	add_string(body, "reason", reason);
+	return act(cli, a, "review", body);
+}
+
+static int
+run_decline(Cli *cli, const Args *a)
+{
+	static const char *const reasons[] = {"out_of_scope", "emergency", "judicial", "petition", "legislature",
+					      "repeat_no_new_facts", "malicious", "secret", NULL};
+	const char *reason = cli_need(cli, a, "reason");
+	json_object *body;
+
+	if (reason == NULL || !cli_one_of(cli, "reason", reason, reasons))
+		return HL_USAGE;
+	body = json_object_new_object();
+	add_string(body, "reason", reason);
+	add_string(body, "note", args_get(a, "note"));
+	return act(cli, a, "decline", body);
+}
+
+static int
 run_route(Cli *cli, const Args *a)
 {
 	return post_probe(cli, a, "/v1/route");
@@ -430,6 +531,24 @@ post_probe(Cli *cli, const Args *a, const char *target)
  * Helpers
  *********************************
  */
+
+/* {"text": --text}, "-" reading standard input; NULL with *rc set after printing why. */
+static json_object *
+text_body(Cli *cli, const Args *a, int *rc)
+{
+	const char *value = cli_need(cli, a, "text");
+	char *text = value ? cli_text_value(value) : NULL;
+	json_object *body;
+
+	if (text == NULL) {
+		*rc = value ? HL_FAILED : HL_USAGE;
+		return NULL;
+	}
+	body = json_object_new_object();
+	add_string(body, "text", text);
+	free(text);
+	return body;
+}
 
 /* The create body of API.md from submit's options; NULL after a usage
  * error. Only the options given are sent: the server applies defaults. */

@@ -1,6 +1,6 @@
 /*
  * cmd_report: the managers' reports: rates (also as CSV), overdue cases,
- * hotspots.
+ * hotspots, the scorecard and the bad reviews (also as CSV).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +12,8 @@
 static int run_rates(Cli *cli, const Args *a);
 static int run_overdue(Cli *cli, const Args *a);
 static int run_hotspots(Cli *cli, const Args *a);
+static int run_scorecard(Cli *cli, const Args *a);
+static int run_bad_reviews(Cli *cli, const Args *a);
 static int get_report(Cli *cli, const char *name, const char *const *query, bool csv,
 		      RenderFn render);
 
@@ -35,6 +37,22 @@ static const OptSpec hotspots_opts[] = {
 	{NULL, 0, NULL, NULL},
 };
 
+static const OptSpec scorecard_opts[] = {
+	{"from", 0, "DATE", "first day, YYYY-MM-DD (required)"},
+	{"to", 0, "DATE", "day after the last, YYYY-MM-DD (required)"},
+	{"csv", 0, NULL, "print the server's CSV as is"},
+	{NULL, 0, NULL, NULL},
+};
+
+static const OptSpec bad_reviews_opts[] = {
+	{"from", 0, "DATE", "first day, YYYY-MM-DD (required)"},
+	{"to", 0, "DATE", "day after the last, YYYY-MM-DD (required)"},
+	{"by", 0, "KEY", "department (default), category or district"},
+	{"top", 0, "N", "show the N groups with the most bad reviews (server default 20)"},
+	{"csv", 0, NULL, "print the server's CSV as is"},
+	{NULL, 0, NULL, NULL},
+};
+
 const Command cmd_report_table[] = {
 	{"report rates", "--from DATE --to DATE [--by department|district|type|channel] [--csv]",
 	 "response, on-time, resolution and satisfaction rates", rates_opts, 0, 0, run_rates},
@@ -43,6 +61,10 @@ const Command cmd_report_table[] = {
 	{"report hotspots", "[--days N] [--by district|category|department] [--top N]",
 	 "the most frequent problems lately, and the rising ones", hotspots_opts, 0, 0,
 	 run_hotspots},
+	{"report scorecard", "--from DATE --to DATE [--csv]", "the departments ranked on the weighted rates (考核排名)",
+	 scorecard_opts, 0, 0, run_scorecard},
+	{"report bad-reviews", "--from DATE --to DATE [--by department|category|district] [--top N] [--csv]",
+	 "where the bad reviews (差评) pile up", bad_reviews_opts, 0, 0, run_bad_reviews},
 	{NULL, NULL, NULL, NULL, 0, 0, NULL},
 };
 
@@ -94,6 +116,36 @@ run_hotspots(Cli *cli, const Args *a)
 	    (by && !cli_one_of(cli, "by", by, keys)))
 		return HL_USAGE;
 	return get_report(cli, "hotspots", query, false, render_any);
+}
+
+static int
+run_scorecard(Cli *cli, const Args *a)
+{
+	const char *from = cli_need(cli, a, "from");
+	const char *to = from ? cli_need(cli, a, "to") : NULL;
+	bool csv = args_has(a, "csv");
+	const char *const query[] = {"from", from, "to", to, "format", csv ? "csv" : NULL, NULL};
+
+	if (to == NULL || !cli_date(cli, "from", from) || !cli_date(cli, "to", to))
+		return HL_USAGE;
+	return get_report(cli, "scorecard", query, csv, render_any);
+}
+
+static int
+run_bad_reviews(Cli *cli, const Args *a)
+{
+	static const char *const keys[] = {"department", "category", "district", NULL};
+	const char *from = cli_need(cli, a, "from");
+	const char *to = from ? cli_need(cli, a, "to") : NULL;
+	const char *by = args_get(a, "by"), *top = args_get(a, "top");
+	bool csv = args_has(a, "csv");
+	const char *const query[] = {"from", from, "to", to, "by", by, "top", top, "format", csv ? "csv" : NULL, NULL};
+	long long n;
+
+	if (to == NULL || !cli_date(cli, "from", from) || !cli_date(cli, "to", to) ||
+	    (by && !cli_one_of(cli, "by", by, keys)) || (top && !cli_int(cli, "--top", top, 1, 200, &n)))
+		return HL_USAGE;
+	return get_report(cli, "bad-reviews", query, csv, render_any);
 }
 
 /*

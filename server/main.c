@@ -12,6 +12,7 @@
 #include <event2/event.h>
 #include <libpq-fe.h>
 
+#include "api/assess.h"
 #include "api/cases.h"
 #include "api/health.h"
 #include "api/intake_aids.h"
@@ -259,6 +260,7 @@ cmd_serve(const Config *cfg)
 	tables[ntables++] = sla_routes();
 	tables[ntables++] = reports_routes();
 	tables[ntables++] = rules_routes();
+	tables[ntables++] = assess_routes();
 	tables[ntables++] = open311_routes();
 	tables[ntables++] = track_routes();
 	tables[ntables++] = intake_aids_routes();

@@ -125,6 +125,32 @@ sla_state_extend(time_t finish_by, int workdays, time_t *out)
 	return true;
 }
 
+bool
+sla_state_policy(SlaPolicy *out)
+{
+	const SlaRules *s = reloader_current(&reloader);
+
+	if (!s)
+		return false;
+	*out = s->policy;
+	return true;
+}
+
+bool
+sla_state_resume(time_t deadline, bool workdays, time_t since, time_t until, time_t *out)
+{
+	const SlaRules *s = reloader_current(&reloader);
+	time_t t;
+
+	if (!s)
+		return false;
+	t = sla_resume_deadline(s->cal, deadline, workdays, since, until);
+	if (t == (time_t)-1)
+		return false;
+	*out = t;
+	return true;
+}
+
 /* Before the first load, the shipped default's. */
 double
 sla_state_warn_at(void)

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "app.h"
+#include "core/sla.h"
 
 bool sla_state_start(App *app);
 void sla_state_stop(void);
@@ -31,6 +32,10 @@ bool sla_state_deadlines(const char *type, bool urgent, time_t at, time_t *sign_
 bool sla_state_rectify(time_t at, time_t *finish_by);
 /* finish_by moved by n approved working days. */
 bool sla_state_extend(time_t finish_by, int workdays, time_t *out);
+/* A copy of the policy in force (its review flag, its rules' clock kinds); false until loaded. */
+bool sla_state_policy(SlaPolicy *out);
+/* A deadline moved by a suspension from `since` to `until` (core sla_resume_deadline). */
+bool sla_state_resume(time_t deadline, bool workdays, time_t since, time_t until, time_t *out);
 /* The policy's warn_at fraction (0..1), for the sweeper. */
 double sla_state_warn_at(void);
 /* True once the policy and calendars have been loaded (for /readyz). */

@@ -2,7 +2,7 @@
 -- and flags, similar open cases, and the knowledge base. The default articles are data of
 -- 016_kb_articles.sql.
 --
---   case_create(.. as 009 .., p_track_code)         the create path also stores the code's hash
+--   case_create(.. as 014 .., p_track_code)         the create path also stores the code's hash
 --                                                    and the article of a direct answer (kb)
 --   case_create_batch(.. arrays .., p_track_code[]) the same, several cases in one transaction
 --   case_track(p_number, p_code)                   -> (status, body, retry_after)
@@ -98,6 +98,8 @@ CREATE TRIGGER kb_articles_kept_whole BEFORE TRUNCATE ON kb_articles EXECUTE FUN
 -- ---------------------------------------------------------------------------------------------
 -- The case: its article, and the create path
 
+-- 014_handling's case_json plus kb (after answer).
+
 CREATE OR REPLACE FUNCTION case_json(c cases, p_role text, p_dept text) RETURNS json
 LANGUAGE sql STABLE AS $$
 	SELECT json_build_object(
@@ -146,6 +148,13 @@ LANGUAGE sql STABLE AS $$
 		'returns', c.returns,
 		'reopened', c.reopened,
 		'merged_into', c.merged_into,
+		'co', case_co_json(c.co),
+		'suspended', CASE WHEN c.state = 'suspended'
+		                  THEN json_build_object('since', case_ts(c.suspended_since), 'reason', c.suspended_reason,
+		                                         'from', c.suspended_from) END,
+		'sent_back', c.sent_back,
+		'declined', CASE WHEN c.declined_reason IS NOT NULL
+		                 THEN json_build_object('reason', c.declined_reason, 'note', c.declined_note) END,
 		'version', c.version)
 $$;
 
@@ -162,11 +171,13 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 $$;
 
 DROP FUNCTION case_create_batch(bigint[], text[], text[], text[], text[], jsonb[], text[], text[], text[],
-                                bigint[], text[], timestamptz[], timestamptz[], timestamptz[], timestamptz[]);
+                                bigint[], text[], timestamptz[], timestamptz[], timestamptz[], timestamptz[],
+                                smallint[]);
 DROP FUNCTION case_create(bigint, text, text, text, text, jsonb, text, text, text, bigint, text,
-                          timestamptz, timestamptz, timestamptz, timestamptz);
+                          timestamptz, timestamptz, timestamptz, timestamptz, smallint);
 
--- 013's case_create (009's, with the channel's `history` merged into the create row), plus:
+-- 014_handling's case_create (013's, with the channel's `history` merged into the create row,
+-- and p_clock_workdays), plus:
 -- p_track_code (6 digits from the server; its hash is stored, the code is answered once and
 -- kept with the idempotency key for replays) and p_input's "kb"
 -- (the article of a direct answer: an enabled one, else 422 naming kb).
@@ -174,7 +185,7 @@ CREATE FUNCTION case_create(p_user_id bigint, p_user_name text, p_role text, p_d
                             p_key text, p_input jsonb, p_state text,
                             p_department text, p_method text, p_rule_id bigint, p_rule_name text,
                             p_sign_by timestamptz, p_contact_by timestamptz, p_finish_by timestamptz,
-                            p_at timestamptz, p_track_code text)
+                            p_at timestamptz, p_clock_workdays smallint, p_track_code text)
 RETURNS TABLE(status integer, body text)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -231,7 +242,8 @@ BEGIN
 	INSERT INTO cases (id, created_at, number, created_by, channel, type, urgent, category, title, text, district, address,
 	                   lat, lon, caller_name, caller_phone, caller_confidential, answer, state,
 	                   department, last_department, routing_method, routing_rule_id, routing_rule_name,
-	                   sign_by, contact_by, finish_by, dispatched_at, first_dispatched_at, track_hash, kb)
+	                   sign_by, contact_by, finish_by, dispatched_at, first_dispatched_at, clock_workdays,
+	                   track_hash, kb)
 	VALUES (v_id, p_at, v_number, p_user_id,
 	        p_input->>'channel', p_input->>'type', coalesce((p_input->>'urgent')::boolean, false), v_category,
 	        p_input->>'title', p_input->>'text', p_input->>'district', p_input->>'address',
@@ -241,6 +253,7 @@ BEGIN
 	        p_department, p_department, coalesce(p_method, 'none'), p_rule_id, p_rule_name,
 	        p_sign_by, p_contact_by, p_finish_by,
 	        CASE WHEN p_state = 'dispatched' THEN p_at END, CASE WHEN p_state = 'dispatched' THEN p_at END,
+	        CASE WHEN p_state = 'dispatched' THEN p_clock_workdays END,
 	        CASE WHEN p_track_code IS NOT NULL THEN case_track_hash(v_number, p_track_code) END, v_kb)
 	RETURNING * INTO c;
 	INSERT INTO case_facts SELECT (case_facts_of(c)).*;
@@ -258,12 +271,12 @@ BEGIN
 	RETURN QUERY SELECT 201, case_with_track_code(case_json(c, p_role, p_dept)::text, p_track_code);
 END $$;
 
--- 011's case_create_batch with the tracking codes as a sixteenth array.
+-- 014_handling's case_create_batch with the tracking codes as a seventeenth array.
 CREATE FUNCTION case_create_batch(p_user_id bigint[], p_user_name text[], p_role text[], p_dept text[],
                                   p_key text[], p_input jsonb[], p_state text[],
                                   p_department text[], p_method text[], p_rule_id bigint[], p_rule_name text[],
                                   p_sign_by timestamptz[], p_contact_by timestamptz[], p_finish_by timestamptz[],
-                                  p_at timestamptz[], p_track_code text[])
+                                  p_at timestamptz[], p_clock_workdays smallint[], p_track_code text[])
 RETURNS TABLE(status integer, body text, item integer)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -271,20 +284,20 @@ DECLARE
 BEGIN
 	FOR r IN SELECT * FROM unnest(p_user_id, p_user_name, p_role, p_dept, p_key, p_input, p_state, p_department,
 	                              p_method, p_rule_id, p_rule_name, p_sign_by, p_contact_by, p_finish_by, p_at,
-	                              p_track_code)
+	                              p_clock_workdays, p_track_code)
 	                       WITH ORDINALITY AS i(user_id, user_name, role, dept, key, input, state, department,
 	                                            method, rule_id, rule_name, sign_by, contact_by, finish_by, at,
-	                                            track_code, ord)
+	                                            clock_workdays, track_code, ord)
 	          ORDER BY i.rule_id NULLS FIRST, i.ord
 	LOOP
 		RETURN QUERY SELECT c.status, c.body, r.ord::integer - 1
 		  FROM case_create(r.user_id, r.user_name, r.role, r.dept, r.key, r.input, r.state, r.department,
 		                   r.method, r.rule_id, r.rule_name, r.sign_by, r.contact_by, r.finish_by, r.at,
-		                   r.track_code) c;
+		                   r.clock_workdays, r.track_code) c;
 	END LOOP;
 END $$;
 
--- The inbox rows of 010 with the case's kb after answer (case_json's key order).
+-- The inbox rows of 014_handling with the case's kb after answer (case_json's key order).
 DROP FUNCTION case_inbox_page(text, text, integer);
 CREATE FUNCTION case_inbox_page(p_dept text, p_after text, p_limit integer)
 RETURNS TABLE(id bigint, number text, created_at text, channel text, type text, urgent boolean,
@@ -299,15 +312,17 @@ RETURNS TABLE(id bigint, number text, created_at text, channel text, type text, 
               visit_score smallint, visit_resolved boolean, visit_comment text,
               ext_state text, ext_workdays smallint, ext_reason text, ext_requested_at text,
               ext_decided_at text, returns integer, reopened integer, merged_into bigint,
-              version integer, due_in_minutes integer, cursor text)
+              co text, suspended_since text, suspended_reason text, suspended_from text, sent_back integer,
+              declined_reason text, declined_note text,
+              version integer, due_in_minutes integer, role text, cursor text)
 LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
-	v_after_deadline timestamptz := '-infinity';
+	v_after_due timestamptz := '-infinity';
 	v_after_id bigint := 0;
 BEGIN
 	IF p_after IS NOT NULL THEN
-		v_after_deadline := CASE WHEN split_part(p_after, '.', 1) = 'inf' THEN 'infinity'::timestamptz
-		                         ELSE to_timestamp(split_part(p_after, '.', 1)::numeric / 1000000) END;
+		v_after_due := CASE WHEN split_part(p_after, '.', 1) = 'inf' THEN 'infinity'::timestamptz
+		                    ELSE to_timestamp(split_part(p_after, '.', 1)::numeric / 1000000) END;
 		v_after_id := split_part(p_after, '.', 2)::bigint;
 	END IF;
 	RETURN QUERY
@@ -323,16 +338,29 @@ BEGIN
 	       x.visit_score, x.visit_resolved, x.visit_comment,
 	       x.ext_state, x.ext_workdays, x.ext_reason, case_ts(x.ext_requested_at),
 	       case_ts(x.ext_decided_at), x.returns, x.reopened, x.merged_into,
+	       case_co_json(x.co)::text, case_ts(x.suspended_since), x.suspended_reason, x.suspended_from, x.sent_back,
+	       x.declined_reason, x.declined_note,
 	       x.version,
-	       CASE WHEN isfinite(x.next_deadline)
-	            THEN floor(extract(epoch FROM x.next_deadline - now()) / 60)::integer END,
-	       CASE WHEN isfinite(x.next_deadline)
-	            THEN (extract(epoch FROM x.next_deadline) * 1000000)::bigint::text
+	       CASE WHEN isfinite(u.due) THEN floor(extract(epoch FROM u.due - now()) / 60)::integer END,
+	       u.role,
+	       CASE WHEN isfinite(u.due) THEN (extract(epoch FROM u.due) * 1000000)::bigint::text
 	            ELSE 'inf' END || '.' || x.id
-	  FROM cases x
-	 WHERE x.department = p_dept AND x.state IN ('dispatched', 'accepted', 'reopened')
-	   AND (x.next_deadline, x.id) > (v_after_deadline, v_after_id)
-	 ORDER BY x.next_deadline, x.id
+	  FROM ((SELECT l.id, 'lead'::text AS role, l.next_deadline AS due
+	           FROM cases l
+	          WHERE l.department = p_dept AND l.state IN ('dispatched', 'accepted', 'reopened', 'suspended')
+	            AND (l.next_deadline, l.id) > (v_after_due, v_after_id)
+	          ORDER BY l.next_deadline, l.id
+	          LIMIT p_limit + 1)
+	        UNION ALL
+	        (SELECT k.id, 'co', k.due
+	           FROM (SELECT h.id, CASE WHEN h.state IN ('dispatched', 'accepted', 'reopened')
+	                                   THEN coalesce(h.finish_by, 'infinity') ELSE 'infinity' END AS due
+	                   FROM cases h
+	                  WHERE h.co <> '[]' AND h.co @> case_co_entry(p_dept)
+	                    AND h.state IN ('dispatched', 'accepted', 'reopened', 'suspended')) k
+	          WHERE (k.due, k.id) > (v_after_due, v_after_id))) u
+	  JOIN cases x ON x.id = u.id
+	 ORDER BY u.due, u.id
 	 LIMIT p_limit + 1;
 END $$;
 

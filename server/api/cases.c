@@ -39,7 +39,8 @@
 #define CURSOR_MAX 64         /* bytes of an inbox cursor */
 #define TS_TEXT 32            /* "2026-11-28T01:30:00Z" and its NUL, with room */
 #define STATES_TEXT 128       /* "{pending,dispatched,...}" of every state */
-#define CALL_PARAMS_MAX 16
+#define CALL_PARAMS_MAX 20
+#define CO_TEXT (CASE_CO_MAX * (CASE_CODE_MAX + 3) + 3) /* ["a","b"] */
 
 /* One action endpoint: its path and the SQL function that performs it. */
 typedef struct ActionEndpoint {
@@ -61,16 +62,32 @@ static const ActionEndpoint endpoints[CASE_ACTION__COUNT] = {
 	[CASE_VISIT] = {"/v1/cases/{id}/visit", "case_visit", false},
 	[CASE_SUPERVISE] = {"/v1/cases/{id}/supervise", "case_supervise", false},
 	[CASE_MERGE] = {"/v1/cases/{id}/merge", "case_merge", false},
+	[CASE_ASSIST] = {"/v1/cases/{id}/assist", "case_assist", false},
+	[CASE_SUSPEND] = {"/v1/cases/{id}/suspend", "case_suspend", false},
+	[CASE_RESUME] = {"/v1/cases/{id}/resume", "case_resume", true},
+	[CASE_REVIEW] = {"/v1/cases/{id}/review", "case_review", true},
+	[CASE_DECLINE] = {"/v1/cases/{id}/decline", "case_decline", false},
 };
 
-/* What dispatch and approve need to know of the case before computing deadlines. */
+/* One of a case's clocks as stored: exact text (guards compare it), instant, and whether it runs. */
+typedef struct ClockFact {
+	const char *text; /* NULL when the case has no such deadline */
+	time_t at;
+	bool open;        /* its event (sign, contact, reply) has not happened */
+} ClockFact;
+
+/* What dispatch, approve, resume and review need to know of the case first. Strings are
+ * borrowed from the PGresult: valid during its callback. */
 typedef struct CaseFacts {
 	bool found;
-	const char *type;      /* borrowed from the PGresult: valid during its callback */
+	const char *type;
 	bool urgent;
-	const char *finish_by; /* exact stored text (the approve guard compares it), NULL when none */
-	time_t finish_by_at;
+	ClockFact clock[3];    /* sign, contact, finish: the order of CallParams.ts */
 	int ext_workdays;      /* 0 unless an extension request is pending */
+	const char *suspended_since; /* exact text, NULL unless suspended */
+	time_t suspended_at;
+	CaseState origin;      /* suspended_from, or review_from; CASE_STATE_NONE when neither */
+	const char *clock_workdays; /* SLA_CLOCK_* mask as text, NULL when not recorded */
 } CaseFacts;
 
 /* Where the routing decision of a new case comes from. */
@@ -91,24 +108,43 @@ typedef struct CallParams {
 	char number[24];
 	char ts[3][TS_TEXT];
 	char at[TS_TEXT];        /* the instant the clocks start: stored as dispatched_at/visited_at */
+	char kinds[8];           /* SLA_CLOCK_* mask of the clocks that count working days */
+	char co[CO_TEXT];        /* dispatch's co as a JSON array */
 	char track_code[TRACK_CODE_LEN + 1]; /* a new case's tracking code */
 } CallParams;
 
-#define CREATE_PARAMS 16
+#define CREATE_PARAMS 17
 static const char sql_create[] =
-	"SELECT status, body FROM case_create($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
-/* The same calls, several in one transaction (sql/011_intake_batch.sql). */
+	"SELECT status, body FROM case_create($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, "
+	"$17)";
+/* The same calls, several in one transaction (sql/011_intake_batch.sql, 014_handling.sql, 015_intake_aids.sql). */
 static const char sql_create_batch[] =
 	"SELECT status, body, item FROM case_create_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
-	"$14, $15, $16)";
+	"$14, $15, $16, $17)";
 static const char sql_get[] = "SELECT status, body FROM case_get($1, $2, $3)";
 static const char sql_events[] = "SELECT status, body FROM case_events_list($1, $2, $3)";
 static const char sql_list[] =
 	"SELECT status, body FROM case_list($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
 static const char sql_inbox[] = "SELECT * FROM case_inbox_page($1, $2, $3)";
+/* The columns of sql_facts, in its order. */
+enum {
+	FACT_TYPE,
+	FACT_URGENT,
+	FACT_CLOCKS,          /* three columns per clock (sign, contact, finish): text, epoch, open */
+	FACT_EXT_WORKDAYS = FACT_CLOCKS + 9,
+	FACT_SUSPENDED_SINCE, /* text, epoch */
+	FACT_ORIGIN = FACT_SUSPENDED_SINCE + 2,
+	FACT_CLOCK_WORKDAYS,
+	FACT__COUNT
+};
 static const char sql_facts[] =
-	"SELECT type, urgent, finish_by::text, extract(epoch FROM finish_by)::bigint, "
-	"       CASE WHEN ext_state = 'pending' THEN ext_workdays ELSE 0 END "
+	"SELECT type, urgent, "
+	"       sign_by::text, floor(extract(epoch FROM sign_by))::bigint, signed_at IS NULL, "
+	"       contact_by::text, floor(extract(epoch FROM contact_by))::bigint, contacted_at IS NULL, "
+	"       finish_by::text, floor(extract(epoch FROM finish_by))::bigint, replied_at IS NULL, "
+	"       CASE WHEN ext_state = 'pending' THEN ext_workdays ELSE 0 END, "
+	"       suspended_since::text, floor(extract(epoch FROM suspended_since))::bigint, "
+	"       coalesce(suspended_from, review_from), clock_workdays "
 	"  FROM cases WHERE id = $1";
 
 static void cases_read(Req *req, const char *sql);
@@ -117,11 +153,17 @@ static void cases_action_facts_cb(Req *req, PGresult *res);
 static bool action_prepare(Req *req, CaseAction *action, CaseActionInput *in, CallParams *p);
 static void action_call(Req *req, CaseAction action, const CaseActionInput *in, CallParams *p,
 			const CaseFacts *facts);
+static bool action_move(Req *req, CaseAction action, const CaseActionInput *in, const CaseFacts *facts,
+			CaseMove *move);
+static void facts_read(PGresult *res, CaseFacts *facts);
+static bool resume_deadlines(Req *req, const CaseFacts *facts, CallParams *p);
+static bool clock_kinds(const char *type, bool urgent, char *buf, size_t len);
+static const char *co_json(const CodeList *co, char *buf, size_t len);
 static bool action_extra_params(Req *req, CaseAction action, const CaseActionInput *in, CallParams *p,
 				const CaseFacts *facts);
 static bool case_route_decide(const CaseInput *in, CreatePlan *plan);
 static bool case_deadlines(const char *type, bool urgent, time_t at, CallParams *p);
-static bool state_arrays(CaseAction action, int score, CallParams *p);
+static bool state_arrays(CaseAction action, const CaseMove *move, CallParams *p);
 static bool idempotency_key_valid(const char *key);
 static bool param_text(Req *req, const char *name, size_t max_chars, const char **out, ApiError *err);
 static bool param_bool(Req *req, const char *name, const char **out, ApiError *err);
@@ -217,6 +259,9 @@ cases_create_submit(Req *req, const CaseInput *in, json_object *history, const c
 	/* The deadlines were computed from this instant; the row stores the same one, so a
 	 * reader can recompute every deadline from created_at/dispatched_at to the second. */
 	push(&p, format_ts(now, p.at, sizeof(p.at)));
+	push(&p, plan.state == CASE_DISPATCHED && clock_kinds(in->type, in->urgent.value, p.kinds, sizeof(p.kinds))
+			 ? p.kinds
+			 : NULL);
 	push(&p, p.track_code);
 	if (done)
 		req_batch(req, req->app->intakes, p.values, done);
@@ -387,15 +432,34 @@ cases_action_facts_cb(Req *req, PGresult *res)
 	/* Validated before the read already; the body is unchanged, so this cannot refuse. */
 	if (!action_prepare(req, &action, &in, &p))
 		return;
-	if (PQntuples(res) == 1) {
-		facts.found = true;
-		facts.type = PQgetvalue(res, 0, 0);
-		facts.urgent = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
-		facts.finish_by = db_value(res, 0, 2);
-		facts.finish_by_at = facts.finish_by ? (time_t)atoll(PQgetvalue(res, 0, 3)) : 0;
-		facts.ext_workdays = atoi(PQgetvalue(res, 0, 4));
-	}
+	if (PQntuples(res) == 1 && PQnfields(res) == FACT__COUNT)
+		facts_read(res, &facts);
 	action_call(req, action, &in, &p, &facts);
+}
+
+static void
+facts_read(PGresult *res, CaseFacts *facts)
+{
+	const char *origin;
+
+	facts->found = true;
+	facts->type = PQgetvalue(res, 0, FACT_TYPE);
+	facts->urgent = strcmp(PQgetvalue(res, 0, FACT_URGENT), "t") == 0;
+	for (int i = 0; i < 3; i++) {
+		ClockFact *c = &facts->clock[i];
+
+		c->text = db_value(res, 0, FACT_CLOCKS + 3 * i);
+		c->at = c->text ? (time_t)atoll(PQgetvalue(res, 0, FACT_CLOCKS + 3 * i + 1)) : 0;
+		c->open = c->text && strcmp(PQgetvalue(res, 0, FACT_CLOCKS + 3 * i + 2), "t") == 0;
+	}
+	facts->ext_workdays = atoi(PQgetvalue(res, 0, FACT_EXT_WORKDAYS));
+	facts->suspended_since = db_value(res, 0, FACT_SUSPENDED_SINCE);
+	facts->suspended_at = facts->suspended_since ? (time_t)atoll(PQgetvalue(res, 0, FACT_SUSPENDED_SINCE + 1)) : 0;
+	origin = db_value(res, 0, FACT_ORIGIN);
+	facts->origin = CASE_STATE_NONE;
+	if (origin)
+		case_state_parse(origin, &facts->origin);
+	facts->clock_workdays = db_value(res, 0, FACT_CLOCK_WORKDAYS);
 }
 
 /*
@@ -473,8 +537,11 @@ action_call(Req *req, CaseAction action, const CaseActionInput *in, CallParams *
 {
 	char sql[256];
 	size_t off;
+	CaseMove move;
 
-	if (!state_arrays(action, in->score.set ? (int)in->score.value : 0, p)) {
+	if (!action_move(req, action, in, facts, &move))
+		return;
+	if (!state_arrays(action, &move, p)) {
 		reply_error(req, 500, "internal", NULL, "state table too large");
 		return;
 	}
@@ -491,6 +558,29 @@ action_call(Req *req, CaseAction action, const CaseActionInput *in, CallParams *
 	}
 	strcat(sql, ")");
 	req_query_reply(req, sql, p->n, p->values);
+}
+
+/*
+ * What decides the action's outcome (core CaseMove): the visit's score, the policy's
+ * review flag for a reply, the review's verdict and the origin read with the facts.
+ * Replies 503 and returns false while the policy is not loaded.
+ */
+static bool
+action_move(Req *req, CaseAction action, const CaseActionInput *in, const CaseFacts *facts, CaseMove *move)
+{
+	SlaPolicy policy;
+
+	*move = (CaseMove){.score = in->score.set ? (int)in->score.value : 0,
+			   .send_back = in->approve.set && !in->approve.value,
+			   .origin = facts ? facts->origin : CASE_STATE_NONE};
+	if (action == CASE_REPLY) {
+		if (!sla_state_policy(&policy)) {
+			reply_error(req, 503, "unavailable", NULL, "the SLA policy is loading, try again");
+			return false;
+		}
+		move->review = policy.review;
+	}
+	return true;
 }
 
 /*
@@ -514,10 +604,27 @@ action_extra_params(Req *req, CaseAction action, const CaseActionInput *in, Call
 		for (int i = 0; i < 3; i++)
 			push(p, facts->found ? p->ts[i] : NULL);
 		push(p, format_ts(now, p->at, sizeof(p->at)));
+		push(p, co_json(&in->co, p->co, sizeof(p->co)));
+		push(p, facts->found && clock_kinds(facts->type, facts->urgent, p->kinds, sizeof(p->kinds)) ? p->kinds
+													   : NULL);
 		return true;
 	case CASE_RETURN:
 	case CASE_REJECT:
+	case CASE_SUSPEND:
 		push(p, in->reason);
+		return true;
+	case CASE_ASSIST:
+		push(p, in->text);
+		return true;
+	case CASE_RESUME:
+		return resume_deadlines(req, facts, p);
+	case CASE_REVIEW:
+		push(p, in->approve.value ? "true" : "false");
+		push(p, in->reason);
+		return true;
+	case CASE_DECLINE:
+		push(p, in->reason);
+		push(p, in->note);
 		return true;
 	case CASE_CONTACT:
 	case CASE_SUPERVISE:
@@ -530,15 +637,15 @@ action_extra_params(Req *req, CaseAction action, const CaseActionInput *in, Call
 		return true;
 	case CASE_APPROVE:
 		/* Without a pending request or a finish_by there is nothing to move: SQL explains. */
-		push(p, facts->finish_by);
-		if (facts->finish_by && facts->ext_workdays > 0) {
-			if (!sla_state_extend(facts->finish_by_at, facts->ext_workdays, &t)) {
+		push(p, facts->clock[2].text);
+		if (facts->clock[2].text && facts->ext_workdays > 0) {
+			if (!sla_state_extend(facts->clock[2].at, facts->ext_workdays, &t)) {
 				reply_error(req, 503, "unavailable", NULL, "the working-day calendar is loading, try again");
 				return false;
 			}
 			push(p, format_ts(t, p->ts[0], sizeof(p->ts[0])));
 		} else {
-			push(p, facts->finish_by);
+			push(p, facts->clock[2].text);
 		}
 		push(p, in->note);
 		return true;
@@ -553,15 +660,20 @@ action_extra_params(Req *req, CaseAction action, const CaseActionInput *in, Call
 		push(p, in->comment);
 		/* A rectification limit is needed only when an unsatisfied visit reopens the case. */
 		if (in->score.value < CASE_SATISFIED_SCORE) {
-			if (!sla_state_rectify(now, &t)) {
+			SlaPolicy policy;
+
+			if (!sla_state_rectify(now, &t) || !sla_state_policy(&policy)) {
 				reply_error(req, 503, "unavailable", NULL, "the SLA policy is loading, try again");
 				return false;
 			}
 			push(p, format_ts(t, p->ts[0], sizeof(p->ts[0])));
+			push(p, format_ts(now, p->at, sizeof(p->at)));
+			push(p, policy.rectify.unit == DURATION_WORKDAYS ? "true" : "false");
 		} else {
 			push(p, NULL);
+			push(p, format_ts(now, p->at, sizeof(p->at)));
+			push(p, NULL);
 		}
-		push(p, format_ts(now, p->at, sizeof(p->at)));
 		return true;
 	case CASE_MERGE:
 		snprintf(p->number, sizeof(p->number), "%lld", (long long)in->into.value);
@@ -617,6 +729,78 @@ case_route_decide(const CaseInput *in, CreatePlan *plan)
 	return true;
 }
 
+/*
+ * Resume's parameters: the suspension read (its exact text, which SQL checks is unchanged),
+ * then each deadline, moved by the suspension when its clock runs (core
+ * sla_resume_deadline), as stored otherwise. A case that is not suspended moves nothing:
+ * SQL answers 409 for it. A clock's kind is the case's record, or the policy's when the
+ * case has none.
+ */
+static bool
+resume_deadlines(Req *req, const CaseFacts *facts, CallParams *p)
+{
+	time_t now = time(NULL), t;
+	unsigned kinds;
+	char buf[8];
+
+	push(p, facts->suspended_since);
+	if (!facts->suspended_since) {
+		for (int i = 0; i < 3; i++)
+			push(p, facts->clock[i].text);
+		return true;
+	}
+	if (facts->clock_workdays)
+		kinds = (unsigned)atoi(facts->clock_workdays);
+	else if (clock_kinds(facts->type, facts->urgent, buf, sizeof(buf)))
+		kinds = (unsigned)atoi(buf);
+	else
+		goto unavailable;
+	for (int i = 0; i < 3; i++) {
+		const ClockFact *c = &facts->clock[i];
+
+		if (!c->open) {
+			push(p, c->text);
+			continue;
+		}
+		/* SLA_CLOCK_SIGN, _CONTACT, _FINISH are bits 0, 1, 2: the order of clock[] */
+		if (!sla_state_resume(c->at, (kinds & (1u << i)) != 0, facts->suspended_at, now, &t))
+			goto unavailable;
+		push(p, format_ts(t, p->ts[i], sizeof(p->ts[i])));
+	}
+	return true;
+unavailable:
+	reply_error(req, 503, "unavailable", NULL, "the SLA policy is loading, try again");
+	return false;
+}
+
+/* The SLA_CLOCK_* mask of the rule in force for (type, urgent) as text; false until loaded. */
+static bool
+clock_kinds(const char *type, bool urgent, char *buf, size_t len)
+{
+	SlaPolicy policy;
+	const SlaRule *rule;
+
+	if (!sla_state_policy(&policy) || !(rule = sla_pick(&policy, type, urgent)))
+		return false;
+	snprintf(buf, len, "%u", sla_clock_workdays(rule));
+	return true;
+}
+
+/* The co list as a JSON array of strings (codes need no escaping), NULL when not given. */
+static const char *
+co_json(const CodeList *co, char *buf, size_t len)
+{
+	size_t off = 1;
+
+	if (!co->set)
+		return NULL;
+	buf[0] = '[';
+	for (size_t i = 0; i < co->n; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s\"%s\"", i ? "," : "", co->code[i]);
+	snprintf(buf + off, len - off, "]");
+	return buf;
+}
+
 /* The three clocks of a dispatch at `at` into p->ts[0..2]; false until the policy is loaded. */
 static bool
 case_deadlines(const char *type, bool urgent, time_t at, CallParams *p)
@@ -640,7 +824,7 @@ case_deadlines(const char *type, bool urgent, time_t at, CallParams *p)
 
 /* p->from, p->to: the action's from-states and the target of each, as text[] literals. */
 static bool
-state_arrays(CaseAction action, int score, CallParams *p)
+state_arrays(CaseAction action, const CaseMove *move, CallParams *p)
 {
 	const char *names[CASE_STATE__COUNT];
 	size_t n = case_action_from_states(action, names, CASE_STATE__COUNT);
@@ -656,7 +840,7 @@ state_arrays(CaseAction action, int score, CallParams *p)
 		case_state_parse(names[i], &s);
 		fo += (size_t)snprintf(p->from + fo, sizeof(p->from) - fo, "%s%s", i ? "," : "", names[i]);
 		to += (size_t)snprintf(p->to + to, sizeof(p->to) - to, "%s%s", i ? "," : "",
-				       case_state_name(case_action_target(action, s, score)));
+				       case_state_name(case_action_target(action, s, move)));
 		if (fo + 2 > sizeof(p->from) || to + 2 > sizeof(p->to))
 			return false;
 	}

@@ -401,6 +401,8 @@ open311_post_authenticated(Req *req)
 		reply_error(req, 403, "forbidden", "api_key", "api_key must be an operator's key");
 		return;
 	}
+	if (!http_server_within_rate(req))
+		return;
 	if (!form_parse(req->body_raw ? req->body_raw : "", req->body_len, &form, &err)) {
 		reply_api_error(req, &err); /* only out of memory: the body parsed before */
 		return;

@@ -23,7 +23,8 @@ typedef enum FieldKind {
 	FIELD_BOOL,   /* true or false: OptBool */
 	FIELD_NUMBER, /* finite number in min..max: OptDouble */
 	FIELD_INT,    /* integer in min..max: OptInt */
-	FIELD_OBJECT  /* nested object described by `nested` */
+	FIELD_OBJECT, /* nested object described by `nested` */
+	FIELD_CODES   /* array of 0..max distinct codes: CodeList */
 } FieldKind;
 
 typedef struct FieldSpec {
@@ -78,6 +79,26 @@ static const FieldSpec no_fields[] = {
 };
 static const FieldSpec dispatch_fields[] = {
 	{"department", FIELD_CODE, true, 1, CASE_CODE_MAX, NULL, NULL, ACT(department)},
+	{"co", FIELD_CODES, false, 0, CASE_CO_MAX, NULL, NULL, ACT(co)},
+	{NULL, 0, false, 0, 0, NULL, NULL, 0},
+};
+static const FieldSpec text_fields[] = {
+	{"text", FIELD_TEXT, true, 1, CASE_TEXT_MAX, NULL, NULL, ACT(text)},
+	{NULL, 0, false, 0, 0, NULL, NULL, 0},
+};
+static const FieldSpec review_fields[] = {
+	{"approve", FIELD_BOOL, true, 0, 0, NULL, NULL, ACT(approve)},
+	{"reason", FIELD_TEXT, false, 1, CASE_NOTE_MAX, NULL, NULL, ACT(reason)},
+	{NULL, 0, false, 0, 0, NULL, NULL, 0},
+};
+
+const char *const case_decline_reasons[] = {
+	"out_of_scope", "emergency", "judicial", "petition", "legislature", "repeat_no_new_facts", "malicious",
+	"secret", NULL,
+};
+static const FieldSpec decline_fields[] = {
+	{"reason", FIELD_ENUM, true, 0, 0, case_decline_reasons, NULL, ACT(reason)},
+	{"note", FIELD_TEXT, false, 0, CASE_NOTE_MAX, NULL, NULL, ACT(note)},
 	{NULL, 0, false, 0, 0, NULL, NULL, 0},
 };
 static const FieldSpec return_fields[] = {
@@ -131,6 +152,11 @@ static const FieldSpec *const action_fields[CASE_ACTION__COUNT] = {
 	[CASE_VISIT] = visit_fields,
 	[CASE_SUPERVISE] = supervise_fields,
 	[CASE_MERGE] = merge_fields,
+	[CASE_ASSIST] = text_fields,
+	[CASE_SUSPEND] = return_fields,
+	[CASE_RESUME] = no_fields,
+	[CASE_REVIEW] = review_fields,
+	[CASE_DECLINE] = decline_fields,
 };
 
 static bool validate_object(json_object *obj, const FieldSpec *spec, const char *prefix, void *out,
@@ -138,6 +164,7 @@ static bool validate_object(json_object *obj, const FieldSpec *spec, const char 
 static bool validate_value(json_object *val, const FieldSpec *f, const char *path, void *out, ApiError *err);
 static bool validate_string(json_object *val, const FieldSpec *f, const char *path, void *out,
 			    ApiError *err);
+static bool validate_codes(json_object *val, const FieldSpec *f, const char *path, void *out, ApiError *err);
 static bool validate_number(json_object *val, const FieldSpec *f, const char *path, void *out,
 			    ApiError *err);
 static bool all_chars_in(const char *s, const char *allowed);
@@ -224,6 +251,15 @@ case_input_action(CaseAction action, json_object *body, CaseActionInput *out, Ap
 		return api_error_set(err, 400, "bad_json", NULL, "the body must be a JSON object");
 	if (!validate_object(body, action_fields[action], "", out, err))
 		return false;
+	if (action == CASE_DISPATCH) {
+		for (size_t i = 0; i < out->co.n; i++) {
+			if (strcmp(out->co.code[i], out->department) == 0)
+				return api_error_set(err, 422, "invalid_field", "co",
+						     "the lead department %s cannot also be a co-department", out->department);
+		}
+	}
+	if (action == CASE_REVIEW && !out->approve.value && !out->reason)
+		return api_error_set(err, 422, "missing_field", "reason", "a review that sends the reply back needs a reason");
 	if (action == CASE_REPLY)
 		set_default_bool(&out->resolved, true);
 	else if (action == CASE_VISIT)
@@ -294,6 +330,8 @@ validate_value(json_object *val, const FieldSpec *f, const char *path, void *out
 		if (!json_object_is_type(val, json_type_object))
 			return api_error_set(err, 422, "invalid_field", path, "%s must be an object", path);
 		return validate_object(val, f->nested, path, out, err);
+	case FIELD_CODES:
+		return validate_codes(val, f, path, out, err);
 	}
 	return api_error_set(err, 500, "internal", path, "unknown field kind");
 }
@@ -340,6 +378,35 @@ validate_string(json_object *val, const FieldSpec *f, const char *path, void *ou
 		break;
 	}
 	*(const char **)((char *)out + f->offset) = s;
+	return true;
+}
+
+/* An array of at most f->max distinct codes, each as FIELD_CODE checks one. */
+static bool
+validate_codes(json_object *val, const FieldSpec *f, const char *path, void *out, ApiError *err)
+{
+	static const FieldSpec code = {"", FIELD_CODE, true, 1, CASE_CODE_MAX, NULL, NULL, 0};
+	CodeList *list = (CodeList *)((char *)out + f->offset);
+	size_t n;
+
+	if (!json_object_is_type(val, json_type_array))
+		return api_error_set(err, 422, "invalid_field", path, "%s must be an array of department codes", path);
+	n = json_object_array_length(val);
+	if (n > (size_t)f->max)
+		return api_error_set(err, 422, "invalid_field", path, "%s holds at most %.0f departments", path, f->max);
+	*list = (CodeList){.set = true};
+	for (size_t i = 0; i < n; i++) {
+		const char *s = NULL;
+
+		/* every refusal names the list itself: its elements have no field of their own */
+		if (!validate_string(json_object_array_get_idx(val, i), &code, path, &s, err))
+			return false;
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(list->code[j], s) == 0)
+				return api_error_set(err, 422, "invalid_field", path, "%s names %s twice", path, s);
+		}
+		list->code[list->n++] = s;
+	}
 	return true;
 }
 

@@ -8,7 +8,9 @@
  * into the json_object that was validated: they live as long as it does.
  *
  * Limits not fixed by API.md: note, reason and comment are at most 1000 characters;
- * a reply's text 1 to 4000 like a case's; extension 1 to 60 working days.
+ * a reply's and an assist's text 1 to 4000 like a case's; extension 1 to 60 working
+ * days. A dispatch's co is an array of 0 to 5 distinct codes without the lead
+ * department (every refusal names field "co").
  */
 #ifndef HOTLINE_CORE_CASE_INPUT_H
 #define HOTLINE_CORE_CASE_INPUT_H
@@ -30,6 +32,7 @@
 #define CASE_NOTE_MAX 1000     /* note, reason, comment */
 #define CASE_CODE_MAX 47       /* department and category codes */
 #define CASE_EXTEND_MAX_WORKDAYS 60
+#define CASE_CO_MAX 5          /* co-departments of one dispatch (API.md section 9) */
 
 typedef struct OptBool {
 	bool set;
@@ -65,18 +68,31 @@ typedef struct CaseInput {
 	OptInt kb;               /* the knowledge-base article of that answer; only with answer */
 } CaseInput;
 
+/* A list of department codes: distinct, at most CASE_CO_MAX. */
+typedef struct CodeList {
+	bool set;
+	size_t n;
+	const char *code[CASE_CO_MAX];
+} CodeList;
+
 /* A validated action body; which fields apply depends on the action. */
 typedef struct CaseActionInput {
 	const char *department; /* dispatch: required */
-	const char *reason;     /* return, extend: required; reject: optional */
-	const char *note;       /* supervise: required; contact, approve: optional */
-	const char *text;       /* reply: required */
+	CodeList co;            /* dispatch: optional, never holding department */
+	const char *reason;     /* return, extend, suspend, decline: required; reject: optional;
+				   review: required when approve is false */
+	const char *note;       /* supervise: required; contact, approve, decline: optional */
+	const char *text;       /* reply, assist: required */
+	OptBool approve;        /* review: required */
 	const char *comment;    /* visit: optional */
 	OptInt workdays;        /* extend: required, 1..60 */
 	OptInt score;           /* visit: required, 1..5 */
 	OptInt into;            /* merge: required, a positive case id */
 	OptBool resolved;       /* reply: default true; visit: default score >= 3; set after validation */
 } CaseActionInput;
+
+/* The reasons a request may be declined for (section 12): "out_of_scope", ...; NULL-terminated. */
+extern const char *const case_decline_reasons[];
 
 /*
  * Validate a create body. body must be a JSON object (the HTTP layer refuses

@@ -15,6 +15,7 @@ typedef enum FieldKind {
 	FIELD_BOOL,   /* "t" or "f" */
 	FIELD_OBJECT, /* the members; null when column col is NULL (NO_COLUMN: always there) */
 	FIELD_CALLER, /* the members, or {"confidential":true} when column col is "t" */
+	FIELD_JSON,   /* JSON text as it is; null when NULL */
 } FieldKind;
 
 /* One key of an object, in case_json's order. A table ends with key NULL. */
@@ -78,7 +79,20 @@ static const Field extension_fields[] = {
 	{NULL, 0, 0, NULL},
 };
 
-/* case_json of sql/005_cases.sql, then the inbox's own due_in_minutes. */
+static const Field suspended_fields[] = {
+	{KEY("since"), FIELD_STRING, CASE_COL_SUSPENDED_SINCE, NULL},
+	{KEY("reason"), FIELD_STRING, CASE_COL_SUSPENDED_REASON, NULL},
+	{KEY("from"), FIELD_STRING, CASE_COL_SUSPENDED_FROM, NULL},
+	{NULL, 0, 0, NULL},
+};
+
+static const Field declined_fields[] = {
+	{KEY("reason"), FIELD_STRING, CASE_COL_DECLINED_REASON, NULL},
+	{KEY("note"), FIELD_STRING, CASE_COL_DECLINED_NOTE, NULL},
+	{NULL, 0, 0, NULL},
+};
+
+/* case_json of sql/014_handling.sql, then the inbox's own due_in_minutes and role. */
 static const Field inbox_item_fields[] = {
 	{KEY("id"), FIELD_NUMBER, CASE_COL_ID, NULL},
 	{KEY("number"), FIELD_STRING, CASE_COL_NUMBER, NULL},
@@ -108,8 +122,13 @@ static const Field inbox_item_fields[] = {
 	{KEY("returns"), FIELD_NUMBER, CASE_COL_RETURNS, NULL},
 	{KEY("reopened"), FIELD_NUMBER, CASE_COL_REOPENED, NULL},
 	{KEY("merged_into"), FIELD_NUMBER, CASE_COL_MERGED_INTO, NULL},
+	{KEY("co"), FIELD_JSON, CASE_COL_CO, NULL},
+	{KEY("suspended"), FIELD_OBJECT, CASE_COL_SUSPENDED_SINCE, suspended_fields},
+	{KEY("sent_back"), FIELD_NUMBER, CASE_COL_SENT_BACK, NULL},
+	{KEY("declined"), FIELD_OBJECT, CASE_COL_DECLINED_REASON, declined_fields},
 	{KEY("version"), FIELD_NUMBER, CASE_COL_VERSION, NULL},
 	{KEY("due_in_minutes"), FIELD_NUMBER, CASE_COL_DUE_IN_MINUTES, NULL},
+	{KEY("role"), FIELD_STRING, CASE_COL_ROLE, NULL},
 	{NULL, 0, 0, NULL},
 };
 
@@ -208,6 +227,9 @@ render_value(TextBuf *out, const Field *f, const CaseRow *row)
 			return true;
 		}
 		return render_object(out, f->members, row);
+	case FIELD_JSON:
+		textbuf_add_str(out, v ? v : "null");
+		return true;
 	case FIELD_CALLER:
 		/* A department never sees a confidential caller's name or phone (API.md section 2). */
 		if (v && strcmp(v, "t") == 0) {

@@ -12,9 +12,11 @@
  * copied as PostgreSQL printed them (a text that is no JSON number, such as "NaN",
  * becomes a string, as PostgreSQL's json does); strings are escaped as PostgreSQL's
  * escape_json does (\" \\ \b \f \n \r \t, other control characters as \u00XX, the rest,
- * UTF-8 included, as it is); "reply", "satisfaction" and "extension" are null unless
- * reply_text, visit_score and ext_state are set; a confidential caller is
- * {"confidential": true} whatever the name and phone columns hold.
+ * UTF-8 included, as it is); "reply", "satisfaction", "extension", "suspended" and
+ * "declined" are null unless reply_text, visit_score, ext_state, suspended_since and
+ * declined_reason are set; "co" is JSON text (case_co_json's) copied as it is, so it
+ * must be JSON; a confidential caller is {"confidential": true} whatever the name and
+ * phone columns hold. The item ends with "due_in_minutes" and "role".
  */
 #ifndef HOTLINE_CORE_CASE_RENDER_H
 #define HOTLINE_CORE_CASE_RENDER_H
@@ -72,8 +74,16 @@ typedef enum CaseColumn {
 	CASE_COL_RETURNS,
 	CASE_COL_REOPENED,
 	CASE_COL_MERGED_INTO,
+	CASE_COL_CO, /* JSON text, written as it is */
+	CASE_COL_SUSPENDED_SINCE,
+	CASE_COL_SUSPENDED_REASON,
+	CASE_COL_SUSPENDED_FROM,
+	CASE_COL_SENT_BACK,
+	CASE_COL_DECLINED_REASON,
+	CASE_COL_DECLINED_NOTE,
 	CASE_COL_VERSION,
 	CASE_COL_DUE_IN_MINUTES,
+	CASE_COL_ROLE, /* "lead" or "co" (API.md section 9) */
 	CASE_COL_CURSOR, /* the page's `next` when this is its last row; not rendered */
 	CASE_COL__COUNT
 } CaseColumn;

@@ -9,17 +9,21 @@
 #include <string.h>
 
 #define R(role) (1u << (role))
+/* A target meaning "back to the state the case came from" (CaseMove.origin); never a case's state. */
+#define TO_ORIGIN CASE_STATE__COUNT
 #define OPEN_TO_SELF                                                                           \
 	{                                                                                      \
 		[CASE_PENDING] = CASE_PENDING, [CASE_DISPATCHED] = CASE_DISPATCHED,            \
 		[CASE_ACCEPTED] = CASE_ACCEPTED, [CASE_REPLIED] = CASE_REPLIED,                \
-		[CASE_REOPENED] = CASE_REOPENED, [CASE_ANSWERED] = CASE_ANSWERED               \
+		[CASE_REOPENED] = CASE_REOPENED, [CASE_ANSWERED] = CASE_ANSWERED,              \
+		[CASE_SUSPENDED] = CASE_SUSPENDED, [CASE_REVIEWING] = CASE_REVIEWING           \
 	}
 #define OPEN_TO(target)                                                                        \
 	{                                                                                      \
 		[CASE_PENDING] = (target), [CASE_DISPATCHED] = (target),                       \
 		[CASE_ACCEPTED] = (target), [CASE_REPLIED] = (target),                         \
-		[CASE_REOPENED] = (target), [CASE_ANSWERED] = (target)                         \
+		[CASE_REOPENED] = (target), [CASE_ANSWERED] = (target),                        \
+		[CASE_SUSPENDED] = (target), [CASE_REVIEWING] = (target)                       \
 	}
 
 typedef struct ActionRow {
@@ -28,8 +32,8 @@ typedef struct ActionRow {
 	bool own_department;
 	/* Target per from-state; CASE_STATE_NONE (0) where the action is not allowed. */
 	CaseState to[CASE_STATE__COUNT];
-	/* Targets of a visit scored below CASE_SATISFIED_SCORE; unused by other actions. */
-	CaseState to_unsatisfied[CASE_STATE__COUNT];
+	/* Targets of the other outcome (see action_alternative); unused by most actions. */
+	CaseState to_alt[CASE_STATE__COUNT];
 } ActionRow;
 
 static const ActionRow actions[CASE_ACTION__COUNT] = {
@@ -48,13 +52,30 @@ static const ActionRow actions[CASE_ACTION__COUNT] = {
 			  {[CASE_ACCEPTED] = CASE_ACCEPTED, [CASE_REOPENED] = CASE_REOPENED}, {0}},
 	[CASE_REJECT] = {"reject", R(ROLE_MANAGER), false,
 			 {[CASE_ACCEPTED] = CASE_ACCEPTED, [CASE_REOPENED] = CASE_REOPENED}, {0}},
+	/* alternative: the policy asks for centre review */
 	[CASE_REPLY] = {"reply", R(ROLE_DEPARTMENT), true,
-			{[CASE_ACCEPTED] = CASE_REPLIED, [CASE_REOPENED] = CASE_REPLIED}, {0}},
+			{[CASE_ACCEPTED] = CASE_REPLIED, [CASE_REOPENED] = CASE_REPLIED},
+			{[CASE_ACCEPTED] = CASE_REVIEWING, [CASE_REOPENED] = CASE_REVIEWING}},
+	/* alternative: a score below CASE_SATISFIED_SCORE */
 	[CASE_VISIT] = {"visit", R(ROLE_OPERATOR), false,
 			{[CASE_REPLIED] = CASE_CLOSED, [CASE_ANSWERED] = CASE_CLOSED},
 			{[CASE_REPLIED] = CASE_REOPENED, [CASE_ANSWERED] = CASE_PENDING}},
 	[CASE_SUPERVISE] = {"supervise", R(ROLE_MANAGER), false, OPEN_TO_SELF, {0}},
 	[CASE_MERGE] = {"merge", R(ROLE_OPERATOR) | R(ROLE_MANAGER), false, OPEN_TO(CASE_MERGED), {0}},
+	/* own_department false: the co-departments assist, never the lead (SQL checks the entry) */
+	[CASE_ASSIST] = {"assist", R(ROLE_DEPARTMENT), false,
+			 {[CASE_DISPATCHED] = CASE_DISPATCHED, [CASE_ACCEPTED] = CASE_ACCEPTED,
+			  [CASE_REOPENED] = CASE_REOPENED},
+			 {0}},
+	[CASE_SUSPEND] = {"suspend", R(ROLE_DEPARTMENT), true,
+			  {[CASE_ACCEPTED] = CASE_SUSPENDED, [CASE_REOPENED] = CASE_SUSPENDED}, {0}},
+	[CASE_RESUME] = {"resume", R(ROLE_DEPARTMENT) | R(ROLE_MANAGER), true,
+			 {[CASE_SUSPENDED] = TO_ORIGIN}, {0}},
+	/* alternative: sent back (退回重办) */
+	[CASE_REVIEW] = {"review", R(ROLE_OPERATOR) | R(ROLE_MANAGER), false,
+			 {[CASE_REVIEWING] = CASE_REPLIED}, {[CASE_REVIEWING] = TO_ORIGIN}},
+	[CASE_DECLINE] = {"decline", R(ROLE_OPERATOR) | R(ROLE_MANAGER), false,
+			  {[CASE_PENDING] = CASE_CLOSED, [CASE_ANSWERED] = CASE_CLOSED}, {0}},
 };
 
 static const char *const state_names[CASE_STATE__COUNT] = {
@@ -67,9 +88,12 @@ static const char *const state_names[CASE_STATE__COUNT] = {
 	[CASE_ANSWERED] = "answered",
 	[CASE_CLOSED] = "closed",
 	[CASE_MERGED] = "merged",
+	[CASE_SUSPENDED] = "suspended",
+	[CASE_REVIEWING] = "reviewing",
 };
 
 static bool action_valid(CaseAction action);
+static bool action_alternative(CaseAction action, const CaseMove *move);
 static bool state_valid(CaseState state);
 
 /*
@@ -139,13 +163,20 @@ case_action_own_department(CaseAction action)
 }
 
 CaseState
-case_action_target(CaseAction action, CaseState from, int score)
+case_action_target(CaseAction action, CaseState from, const CaseMove *move)
 {
+	static const CaseMove main_outcome = {0};
+	CaseState to;
+
 	if (!action_valid(action) || !state_valid(from))
 		return CASE_STATE_NONE;
-	if (action == CASE_VISIT && score < CASE_SATISFIED_SCORE)
-		return actions[action].to_unsatisfied[from];
-	return actions[action].to[from];
+	if (!move)
+		move = &main_outcome;
+	to = action_alternative(action, move) ? actions[action].to_alt[from] : actions[action].to[from];
+	if (to != TO_ORIGIN)
+		return to;
+	/* Back where it came from: only the states a suspension or a reply starts from. */
+	return move->origin == CASE_ACCEPTED || move->origin == CASE_REOPENED ? move->origin : CASE_STATE_NONE;
 }
 
 size_t
@@ -156,7 +187,7 @@ case_action_from_states(CaseAction action, const char **names, size_t max)
 	if (!action_valid(action))
 		return 0;
 	for (int s = CASE_PENDING; s < CASE_STATE__COUNT; s++) {
-		if (actions[action].to[s] == CASE_STATE_NONE)
+		if (actions[action].to[s] == CASE_STATE_NONE && actions[action].to_alt[s] == CASE_STATE_NONE)
 			continue;
 		if (n < max)
 			names[n] = state_names[s];
@@ -183,6 +214,22 @@ static bool
 action_valid(CaseAction action)
 {
 	return action >= 0 && action < CASE_ACTION__COUNT;
+}
+
+/* Whether the move asks for the action's other outcome (its to_alt row). */
+static bool
+action_alternative(CaseAction action, const CaseMove *move)
+{
+	switch (action) {
+	case CASE_VISIT:
+		return move->score < CASE_SATISFIED_SCORE;
+	case CASE_REPLY:
+		return move->review;
+	case CASE_REVIEW:
+		return move->send_back;
+	default:
+		return false;
+	}
 }
 
 /* A real state: CASE_STATE_NONE is a marker, never a case's state. */

@@ -25,6 +25,8 @@ typedef enum CaseState {
 	CASE_ANSWERED,
 	CASE_CLOSED,
 	CASE_MERGED,
+	CASE_SUSPENDED, /* 挂起: the clocks stop (API.md section 10) */
+	CASE_REVIEWING, /* 审核报结: the reply waits for the centre's review (section 11) */
 	CASE_STATE__COUNT
 } CaseState;
 
@@ -41,6 +43,11 @@ typedef enum CaseAction {
 	CASE_VISIT,
 	CASE_SUPERVISE,
 	CASE_MERGE,
+	CASE_ASSIST,  /* a co-department's part (section 9) */
+	CASE_SUSPEND, /* section 10 */
+	CASE_RESUME,
+	CASE_REVIEW,  /* approve or send back a reply (section 11) */
+	CASE_DECLINE, /* 不予受理 (section 12) */
 	CASE_ACTION__COUNT
 } CaseAction;
 
@@ -58,24 +65,37 @@ bool case_state_open(CaseState state);
 const char *case_action_name(CaseAction action);
 bool case_action_parse(const char *name, CaseAction *out);
 
-/* Roles that may perform the action, as a mask of (1u << role), like http/routes.h ROLE_BIT. */
+/* Roles that may perform the action, as a mask of (1u << role), like http/routes.h ROLE_BIT.
+ * A department performs an own-department action only on a case it leads, and assist
+ * only on a case it is a co-department of (the SQL functions check which). */
 unsigned case_action_roles(CaseAction action);
 bool case_action_allowed(CaseAction action, Role role);
 /* True when only the department the case is assigned to may perform the action. */
 bool case_action_own_department(CaseAction action);
 
 /*
- * The state the action leads to from `from`, or CASE_STATE_NONE when the action is
- * not allowed from there. score matters only for visit (closed when score >=
- * CASE_SATISFIED_SCORE); pass 0 otherwise. Actions that record without moving
- * (contact, extend, approve, reject, supervise) lead back to `from`.
- * Create has no from-state: see case_create_state.
+ * What decides between an action's outcomes, beyond its from-state. Each action reads
+ * only its own member; zero ({0}) is the main outcome of every action but visit.
  */
-CaseState case_action_target(CaseAction action, CaseState from, int score);
+typedef struct CaseMove {
+	int score;        /* visit: closed when >= CASE_SATISFIED_SCORE, else reopened/pending */
+	bool review;      /* reply: the policy asks for centre review (-> reviewing, not replied) */
+	bool send_back;   /* review: 退回重办 (back to origin) instead of approve (-> replied) */
+	CaseState origin; /* resume, review sent back: the state the case was suspended or
+			     replied from (accepted or reopened; anything else is refused) */
+} CaseMove;
 
 /*
- * Fill names[0..] with the names of the states the action is allowed from, in enum
- * order, and return how many; at most max are written (the count is still the
+ * The state the action leads to from `from`, or CASE_STATE_NONE when the action is
+ * not allowed from there (or move->origin is not a state it may go back to). Actions
+ * that record without moving (contact, extend, approve, reject, supervise, assist)
+ * lead back to `from`. Create has no from-state: see case_create_state.
+ */
+CaseState case_action_target(CaseAction action, CaseState from, const CaseMove *move);
+
+/*
+ * Fill names[0..] with the names of the states the action is allowed from (by any of
+ * its outcomes), in enum order, and return how many; at most max are written (the count is still the
  * full one, so a caller detects truncation).
  */
 size_t case_action_from_states(CaseAction action, const char **names, size_t max);

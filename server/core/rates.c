@@ -36,6 +36,8 @@ static const RateColumn rate_columns[] = {
 	{"return_rate", RC_RETURNED, RC_DISPATCHED},
 	{"reopened", RC_REOPENED, -1},
 	{"overdue_open", RC_OVERDUE_OPEN, -1},
+	{"declined", RC_DECLINED, -1},
+	{"suspended", RC_SUSPENDED, -1},
 };
 #define NCOLUMNS (sizeof(rate_columns) / sizeof(rate_columns[0]))
 
@@ -43,10 +45,7 @@ static const char *const rates_by_names[RATES_BY__COUNT] = {"department", "distr
 static const char *const hotspot_by_names[HOTSPOT_BY__COUNT] = {"district", "category", "department"};
 
 static bool parse_enum(const char *text, const char *const *names, int n, int *out);
-static bool parse_int_param(const char *text, int min, int max, int *out);
 static json_object *fraction_json(int64_t num, int64_t den);
-static json_object *double_json(double d);
-static void csv_add_key(TextBuf *t, const char *s);
 
 /*
  *********************************
@@ -117,10 +116,10 @@ hotspot_query_parse(const char *days, const char *by, const char *top, HotspotQu
 
 	out->days = 7;
 	out->top = 20;
-	if (days && !parse_int_param(days, 1, RATES_HOTSPOT_DAYS_MAX, &out->days))
+	if (days && !rates_int_param(days, 1, RATES_HOTSPOT_DAYS_MAX, &out->days))
 		return api_error_set(err, 400, "bad_request", "days", "days must be an integer 1 to %d",
 				     RATES_HOTSPOT_DAYS_MAX);
-	if (top && !parse_int_param(top, 1, RATES_HOTSPOT_TOP_MAX, &out->top))
+	if (top && !rates_int_param(top, 1, RATES_HOTSPOT_TOP_MAX, &out->top))
 		return api_error_set(err, 400, "bad_request", "top", "top must be an integer 1 to %d",
 				     RATES_HOTSPOT_TOP_MAX);
 	if (by && !parse_enum(by, hotspot_by_names, HOTSPOT_BY__COUNT, &v))
@@ -133,7 +132,7 @@ bool
 overdue_query_parse(const char *limit, int *out, ApiError *err)
 {
 	*out = RATES_OVERDUE_LIMIT_DEFAULT;
-	if (limit && !parse_int_param(limit, 1, RATES_OVERDUE_LIMIT_MAX, out))
+	if (limit && !rates_int_param(limit, 1, RATES_OVERDUE_LIMIT_MAX, out))
 		return api_error_set(err, 400, "bad_request", "limit", "limit must be an integer 1 to %d",
 				     RATES_OVERDUE_LIMIT_MAX);
 	return true;
@@ -248,7 +247,7 @@ rates_report_csv(const RateRow *rows, size_t n, size_t *len)
 	for (size_t r = 0; r < n; r++) {
 		const RateCounts *c = &rows[r].counts;
 
-		csv_add_key(&t, rows[r].key ? rows[r].key : "");
+		rates_csv_text(&t, rows[r].key ? rows[r].key : "");
 		for (size_t i = 0; i < NCOLUMNS; i++) {
 			const RateColumn *col = &rate_columns[i];
 			double f;
@@ -301,7 +300,7 @@ rates_hotspots_json(const HotspotQuery *q, const char *from, const char *to, con
 		json_object_object_add(row, "count", json_object_new_int64(rows[i].count));
 		json_object_object_add(row, "previous", json_object_new_int64(rows[i].previous));
 		json_object_object_add(row, "growth", rates_hotspot_growth(rows[i].count, rows[i].previous, &growth)
-							      ? double_json(growth) : NULL);
+							      ? rates_double_json(growth) : NULL);
 		json_object_object_add(row, "rising",
 				       json_object_new_boolean(rates_hotspot_rising(rows[i].count, rows[i].previous)));
 		json_object_array_add(list, row);
@@ -333,9 +332,8 @@ parse_enum(const char *text, const char *const *names, int n, int *out)
 	return false;
 }
 
-/* A plain decimal in [min, max]: no sign, no spaces, no leading zeros. */
-static bool
-parse_int_param(const char *text, int min, int max, int *out)
+bool
+rates_int_param(const char *text, int min, int max, int *out)
 {
 	long v = 0;
 	size_t len = strlen(text);
@@ -359,25 +357,19 @@ fraction_json(int64_t num, int64_t den)
 {
 	double f;
 
-	return rates_fraction(num, den, &f) ? double_json(f) : NULL;
+	return rates_fraction(num, den, &f) ? rates_double_json(f) : NULL;
 }
 
-/* d as a JSON number written in its shortest exact form. */
-static json_object *
-double_json(double d)
+json_object *
+rates_double_json(double d)
 {
 	char buf[32];
 
 	return json_object_new_double_s(d, rates_format_double(d, buf, sizeof(buf)));
 }
 
-/*
- * The key as a CSV field, quoted when RFC 4180 requires it. Keys are free text (district
- * names), so a leading = + - @ TAB or CR gets an apostrophe first (OWASP's advice against
- * CSV injection); the other fields are numbers.
- */
-static void
-csv_add_key(TextBuf *t, const char *s)
+void
+rates_csv_text(TextBuf *t, const char *s)
 {
 	bool quote = strpbrk(s, ",\"\r\n") != NULL;
 

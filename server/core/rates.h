@@ -26,6 +26,7 @@
 #include <json-c/json.h>
 
 #include "core/api_error.h"
+#include "core/textbuf.h"
 
 #define RATES_RISING_MIN_COUNT 5
 #define RATES_RISING_FACTOR 2
@@ -50,6 +51,8 @@ typedef enum RateCount {
 	RC_RETURNED,          /* returned at least once */
 	RC_REOPENED,          /* reopened at least once */
 	RC_OVERDUE_OPEN,      /* open and past a deadline now */
+	RC_DECLINED,          /* declined (不予受理, API.md section 12) */
+	RC_SUSPENDED,         /* suspended at least once (section 10) */
 	RC__COUNT
 } RateCount;
 
@@ -162,6 +165,19 @@ json_object *rates_report_json(const RatesQuery *q, const RateRow *rows, size_t 
  * NULL when out of memory.
  */
 char *rates_report_csv(const RateRow *rows, size_t n, size_t *len);
+
+/* A query parameter that is a plain decimal in [min, max]: no sign, spaces or leading zeros. */
+bool rates_int_param(const char *text, int min, int max, int *out);
+
+/* d as a JSON number written in its shortest exact form (rates_format_double); NULL when out of memory. */
+json_object *rates_double_json(double d);
+
+/*
+ * Append s to t as a CSV field, quoted when RFC 4180 requires it. Text fields are free
+ * text (district and department names), so a leading = + - @ TAB or CR gets an
+ * apostrophe first (OWASP's advice against CSV injection).
+ */
+void rates_csv_text(TextBuf *t, const char *s);
 
 /* growth = (count - previous) / previous; false when previous is 0 (null). */
 bool rates_hotspot_growth(int64_t count, int64_t previous, double *out);

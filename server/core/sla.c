@@ -19,7 +19,7 @@ static const SlaRule default_rules[] = {
 };
 
 static const char *const rule_members[] = {"type", "urgent", "sign", "contact", "finish"};
-static const char *const policy_members[] = {"rules", "rectify", "warn_at"};
+static const char *const policy_members[] = {"rules", "rectify", "warn_at", "review"};
 
 static bool only_members(json_object *obj, const char *const *allowed, size_t n, const char *prefix,
 			 ApiError *err);
@@ -64,12 +64,12 @@ sla_policy_default(SlaPolicy *out)
 bool
 sla_policy_from_json(json_object *body, SlaPolicy *out, ApiError *err)
 {
-	json_object *warn;
+	json_object *warn, *review = NULL;
 
 	if (!json_object_is_type(body, json_type_object))
 		return api_error_set(err, 400, "bad_json", NULL, "the SLA policy must be a JSON object");
 	memset(out, 0, sizeof(*out));
-	if (!only_members(body, policy_members, 3, "", err) || !rules_from_json(body, out, err) ||
+	if (!only_members(body, policy_members, 4, "", err) || !rules_from_json(body, out, err) ||
 	    !duration_member(body, "rectify", "rectify", &out->rectify, err))
 		return false;
 	/* json-c types 1 as an int and 0.75 as a double; either is a number here. */
@@ -81,6 +81,11 @@ sla_policy_from_json(json_object *body, SlaPolicy *out, ApiError *err)
 	if (!(out->warn_at > 0.0 && out->warn_at < 1.0))
 		return api_error_set(err, 422, "invalid_field", "warn_at",
 				     "warn_at must be greater than 0 and less than 1");
+	/* review is optional (false): policies stored before section 11 have none */
+	if (json_object_object_get_ex(body, "review", &review) &&
+	    !member(body, "review", "review", json_type_boolean, "true or false", &review, err))
+		return false;
+	out->review = review && json_object_get_boolean(review);
 	return check_coverage(out, err);
 }
 
@@ -113,6 +118,8 @@ sla_policy_to_json(const SlaPolicy *p)
 		json_object_put(warn);
 		goto fail;
 	}
+	if (json_object_object_add(obj, "review", json_object_new_boolean(p->review)) != 0)
+		goto fail;
 	return obj;
 fail:
 	json_object_put(rules);
@@ -160,6 +167,29 @@ time_t
 sla_extend(const Workcal *cal, time_t finish_by, int workdays)
 {
 	return workcal_add(cal, finish_by, (Duration){DURATION_WORKDAYS, workdays});
+}
+
+unsigned
+sla_clock_workdays(const SlaRule *r)
+{
+	return (r->sign.unit == DURATION_WORKDAYS ? SLA_CLOCK_SIGN : 0u) |
+	       (r->contact.unit == DURATION_WORKDAYS ? SLA_CLOCK_CONTACT : 0u) |
+	       (r->finish.unit == DURATION_WORKDAYS ? SLA_CLOCK_FINISH : 0u);
+}
+
+time_t
+sla_resume_deadline(const Workcal *cal, time_t deadline, bool workdays, time_t suspended_at, time_t resumed_at)
+{
+	int w;
+
+	if (resumed_at < suspended_at)
+		return (time_t)-1;
+	if (!workdays)
+		return deadline + (resumed_at - suspended_at);
+	w = workcal_workdays_between(cal, suspended_at, resumed_at);
+	if (w < 0)
+		return (time_t)-1;
+	return w == 0 ? deadline : workcal_add(cal, deadline, (Duration){DURATION_WORKDAYS, w});
 }
 
 time_t

@@ -5,7 +5,8 @@
  * hold the current one and replace it whole when an admin changes it:
  *   {"rules": [{"type": "*", "urgent": true, "sign": "30m", "contact": "2h",
  *               "finish": "24h"}, ...],
- *    "rectify": "5wd", "warn_at": 0.75}
+ *    "rectify": "5wd", "warn_at": 0.75, "review": false}
+ * "review" is optional on input (false) and always written on output.
  * The first rule whose type (or "*") and urgent flag match a case applies.
  * A valid policy covers every (type, urgent) pair, so for a known case type
  * a rule always applies.
@@ -41,7 +42,13 @@ typedef struct SlaPolicy {
 	SlaRule rules[SLA_MAX_RULES];
 	Duration rectify; /* reopen -> new finish_by (整改时限) */
 	double warn_at;   /* fraction of a clock after which to warn, in (0, 1) */
+	bool review;      /* a reply waits for the centre's review (API.md section 11) */
 } SlaPolicy;
+
+/* The clocks of a dispatch, as bits of a mask (a case stores which count working days). */
+#define SLA_CLOCK_SIGN 1u
+#define SLA_CLOCK_CONTACT 2u
+#define SLA_CLOCK_FINISH 4u
 
 /* Whether `type` is one of the case types: consult, complaint, help, report,
  * suggestion, praise ("*" is not a case type). */
@@ -93,6 +100,20 @@ time_t sla_rectify_deadline(const SlaPolicy *p, const Workcal *cal, time_t reope
  * 1..WORKCAL_MAX_WORKDAYS. Returns (time_t)-1 for a negative count.
  */
 time_t sla_extend(const Workcal *cal, time_t finish_by, int workdays);
+
+/* The clocks of a rule that count working days: SLA_CLOCK_* bits. */
+unsigned sla_clock_workdays(const SlaRule *r);
+
+/*
+ * A deadline moved by a suspension from suspended_at to resumed_at (API.md section 10):
+ *  - calendar time (workdays false): later by exactly resumed_at - suspended_at;
+ *  - working days: W = the working days d with suspend date < d <= resume date (local
+ *    dates); the new deadline is 23:59:59 of the Wth working day after the old
+ *    deadline's date; W = 0 leaves it unchanged.
+ * Returns (time_t)-1 when resumed_at is before suspended_at or a date cannot be had.
+ */
+time_t sla_resume_deadline(const Workcal *cal, time_t deadline, bool workdays, time_t suspended_at,
+			   time_t resumed_at);
 
 /*
  * When to warn about a clock that runs from `start` to `deadline`:

@@ -53,6 +53,7 @@ static bool list_from_json(WorkcalYear *y, json_object *body, const char *name, 
 			   ApiError *err);
 static json_object *list_to_json(const WorkcalYear *y, WorkcalDay kind);
 static time_t end_of_workdays(const Workcal *cal, time_t start, int n);
+static bool local_date(time_t t, Date *out);
 
 /*
  *********************************
@@ -209,6 +210,22 @@ workcal_add(const Workcal *cal, time_t start, Duration d)
 	if (d.unit == DURATION_WORKDAYS)
 		return end_of_workdays(cal, start, d.amount);
 	return start + (time_t)d.amount * u->seconds;
+}
+
+int
+workcal_workdays_between(const Workcal *cal, time_t after, time_t until)
+{
+	Date d, end;
+	int n = 0;
+
+	if (!local_date(after, &d) || !local_date(until, &end))
+		return -1;
+	while (d.year < end.year || (d.year == end.year && d.yday < end.yday)) {
+		date_next(&d);
+		if (date_works(cal, &d))
+			n++;
+	}
+	return n;
 }
 
 /*
@@ -382,13 +399,22 @@ fail:
 }
 
 /* 23:59:59 local time of the nth working day after start's local day. */
+/* The local date of an instant (process time zone). */
+static bool
+local_date(time_t t, Date *out)
+{
+	struct tm tm;
+
+	return localtime_r(&t, &tm) && date_make(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, out);
+}
+
 static time_t
 end_of_workdays(const Workcal *cal, time_t start, int n)
 {
 	struct tm tm;
 	Date d;
 
-	if (!localtime_r(&start, &tm) || !date_make(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, &d))
+	if (!local_date(start, &d))
 		return (time_t)-1;
 	while (n > 0) {
 		date_next(&d);

@@ -124,4 +124,12 @@ bool workcal_is_workday(const Workcal *cal, int year, int month, int day);
  */
 time_t workcal_add(const Workcal *cal, time_t start, Duration d);
 
+/*
+ * The number of working days d with local date(after) < d <= local date(until): the
+ * days a suspension from `after` to `until` took out of a working-day clock (API.md
+ * section 10). 0 when until's date is not after after's; -1 when an instant has no
+ * local date.
+ */
+int workcal_workdays_between(const Workcal *cal, time_t after, time_t until);
+
 #endif

@@ -375,7 +375,7 @@ http_server_authenticate(Req *req, const char *token, ReqFn done, ReqFn refused)
 	if (the_server->auth_failures) {
 		if (!ratelimit_allow(the_server->auth_failures, req->client_key, now)) {
 			reply_error(req, 429, "rate_limited", NULL,
-				    "too many unknown tokens from this address, try again in a minute");
+				    "too many unknown tokens from this address, slow down");
 			return;
 		}
 		req->auth_budget_held = true;
@@ -424,13 +424,20 @@ server_authorize(Req *req)
 		reply_error(req, 403, "forbidden", NULL, "the %s role may not do this", role_name(req->user.role));
 		return;
 	}
-	if (the_server->limiter &&
+	if (http_server_within_rate(req))
+		server_run_handler(req, route);
+}
+
+bool
+http_server_within_rate(Req *req)
+{
+	if (the_server && the_server->limiter &&
 	    !ratelimit_allow(the_server->limiter, req->user.id, monotonic_seconds())) {
 		reply_error(req, 429, "rate_limited", NULL, "over %d requests a second, slow down",
 			    req->app->config->rate_limit);
-		return;
+		return false;
 	}
-	server_run_handler(req, route);
+	return true;
 }
 
 static bool

@@ -32,6 +32,13 @@ void http_server_error_writer(HttpServer *srv, const char *path_prefix, ReqError
  */
 void http_server_authenticate(Req *req, const char *token, ReqFn done, ReqFn refused);
 
+/*
+ * The per-user rate limit (rate_limit) for an authenticated req: true when within it;
+ * false after answering 429 (Retry-After). Routes with roles get it before their handler;
+ * a handler that authenticates by itself calls it once it knows the user.
+ */
+bool http_server_within_rate(Req *req) __attribute__((warn_unused_result));
+
 /* Internal to http/: count a finished request (called by reply.c). */
 void http_server_request_done(Req *req, int status);
 

@@ -335,3 +335,30 @@ def test_import_skips_bad_lines(hl, tmp_path):
     r = hl("import", "-", as_="operator", ok=False, input=f.read_text())
     assert r.stdout.strip() == "imported 0, already present 2, failed 2"
     assert len(hl.json("list", "-q", m)["items"]) == 2
+
+
+def test_handling_loop_commands(hl):
+    """dispatch --co, assist, suspend/resume, review, decline and the assessment commands."""
+    hl.tokens["housing"] = hl.server.make_user("department", "housing")
+    c = submit(hl, "需多部门协同的事项" + marker(), "--answer", "先行解答")
+    hl("visit", str(c["id"]), "--score", "1", as_="operator")  # the answer did not satisfy: pending
+    got = hl.json("dispatch", str(c["id"]), "urban_mgmt", "--co", "housing", as_="operator")
+    assert [e["department"] for e in got["co"]] == ["housing"]
+    hl("sign", str(c["id"]), as_="department")
+    assert hl("reply", str(c["id"]), "--text", "已处理", as_="department", ok=False).returncode != 0
+    hl("assist", str(c["id"]), "--text", "已配合", as_="housing")
+    assert hl.json("suspend", str(c["id"]), "--reason", "等待材料", as_="department")["state"] == "suspended"
+    assert hl.json("resume", str(c["id"]), as_="department")["state"] == "accepted"
+    hl("reply", str(c["id"]), "--text", "已处理", as_="department")
+    assert hl("review", str(c["id"]), as_="operator", ok=False).returncode == 1
+    d = submit(hl, "与政府职能无关的诉求" + marker(), "--answer", "已说明")
+    got = hl.json("decline", str(d["id"]), "--reason", "out_of_scope", "--note", "已解释", as_="operator")
+    assert got["state"] == "closed" and got["declined"]["reason"] == "out_of_scope"
+    assert hl("decline", str(d["id"]), "--reason", "bored", as_="operator", ok=False).returncode == 1
+    assert hl.json("scorecard", "get", as_="manager")["min_cases"] >= 0
+    today = datetime.date.today()
+    days = ["--from", (today - datetime.timedelta(days=1)).isoformat(),
+            "--to", (today + datetime.timedelta(days=2)).isoformat()]
+    assert "rows" in hl.json("report", "scorecard", *days, as_="manager")
+    assert hl("report", "scorecard", *days, "--csv", as_="manager").stdout.lstrip("\ufeff").startswith("rank,")
+    assert "rows" in hl.json("report", "bad-reviews", *days, "--by", "district", as_="manager")

@@ -794,6 +794,7 @@ def test_inbox_items_are_the_cases_as_get_shows_them(inbox_world):
     for name, cid in cases.items():
         item = dict(items[cid])
         due = item.pop("due_in_minutes")
+        assert item.pop("role") == "lead", name
         got = w.get(cid, token=w.dept)
         assert item == got, name
         expect = (nearest_open_deadline(got) - now).total_seconds() / 60

@@ -82,11 +82,11 @@ DEFAULT_POLICY = {
               {"type": "consult", "urgent": False, "sign": "1wd", "contact": "1wd", "finish": "2wd"},
               {"type": "help", "urgent": False, "sign": "1wd", "contact": "1wd", "finish": "5wd"},
               {"type": "*", "urgent": False, "sign": "1wd", "contact": "2wd", "finish": "10wd"}],
-    "rectify": "5wd", "warn_at": 0.75}
+    "rectify": "5wd", "warn_at": 0.75, "review": False}
 
 RATE_COUNTS = ["received", "answered", "dispatched", "signed_on_time", "contacted_on_time",
                "replied", "replied_on_time", "visited", "resolved", "satisfied", "returned",
-               "reopened", "overdue_open"]
+               "reopened", "overdue_open", "declined", "suspended"]
 RATE_RATIOS = {"response_rate": ("contacted_on_time", "dispatched"),
                "on_time_rate": ("replied_on_time", "replied"),
                "resolution_rate": ("resolved", "visited"),
@@ -543,6 +543,34 @@ def test_disabled_user_is_401_everywhere(api):
 ])
 def test_role_may_not_do_this_is_403(api, role, method, path, body):
     check_error(api.req(method, path, body, token=api.tokens[role]), 403, "forbidden")
+
+
+# Sections 9-12 and 17: every new endpoint for every role. Actions go to a case that does not
+# exist: a role that may act gets 404 (the route let it through), the others 403.
+HANDLING_MATRIX = [
+    ("POST", "/v1/cases/999999999/assist", {"text": "已配合"}, {"department"}, 404),
+    ("POST", "/v1/cases/999999999/suspend", {"reason": "等待材料"}, {"department"}, 404),
+    ("POST", "/v1/cases/999999999/resume", {}, {"department", "manager"}, 404),
+    ("POST", "/v1/cases/999999999/review", {"approve": True}, {"operator", "manager"}, 404),
+    ("POST", "/v1/cases/999999999/decline", {"reason": "out_of_scope"}, {"operator", "manager"}, 404),
+    ("GET", "/v1/scorecard", None, {"manager", "admin"}, 200),
+    ("PUT", "/v1/scorecard", {"weights": {"response_rate": 0.2, "on_time_rate": 0.2, "resolution_rate": 0.3,
+                                          "satisfaction_rate": 0.3, "dispatch_accuracy": 0.0},
+                              "min_cases": 5}, {"admin"}, 200),
+    ("GET", "/v1/reports/scorecard?from=2026-01-01&to=2026-02-01", None, {"manager", "admin"}, 200),
+    ("GET", "/v1/reports/bad-reviews?from=2026-01-01&to=2026-02-01", None, {"manager", "admin"}, 200),
+]
+
+
+@pytest.mark.parametrize("method,path,body,allowed,status", HANDLING_MATRIX)
+@pytest.mark.parametrize("role", ["operator", "department", "manager", "admin"])
+def test_handling_endpoints_for_every_role(api, role, method, path, body, allowed, status):
+    reply = api.req(method, path, body, token=api.tokens[role])
+    if role in allowed:
+        assert reply[0] == status, reply
+    else:
+        check_error(reply, 403, "forbidden")
+    check_error(api.req(method, path, body), 401, "unauthorized")
 
 
 def test_other_departments_case_is_403(api):
@@ -1832,7 +1860,7 @@ def test_policy_put_and_get(sapi):
                          "finish": "4wd"},
                         {"type": "*", "urgent": False, "sign": "1wd", "contact": "2wd",
                          "finish": "10wd"}],
-              "rectify": "3wd", "warn_at": 0.5}
+              "rectify": "3wd", "warn_at": 0.5, "review": False}
     status, _, body = sapi.req("PUT", "/v1/sla", policy, token=sapi.admin)
     assert status == 200 and body == policy, body
     status, _, body = sapi.req("GET", "/v1/sla", token=sapi.admin)

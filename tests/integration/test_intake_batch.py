@@ -200,3 +200,46 @@ def test_sigterm_drain_answers_the_waiting_creates(srv, op):
     assert [r[0][0] for r in replies] == [201] * 5, replies
     srv.start()
     assert srv.cluster.psql("SELECT count(*) FROM cases WHERE district = '%s'" % district, db=srv.db) == "6"
+
+
+def test_open311_requests_batch_with_the_others_and_keep_their_extras(srv, op):
+    """Requests filed through Open311 take the same group commit as POST /v1/cases; each is its
+    own case of channel open311 whose create event keeps what it was filed with."""
+    from urllib.parse import urlencode
+    district = "批区" + uuid.uuid4().hex[:8]
+    replies, threads = [], []
+
+    def file(i):
+        form = urlencode({"api_key": op, "service_code": "urban_mgmt.0%d" % (1 + i % 8),
+                          "address_string": district, "description": "开放接口 %d" % i,
+                          "email": "p%d@example.org" % i, "attribute[n][]": str(i)})
+        reply = []
+        t = threading.Thread(target=lambda: reply.append(srv.request(
+            "POST", "/open311/v2/requests.json", raw=form,
+            headers={"Content-Type": "application/x-www-form-urlencoded"}, timeout=60)))
+        t.start()
+        threads.append(t)
+        replies.append(reply)
+
+    tx0, cases0 = metric(srv, "hotline_intake_transactions_total"), metric(srv, "hotline_intake_cases_total")
+    with creates_held(srv, op, {"text": "先到的一件", "district": district}) as send:
+        phone = send({"text": "电话来的一件", "district": district})
+        for i in range(10):
+            file(i)
+        wait_waiting(srv, 11)
+    for t in threads:
+        t.join(60)
+    assert metric(srv, "hotline_intake_cases_total") - cases0 == 12
+    assert metric(srv, "hotline_intake_transactions_total") - tx0 == 3  # the first alone, then 8 and 3
+    assert phone[0][0] == 201
+    numbers = []
+    for i, reply in enumerate(replies):
+        status, _, doc = reply[0]
+        assert status == 200 and len(doc) == 1, reply
+        numbers.append(doc[0]["service_request_id"])
+    rows = srv.cluster.psql(
+        "SELECT c.channel, c.text, e.data #>> '{open311,email}', e.data #>> '{open311,attributes,n,0}' "
+        "FROM cases c JOIN case_events e ON e.case_id = c.id AND e.action = 'create' "
+        "WHERE c.address = '%s' ORDER BY c.id" % district, db=srv.db).splitlines()
+    assert sorted(rows) == sorted("open311|开放接口 %d|p%d@example.org|%d" % (i, i, i) for i in range(10))
+    assert len(set(numbers)) == 10

@@ -381,6 +381,19 @@ def test_body_over_the_limit_is_an_open311_error(world):
     assert case_count(world) == before
 
 
+def test_rate_limit_applies_to_the_api_key(pg, make_server):
+    s = make_server(pg, rate_limit=2)
+    w = Client(s)
+    w.op = s.make_user("operator")
+    replies = [w.post("xml", good_form(w)) for _ in range(12)]
+    assert {r[0] for r in replies} <= {200, 429}
+    limited = [r for r in replies if r[0] == 429]
+    assert limited and limited[0][1].get("retry-after")
+    assert_errors(limited[0], 429, "xml")
+    filed = [r for r in replies if r[0] == 200]
+    assert case_count(w) == len(filed)
+
+
 # --- GET requests: filters and limits ----------------------------------------------------------
 
 def test_get_filters(world):

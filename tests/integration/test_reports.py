@@ -18,11 +18,12 @@ SECRET_PHONE = "13987654321"
 CALLER = {"name": SECRET_NAME, "phone": SECRET_PHONE, "confidential": False}
 U, H = "urban_mgmt", "housing"
 COUNTS = ["received", "answered", "dispatched", "signed_on_time", "contacted_on_time", "replied",
-          "replied_on_time", "visited", "resolved", "satisfied", "returned", "reopened", "overdue_open"]
+          "replied_on_time", "visited", "resolved", "satisfied", "returned", "reopened", "overdue_open",
+          "declined", "suspended"]
 FIELDS = ["received", "answered", "dispatched", "signed_on_time", "contacted_on_time", "response_rate",
           "replied", "replied_on_time", "on_time_rate", "visited", "resolved", "resolution_rate",
           "satisfied", "satisfaction_rate", "avg_score", "returned", "return_rate", "reopened",
-          "overdue_open"]
+          "overdue_open", "declined", "suspended"]
 RATES = {"response_rate": ("contacted_on_time", "dispatched"), "on_time_rate": ("replied_on_time", "replied"),
          "resolution_rate": ("resolved", "visited"), "satisfaction_rate": ("satisfied", "visited"),
          "return_rate": ("returned", "dispatched")}
@@ -101,12 +102,12 @@ class Pop:
 
 def facts(key, district, type_, channel, answered=False, dispatched=True, signed=False, contacted=False,
           replied=False, replied_on_time=False, score=None, resolved=False, returned=False, reopened=False,
-          overdue=False):
+          overdue=False, declined=False, suspended=False):
     return {"department": key, "district": district, "type": type_, "channel": channel,
             "answered": answered, "dispatched": dispatched, "signed_on_time": signed,
             "contacted_on_time": contacted, "replied": replied, "replied_on_time": replied_on_time,
             "score": score, "resolved": resolved, "returned": returned, "reopened": reopened,
-            "overdue_open": overdue}
+            "overdue_open": overdue, "declined": declined, "suspended": suspended}
 
 
 @pytest.fixture(scope="module")
@@ -250,9 +251,9 @@ def test_rates_department_rows_in_numbers(pop):
     expectation code and the server would still show."""
     rows = {r["key"]: r for r in pop.rates("department")["rows"]}
     h = rows[H]  # F (returned to it), G (all late), Hc (overdue), Hd (signed, overdue)
-    assert [h[k] for k in FIELDS] == [4, 0, 4, 2, 1, 0.25, 2, 1, 0.5, 2, 2, 1.0, 2, 1.0, 4.0, 1, 0.25, 0, 2]
+    assert [h[k] for k in FIELDS] == [4, 0, 4, 2, 1, 0.25, 2, 1, 0.5, 2, 2, 1.0, 2, 1.0, 4.0, 1, 0.25, 0, 2, 0, 0]
     none = rows[None]  # J answered and visited, L merged from the pool
-    assert [none[k] for k in FIELDS] == [2, 1, 0, 0, 0, None, 0, 0, None, 1, 1, 1.0, 1, 1.0, 5.0, 0, None, 0, 0]
+    assert [none[k] for k in FIELDS] == [2, 1, 0, 0, 0, None, 0, 0, None, 1, 1, 1.0, 1, 1.0, 5.0, 0, None, 0, 0, 0, 0]
 
 
 def test_rates_equal_a_replay_of_every_history(pop):

@@ -20,7 +20,7 @@ DEFAULT_POLICY = {
               {"type": "consult", "urgent": False, "sign": "1wd", "contact": "1wd", "finish": "2wd"},
               {"type": "help", "urgent": False, "sign": "1wd", "contact": "1wd", "finish": "5wd"},
               {"type": "*", "urgent": False, "sign": "1wd", "contact": "2wd", "finish": "10wd"}],
-    "rectify": "5wd", "warn_at": 0.75}
+    "rectify": "5wd", "warn_at": 0.75, "review": False}
 
 # The official 2026 schedule that migration 004 ships.
 HOLIDAYS_2026 = ["2026-01-01", "2026-01-02", "2026-01-03", "2026-02-15", "2026-02-16", "2026-02-17",
@@ -138,7 +138,8 @@ def test_sla_needs_a_token(server):
 
 
 def with_rule(index, **change):
-    policy = {"rules": [dict(r) for r in DEFAULT_POLICY["rules"]], "rectify": "5wd", "warn_at": 0.75}
+    policy = {"rules": [dict(r) for r in DEFAULT_POLICY["rules"]], "rectify": "5wd", "warn_at": 0.75,
+              "review": False}
     policy["rules"][index].update(change)
     return policy
 
@@ -178,13 +179,13 @@ def test_policy_that_is_not_a_json_object_is_400(server, raw):
 
 
 def test_policy_put_then_get_is_canonical(sla):
-    policy = {"warn_at": 0.5, "rectify": "3wd",
+    policy = {"warn_at": 0.5, "rectify": "3wd", "review": True,
               "rules": [{"urgent": True, "type": "*", "sign": "45s", "contact": "30m", "finish": "8h"},
                         {"type": "*", "urgent": False, "sign": "2wd", "contact": "3wd", "finish": "15wd"}]}
     try:
         stored = put_policy(sla, policy)
         assert stored == policy
-        assert list(stored) == ["rules", "rectify", "warn_at"]
+        assert list(stored) == ["rules", "rectify", "warn_at", "review"]
         assert list(stored["rules"][0]) == ["type", "urgent", "sign", "contact", "finish"]
         assert sla.request("GET", "/v1/sla", token=sla.admin_token)[2] == policy
         manager = sla.make_user("manager")

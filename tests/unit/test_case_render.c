@@ -51,8 +51,11 @@ dispatched_row(void)
 	r.col[CASE_COL_DISPATCHED_AT] = "2026-11-28T09:30:00+08:00";
 	r.col[CASE_COL_RETURNS] = "0";
 	r.col[CASE_COL_REOPENED] = "0";
+	r.col[CASE_COL_CO] = "[]";
+	r.col[CASE_COL_SENT_BACK] = "0";
 	r.col[CASE_COL_VERSION] = "1";
 	r.col[CASE_COL_DUE_IN_MINUTES] = "3629";
+	r.col[CASE_COL_ROLE] = "lead";
 	r.col[CASE_COL_CURSOR] = "1764518399000000.1042";
 	return r;
 }
@@ -136,7 +139,8 @@ test_dispatched_case_exactly(void **state)
 		"\"overdue\":false,\"timestamps\":{\"dispatched_at\":\"2026-11-28T09:30:00+08:00\","
 		"\"signed_at\":null,\"contacted_at\":null,\"replied_at\":null,\"visited_at\":null,\"closed_at\":null},"
 		"\"answer\":null,\"kb\":null,\"reply\":null,\"satisfaction\":null,\"extension\":null,"
-		"\"returns\":0,\"reopened\":0,\"merged_into\":null,\"version\":1,\"due_in_minutes\":3629}");
+		"\"returns\":0,\"reopened\":0,\"merged_into\":null,\"co\":[],\"suspended\":null,\"sent_back\":0,"
+		"\"declined\":null,\"version\":1,\"due_in_minutes\":3629,\"role\":\"lead\"}");
 	free(text);
 }
 
@@ -158,7 +162,7 @@ test_nulls(void **state)
 		r.col[nullable[i]] = NULL;
 	r.col[CASE_COL_ROUTING_METHOD] = "manual";
 	obj = render_json(&r);
-	assert_int_equal(json_object_object_length(obj), 30);
+	assert_int_equal(json_object_object_length(obj), 35);
 	for (const char *const *k = (const char *const[]){"category", "title", "district", "address", "lat", "lon",
 							   "answer", "kb", "reply", "satisfaction", "extension",
 							   "merged_into", "due_in_minutes", NULL};
@@ -469,10 +473,39 @@ test_large_page(void **state)
 	free(text);
 }
 
+/* A co item: the co list copied as JSON, the suspension as an object, role co. */
+static void
+test_co_and_suspended(void **state)
+{
+	CaseRow r = dispatched_row();
+	json_object *obj, *co;
+
+	(void)state;
+	r.col[CASE_COL_STATE] = "suspended";
+	r.col[CASE_COL_CO] = "[{\"department\" : \"police\", \"state\" : \"done\", \"text\" : \"已配合\", "
+			     "\"at\" : \"2026-11-29T10:00:00+08:00\"}]";
+	r.col[CASE_COL_SUSPENDED_SINCE] = "2026-11-29T11:00:00+08:00";
+	r.col[CASE_COL_SUSPENDED_REASON] = "等待市民补充材料";
+	r.col[CASE_COL_SUSPENDED_FROM] = "accepted";
+	r.col[CASE_COL_SENT_BACK] = "2";
+	r.col[CASE_COL_ROLE] = "co";
+	obj = render_json(&r);
+	co = member(obj, "co");
+	assert_int_equal(json_object_array_length(co), 1);
+	assert_string_equal(json_object_get_string(member(json_object_array_get_idx(co, 0), "text")), "已配合");
+	assert_string_equal(json_object_get_string(member(member(obj, "suspended"), "from")), "accepted");
+	assert_string_equal(json_object_get_string(member(member(obj, "suspended"), "reason")), "等待市民补充材料");
+	assert_int_equal(json_object_get_int(member(obj, "sent_back")), 2);
+	assert_null(member(obj, "declined"));
+	assert_string_equal(json_object_get_string(member(obj, "role")), "co");
+	json_object_put(obj);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_co_and_suspended),
 		cmocka_unit_test(test_dispatched_case_exactly),
 		cmocka_unit_test(test_nulls),
 		cmocka_unit_test(test_confidential_caller),

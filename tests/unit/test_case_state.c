@@ -13,38 +13,49 @@
 
 #include "core/case_state.h"
 
-#define NSTATES 8
-#define NACTIONS 12
+#define NSTATES 10
+#define NACTIONS 17
 
 static const char *const state_order[NSTATES] = {
 	"pending", "dispatched", "accepted", "replied", "reopened", "answered", "closed", "merged",
+	"suspended", "reviewing",
 };
 
 /*
  * Expected target of each action from each state (columns in state_order), by name;
- * NULL = 409 illegal_transition. Visit is given for a satisfied score (>= 3) here and
- * for an unsatisfied one in visit_unsatisfied.
+ * NULL = 409 illegal_transition. The main outcome here (visit satisfied, reply without
+ * review, review approved, resume of a case suspended from accepted); the others below.
  */
 static const struct {
 	const char *action;
 	const char *to[NSTATES];
 } expected[NACTIONS] = {
-	{"create", {NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL}},
-	{"dispatch", {"dispatched", NULL, NULL, NULL, NULL, NULL, NULL, NULL}},
-	{"sign", {NULL, "accepted", NULL, NULL, NULL, NULL, NULL, NULL}},
-	{"return", {NULL, "pending", "pending", NULL, NULL, NULL, NULL, NULL}},
-	{"contact", {NULL, NULL, "accepted", NULL, "reopened", NULL, NULL, NULL}},
-	{"extend", {NULL, NULL, "accepted", NULL, "reopened", NULL, NULL, NULL}},
-	{"approve", {NULL, NULL, "accepted", NULL, "reopened", NULL, NULL, NULL}},
-	{"reject", {NULL, NULL, "accepted", NULL, "reopened", NULL, NULL, NULL}},
-	{"reply", {NULL, NULL, "replied", NULL, "replied", NULL, NULL, NULL}},
-	{"visit", {NULL, NULL, NULL, "closed", NULL, "closed", NULL, NULL}},
-	{"supervise", {"pending", "dispatched", "accepted", "replied", "reopened", "answered", NULL, NULL}},
-	{"merge", {"merged", "merged", "merged", "merged", "merged", "merged", NULL, NULL}},
+	{"create", {NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL}},
+	{"dispatch", {"dispatched", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL}},
+	{"sign", {NULL, "accepted", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL}},
+	{"return", {NULL, "pending", "pending", NULL, NULL, NULL, NULL, NULL, NULL, NULL}},
+	{"contact", {NULL, NULL, "accepted", NULL, "reopened", NULL, NULL, NULL, NULL, NULL}},
+	{"extend", {NULL, NULL, "accepted", NULL, "reopened", NULL, NULL, NULL, NULL, NULL}},
+	{"approve", {NULL, NULL, "accepted", NULL, "reopened", NULL, NULL, NULL, NULL, NULL}},
+	{"reject", {NULL, NULL, "accepted", NULL, "reopened", NULL, NULL, NULL, NULL, NULL}},
+	{"reply", {NULL, NULL, "replied", NULL, "replied", NULL, NULL, NULL, NULL, NULL}},
+	{"visit", {NULL, NULL, NULL, "closed", NULL, "closed", NULL, NULL, NULL, NULL}},
+	{"supervise", {"pending", "dispatched", "accepted", "replied", "reopened", "answered", NULL, NULL,
+		       "suspended", "reviewing"}},
+	{"merge", {"merged", "merged", "merged", "merged", "merged", "merged", NULL, NULL, "merged", "merged"}},
+	{"assist", {NULL, "dispatched", "accepted", NULL, "reopened", NULL, NULL, NULL, NULL, NULL}},
+	{"suspend", {NULL, NULL, "suspended", NULL, "suspended", NULL, NULL, NULL, NULL, NULL}},
+	{"resume", {NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "accepted", NULL}},
+	{"review", {NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "replied"}},
+	{"decline", {"closed", NULL, NULL, NULL, NULL, "closed", NULL, NULL, NULL, NULL}},
 };
 
+/* The other outcomes: visit scored below 3, reply under review, review sent back. */
 static const char *const visit_unsatisfied[NSTATES] = {
-	NULL, NULL, NULL, "reopened", NULL, "pending", NULL, NULL,
+	NULL, NULL, NULL, "reopened", NULL, "pending", NULL, NULL, NULL, NULL,
+};
+static const char *const reply_reviewed[NSTATES] = {
+	NULL, NULL, "reviewing", NULL, "reviewing", NULL, NULL, NULL, NULL, NULL,
 };
 
 /* Who may do what (API.md "who"), columns operator, department, manager, admin. */
@@ -65,6 +76,11 @@ static const struct {
 	{"visit", {true, false, false, false}, false},
 	{"supervise", {false, false, true, false}, false},
 	{"merge", {true, false, true, false}, false},
+	{"assist", {false, true, false, false}, false},
+	{"suspend", {false, true, false, false}, true},
+	{"resume", {false, true, true, false}, true},
+	{"review", {true, false, true, false}, false},
+	{"decline", {true, false, true, false}, false},
 };
 
 static CaseAction
@@ -120,6 +136,7 @@ test_names_round_trip(void **state)
 	assert_string_equal(case_state_name(CASE_STATE_NONE), "none");
 }
 
+/* The target of action a from `from` for each outcome the move can ask for. */
 static void
 test_every_state_action_cell(void **state)
 {
@@ -129,19 +146,54 @@ test_every_state_action_cell(void **state)
 
 		for (int j = 0; j < NSTATES; j++) {
 			CaseState from = state_named(state_order[j]);
-			/* scores 3..5 are satisfied: the table's main row */
-			for (int score = CASE_SATISFIED_SCORE; score <= 5; score++)
-				assert_target(expected[i].to[j], case_action_target(a, from, score));
-			/* other actions ignore the score; visit uses its unsatisfied row */
-			for (int score = 0; score < CASE_SATISFIED_SCORE; score++) {
-				const char *want = a == CASE_VISIT ? visit_unsatisfied[j] : expected[i].to[j];
+			const char *main_to = expected[i].to[j];
+			CaseMove m = {.origin = CASE_ACCEPTED};
 
-				assert_target(want, case_action_target(a, from, score));
-			}
+			/* scores 3..5 are satisfied: the table's main row */
+			for (m.score = CASE_SATISFIED_SCORE; m.score <= 5; m.score++)
+				assert_target(main_to, case_action_target(a, from, &m));
+			/* other actions ignore the score; visit uses its unsatisfied row */
+			for (m.score = 0; m.score < CASE_SATISFIED_SCORE; m.score++)
+				assert_target(a == CASE_VISIT ? visit_unsatisfied[j] : main_to,
+					      case_action_target(a, from, &m));
+			m = (CaseMove){.score = 5, .review = true, .origin = CASE_ACCEPTED};
+			assert_target(a == CASE_REPLY ? reply_reviewed[j] : main_to, case_action_target(a, from, &m));
+			/* a review sent back goes where the reply came from: accepted here */
+			m = (CaseMove){.score = 5, .send_back = true, .origin = CASE_ACCEPTED};
+			assert_target(a == CASE_REVIEW && from == CASE_REVIEWING ? "accepted" : main_to,
+				      case_action_target(a, from, &m));
 		}
 		/* no action starts from "none" */
-		assert_int_equal(case_action_target(a, CASE_STATE_NONE, 5), CASE_STATE_NONE);
+		assert_int_equal(case_action_target(a, CASE_STATE_NONE, &(CaseMove){.score = 5}), CASE_STATE_NONE);
 	}
+}
+
+/* Resume and a sent-back review go back to the origin, which must be accepted or reopened. */
+static void
+test_back_to_origin(void **state)
+{
+	CaseMove m = {.send_back = true};
+
+	(void)state;
+	m.origin = CASE_REOPENED;
+	assert_int_equal(case_action_target(CASE_RESUME, CASE_SUSPENDED, &m), CASE_REOPENED);
+	assert_int_equal(case_action_target(CASE_REVIEW, CASE_REVIEWING, &m), CASE_REOPENED);
+	m.origin = CASE_ACCEPTED;
+	assert_int_equal(case_action_target(CASE_RESUME, CASE_SUSPENDED, &m), CASE_ACCEPTED);
+	for (int j = 0; j < NSTATES; j++) {
+		m.origin = state_named(state_order[j]);
+		if (m.origin == CASE_ACCEPTED || m.origin == CASE_REOPENED)
+			continue;
+		assert_int_equal(case_action_target(CASE_RESUME, CASE_SUSPENDED, &m), CASE_STATE_NONE);
+		assert_int_equal(case_action_target(CASE_REVIEW, CASE_REVIEWING, &m), CASE_STATE_NONE);
+	}
+	m.origin = CASE_STATE_NONE;
+	assert_int_equal(case_action_target(CASE_RESUME, CASE_SUSPENDED, &m), CASE_STATE_NONE);
+	/* approving ignores the origin; a NULL move is the main outcome */
+	m.send_back = false;
+	assert_int_equal(case_action_target(CASE_REVIEW, CASE_REVIEWING, &m), CASE_REPLIED);
+	assert_int_equal(case_action_target(CASE_REPLY, CASE_ACCEPTED, NULL), CASE_REPLIED);
+	assert_int_equal(case_action_target(CASE_RESUME, CASE_SUSPENDED, NULL), CASE_STATE_NONE);
 }
 
 static void
@@ -170,8 +222,8 @@ test_from_states_truncation(void **state)
 	const char *names[2] = {NULL, NULL};
 
 	(void)state;
-	/* merge is allowed from six states: two are written, six are counted */
-	assert_int_equal(case_action_from_states(CASE_MERGE, names, 2), 6);
+	/* merge is allowed from eight states: two are written, eight are counted */
+	assert_int_equal(case_action_from_states(CASE_MERGE, names, 2), 8);
 	assert_string_equal(names[0], "pending");
 	assert_string_equal(names[1], "dispatched");
 	assert_int_equal(case_action_from_states(CASE_CREATE, names, 2), 0);
@@ -227,6 +279,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names_round_trip),
 		cmocka_unit_test(test_every_state_action_cell),
+		cmocka_unit_test(test_back_to_origin),
 		cmocka_unit_test(test_from_states_match_cells),
 		cmocka_unit_test(test_from_states_truncation),
 		cmocka_unit_test(test_every_role_action_cell),

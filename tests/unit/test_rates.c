@@ -20,12 +20,13 @@ static const char *const row_fields[] = {
 	"received", "answered", "dispatched", "signed_on_time", "contacted_on_time", "response_rate",
 	"replied", "replied_on_time", "on_time_rate", "visited", "resolved", "resolution_rate",
 	"satisfied", "satisfaction_rate", "avg_score", "returned", "return_rate", "reopened", "overdue_open",
+	"declined", "suspended",
 };
 #define NFIELDS (sizeof(row_fields) / sizeof(row_fields[0]))
 
 /* A row: 10 received, 2 answered, 8 dispatched, 6 signed on time, 4 contacted on time,
  * 6 replied, 3 on time, 3 visited (scores 5, 4, 1: sum 10), 2 resolved, 2 satisfied,
- * 1 returned, 1 reopened, 2 overdue now. */
+ * 1 returned, 1 reopened, 2 overdue now, 1 declined, 3 suspended. */
 static RateCounts
 sample_counts(void)
 {
@@ -45,6 +46,8 @@ sample_counts(void)
 	c.n[RC_RETURNED] = 1;
 	c.n[RC_REOPENED] = 1;
 	c.n[RC_OVERDUE_OPEN] = 2;
+	c.n[RC_DECLINED] = 1;
+	c.n[RC_SUSPENDED] = 3;
 	return c;
 }
 
@@ -155,6 +158,8 @@ test_row_json_fields_and_rates(void **state)
 	assert_rate_field(row, "return_rate", 0.125);
 	assert_int_field(row, "reopened", 1);
 	assert_int_field(row, "overdue_open", 2);
+	assert_int_field(row, "declined", 1);
+	assert_int_field(row, "suspended", 3);
 	/* Rates are written in their shortest exact form. */
 	assert_non_null(strstr(json_object_to_json_string_ext(row, JSON_C_TO_STRING_PLAIN),
 			       "\"resolution_rate\":0.6666666666666666,"));
@@ -246,7 +251,7 @@ test_csv(void **state)
 	};
 	size_t len = 0;
 	char *csv = rates_report_csv(rows, sizeof(rows) / sizeof(rows[0]), &len);
-	const char *zeros = ",0,0,0,0,0,,0,0,,0,0,,0,,,0,,0,0\r\n";
+	const char *zeros = ",0,0,0,0,0,,0,0,,0,0,,0,,,0,,0,0,0,0\r\n";
 	char *want;
 	size_t wlen;
 	FILE *f;
@@ -260,7 +265,7 @@ test_csv(void **state)
 		fprintf(f, ",%s", row_fields[i]);
 	fputs("\r\n", f);
 	fputs("urban_mgmt,10,2,8,6,4,0.5,6,3,0.5,3,2,0.6666666666666666,2,0.6666666666666666,"
-	      "3.3333333333333335,1,0.125,1,2\r\n", f);
+	      "3.3333333333333335,1,0.125,1,2,1,3\r\n", f);
 	fprintf(f, "%s", zeros);                       /* null key: empty field */
 	fprintf(f, "驿城区%s", zeros);                 /* UTF-8 kept as is */
 	fprintf(f, "\"a,b \"\"c\"\"\"%s", zeros);      /* RFC 4180 quoting */
@@ -289,7 +294,7 @@ static void
 test_counts_parse(void **state)
 {
 	const char *ok[RC__COUNT] = {"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13",
-				     "9223372036854775807"};
+				     "9223372036854775807", "15", "16"};
 	const char *texts[RC__COUNT];
 	RateCounts c;
 

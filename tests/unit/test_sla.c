@@ -122,7 +122,7 @@ test_policy_round_trip(void **state)
 		"{\"type\":\"consult\",\"urgent\":false,\"sign\":\"1wd\",\"contact\":\"1wd\",\"finish\":\"2wd\"},"
 		"{\"type\":\"help\",\"urgent\":false,\"sign\":\"1wd\",\"contact\":\"1wd\",\"finish\":\"5wd\"},"
 		"{\"type\":\"*\",\"urgent\":false,\"sign\":\"1wd\",\"contact\":\"2wd\",\"finish\":\"10wd\"}],"
-		"\"rectify\":\"5wd\",\"warn_at\":0.75}");
+		"\"rectify\":\"5wd\",\"warn_at\":0.75,\"review\":false}");
 	assert_true(sla_policy_from_json(out, &back, NULL));
 	json_object_put(out);
 	assert_same_policy(&back, &fx->policy);
@@ -336,6 +336,107 @@ test_warn_time(void **state)
 	assert_int_equal(sla_warn_time(start, start - 60, 0.75), start - 60);
 }
 
+/* The working days a suspension takes out: suspend date < d <= resume date. */
+static void
+test_workdays_between(void **state)
+{
+	Fixture *fx = *state;
+
+	/* a weekend: only Monday counts */
+	assert_int_equal(workcal_workdays_between(fx->cal, at("2026-11-27T15:00:00+08:00"),
+						  at("2026-11-30T09:00:00+08:00")), 1);
+	/* the suspend day itself never counts, the resume day does */
+	assert_int_equal(workcal_workdays_between(fx->cal, at("2026-11-30T08:00:00+08:00"),
+						  at("2026-11-30T18:00:00+08:00")), 0);
+	assert_int_equal(workcal_workdays_between(fx->cal, at("2026-11-30T08:00:00+08:00"),
+						  at("2026-12-01T00:00:00+08:00")), 1);
+	/* National Day week: 10/1-10/7 off, 10/8 and 10/9 work */
+	assert_int_equal(workcal_workdays_between(fx->cal, at("2026-09-30T10:00:00+08:00"),
+						  at("2026-10-09T10:00:00+08:00")), 2);
+	/* Friday to the make-up Sunday 9/20: the Sunday works */
+	assert_int_equal(workcal_workdays_between(fx->cal, at("2026-09-18T10:00:00+08:00"),
+						  at("2026-09-20T10:00:00+08:00")), 1);
+	/* across a year end, and backwards (nothing) */
+	assert_int_equal(workcal_workdays_between(fx->cal, at("2026-12-31T10:00:00+08:00"),
+						  at("2027-01-04T10:00:00+08:00")), 2);
+	assert_int_equal(workcal_workdays_between(fx->cal, at("2026-12-01T10:00:00+08:00"),
+						  at("2026-11-30T10:00:00+08:00")), 0);
+}
+
+/* Resume moves a calendar-time deadline by the suspended time, a working-day one by W days. */
+static void
+test_resume_deadline(void **state)
+{
+	Fixture *fx = *state;
+
+	/* across the National Day week: 9 days of calendar time; W = 2 (10/8, 10/9) */
+	assert_time(sla_resume_deadline(fx->cal, at("2026-10-01T10:00:00+08:00"), false,
+					at("2026-09-30T10:00:00+08:00"), at("2026-10-09T10:00:05+08:00")),
+		    "2026-10-10T10:00:05+08:00");
+	/* ... the 2nd working day after 10/9 is Monday 10/12: 10/10 (Sat) is a make-up workday */
+	assert_time(sla_resume_deadline(fx->cal, at("2026-10-09T23:59:59+08:00"), true,
+					at("2026-09-30T10:00:00+08:00"), at("2026-10-09T10:00:00+08:00")),
+		    "2026-10-12T23:59:59+08:00");
+	/* starting on the make-up Saturday 10/10: it does not count; Mon 10/12 and Tue 10/13 do */
+	assert_time(sla_resume_deadline(fx->cal, at("2026-10-12T23:59:59+08:00"), true,
+					at("2026-10-10T09:00:00+08:00"), at("2026-10-13T09:00:00+08:00")),
+		    "2026-10-14T23:59:59+08:00");
+	/* ending on a holiday (Saturday 10/3): only 9/30 counts; the next working day after 9/30 is 10/8 */
+	assert_time(sla_resume_deadline(fx->cal, at("2026-09-30T23:59:59+08:00"), true,
+					at("2026-09-29T10:00:00+08:00"), at("2026-10-03T10:00:00+08:00")),
+		    "2026-10-08T23:59:59+08:00");
+	/* ... while a 2h clock moves by the four days exactly */
+	assert_time(sla_resume_deadline(fx->cal, at("2026-09-29T12:00:00+08:00"), false,
+					at("2026-09-29T10:00:00+08:00"), at("2026-10-03T10:00:00+08:00")),
+		    "2026-10-03T12:00:00+08:00");
+	/* W = 0 (same day, or only days off): unchanged, even a deadline not at 23:59:59 */
+	assert_time(sla_resume_deadline(fx->cal, at("2026-11-30T15:00:00+08:00"), true,
+					at("2026-11-30T09:00:00+08:00"), at("2026-11-30T17:00:00+08:00")),
+		    "2026-11-30T15:00:00+08:00");
+	assert_time(sla_resume_deadline(fx->cal, at("2026-10-09T23:59:59+08:00"), true,
+					at("2026-10-01T09:00:00+08:00"), at("2026-10-07T17:00:00+08:00")),
+		    "2026-10-09T23:59:59+08:00");
+	/* a weekend: W = 1 (Monday) */
+	assert_time(sla_resume_deadline(fx->cal, at("2026-12-01T23:59:59+08:00"), true,
+					at("2026-11-27T15:00:00+08:00"), at("2026-11-30T09:00:00+08:00")),
+		    "2026-12-02T23:59:59+08:00");
+	/* a resume before the suspension is refused */
+	assert_int_equal(sla_resume_deadline(fx->cal, at("2026-12-01T23:59:59+08:00"), false,
+					     at("2026-11-30T09:00:00+08:00"), at("2026-11-27T15:00:00+08:00")),
+			 (time_t)-1);
+}
+
+/* Each rule's clock kinds, and the optional review flag. */
+static void
+test_clock_kinds_and_review(void **state)
+{
+	Fixture *fx = *state;
+	json_object *body;
+	SlaPolicy p;
+	ApiError err;
+
+	/* default: urgent 30m/2h/24h are all calendar time; a complaint's 1wd/2wd/10wd all working days */
+	assert_int_equal(sla_clock_workdays(sla_pick(&fx->policy, "complaint", true)), 0);
+	assert_int_equal(sla_clock_workdays(sla_pick(&fx->policy, "complaint", false)),
+			 SLA_CLOCK_SIGN | SLA_CLOCK_CONTACT | SLA_CLOCK_FINISH);
+	body = parse("{\"rules\": [{\"type\": \"*\", \"urgent\": true, \"sign\": \"1wd\", \"contact\": \"2h\","
+		     " \"finish\": \"3wd\"}, {\"type\": \"*\", \"urgent\": false, \"sign\": \"30m\","
+		     " \"contact\": \"1wd\", \"finish\": \"24h\"}], \"rectify\": \"5wd\", \"warn_at\": 0.5,"
+		     " \"review\": true}");
+	assert_true(sla_policy_from_json(body, &p, &err));
+	json_object_put(body);
+	assert_true(p.review);
+	assert_int_equal(sla_clock_workdays(sla_pick(&p, "help", true)), SLA_CLOCK_SIGN | SLA_CLOCK_FINISH);
+	assert_int_equal(sla_clock_workdays(sla_pick(&p, "help", false)), SLA_CLOCK_CONTACT);
+	assert_false(fx->policy.review);
+	body = parse("{\"rules\": [{\"type\": \"*\", \"urgent\": true, \"sign\": \"1wd\", \"contact\": \"2h\","
+		     " \"finish\": \"3wd\"}], \"rectify\": \"5wd\", \"warn_at\": 0.5, \"review\": \"yes\"}");
+	assert_false(sla_policy_from_json(body, &p, &err));
+	json_object_put(body);
+	assert_int_equal(err.status, 422);
+	assert_string_equal(err.field, "review");
+}
+
 int
 main(void)
 {
@@ -348,6 +449,9 @@ main(void)
 		cmocka_unit_test(test_deadlines),
 		cmocka_unit_test(test_rectify_and_extend),
 		cmocka_unit_test(test_warn_time),
+		cmocka_unit_test(test_workdays_between),
+		cmocka_unit_test(test_resume_deadline),
+		cmocka_unit_test(test_clock_kinds_and_review),
 	};
 
 	setenv("TZ", "CST-8", 1);
