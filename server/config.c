@@ -29,6 +29,7 @@ typedef struct ConfigEntry {
 
 static const ConfigEntry config_table[] = {
 	STR(db, 0, "", true),
+	STR(db_read, 0, "", true),
 	STR(listen, 1, "127.0.0.1", false),
 	INT(port, 1, 65535, "8080"),
 	STR(timezone, 1, "Asia/Shanghai", false),

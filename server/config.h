@@ -10,6 +10,7 @@
 
 typedef struct Config {
 	char db[1024];            /* libpq conninfo (secret: never logged whole) */
+	char db_read[1024];       /* conninfo of a replica for the slow-read lane; "" = db (secret) */
 	char listen[64];
 	int port;
 	char timezone[64];

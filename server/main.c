@@ -55,7 +55,7 @@ static const char usage[] =
 	"  migrate            apply the migrations of sql_dir that the database lacks\n"
 	"  create-admin NAME  create an admin user and print its token\n"
 	"settings (also HOTLINE_<KEY> in the environment, or KEY = VALUE lines in --config):\n"
-	"  db listen port timezone sql_dir pool_size read_pool_size read_per_user queue_max\n"
+	"  db db_read listen port timezone sql_dir pool_size read_pool_size read_per_user queue_max\n"
 	"  max_body max_headers\n"
 	"  max_connections timeout sweep_interval statement_timeout_ms queue_timeout_ms rate_limit\n"
 	"  token_cache_seconds auth_fail_budget log_level\n";
@@ -236,8 +236,9 @@ cmd_serve(const Config *cfg)
 	static const RouteTable *tables[16];
 	Server s = {0};
 	DbPoolConfig pc = {"main", cfg->db, cfg->timezone, cfg->pool_size, cfg->queue_max, cfg->statement_timeout_ms};
-	DbPoolConfig rc = {"read", cfg->db, cfg->timezone, cfg->read_pool_size, cfg->queue_max,
-			   cfg->statement_timeout_ms};
+	/* the slow-read lane reads from the db_read replica when there is one */
+	DbPoolConfig rc = {"read", cfg->db_read[0] ? cfg->db_read : cfg->db, cfg->timezone,
+			   cfg->read_pool_size, cfg->queue_max, cfg->statement_timeout_ms};
 	char described[2048];
 	int ntables = 0;
 

@@ -28,9 +28,17 @@
 #include "monotonic.h"
 
 #define DB_BACKOFF_MIN_MS 100
-#define DB_BACKOFF_MAX_MS 5000
+/* At most a second between reconnects: after a failover (~5 s in deploy/cluster.sh) writes come
+ * back within a second of the new primary, instead of up to 5 s later. */
+#define DB_BACKOFF_MAX_MS 1000
 #define DB_CONNECT_TIMEOUT_S 5
 #define DB_PREPARED_MAX 128
+
+/* PostgreSQL's WARNING when a commit's wait for the synchronous standby is cancelled (our
+ * statement_timeout or a cancel request): the transaction committed on the primary alone, yet
+ * the statement reports success. Such an answer must not become a 2xx. The text is English
+ * because the cluster runs with lc_messages = C (deploy/cluster/patroni.yml). */
+#define SYNC_WAIT_CANCELLED "canceling wait for synchronous replication"
 
 typedef enum DbConnState { DB_DOWN, DB_CONNECTING, DB_IDLE, DB_BUSY } DbConnState;
 
@@ -60,6 +68,7 @@ typedef struct DbConn {
 	bool preparing;            /* what is in flight is the query's PREPARE */
 	uint64_t prepared[DB_PREPARED_MAX]; /* hashes of the statements prepared on this session */
 	int nprepared;
+	bool commit_unconfirmed;   /* the query in flight got SYNC_WAIT_CANCELLED */
 } DbConn;
 
 struct DbPool {
@@ -92,6 +101,8 @@ static bool conn_send_query(DbConn *conn);
 static void conn_prepared_done(DbConn *conn);
 static void conn_finish_query(DbConn *conn, DbStatus status);
 static void conn_read_notifies(DbConn *conn);
+static void conn_notice_cb(void *arg, const PGresult *res);
+static DbStatus status_of_error(const char *sqlstate);
 static void query_deliver(DbQuery *q, DbStatus status, PGresult *res);
 static void query_defer(DbPool *pool, DbQuery *q, DbStatus status);
 static void pool_kick_cb(evutil_socket_t fd, short what, void *arg);
@@ -318,6 +329,7 @@ conn_start(DbConn *conn)
 		return;
 	}
 	PQsetnonblocking(conn->pg, 1);
+	PQsetNoticeReceiver(conn->pg, conn_notice_cb, conn);
 	conn->timer = evtimer_new(pool->base, conn_timer_cb, conn);
 	if (conn->timer) {
 		struct timeval tv = {DB_CONNECT_TIMEOUT_S, 0};
@@ -581,27 +593,69 @@ conn_io_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* Deliver the finished query's result and take the next one. */
+/* Deliver the finished query's result and take the next one. A connection that turned out to
+ * lead to a read-only server (a primary demoted to replica) is dropped: its reconnect goes
+ * through the address again, to whatever is primary now. */
 static void
 conn_finish_query(DbConn *conn, DbStatus status)
 {
 	DbQuery *q = conn->query;
 	PGresult *res = conn->result;
 	ExecStatusType est = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	bool read_only = state && strcmp(state, "25006") == 0;
 
 	conn->query = NULL;
 	conn->result = NULL;
 	conn->state = DB_IDLE;
 	if (status == DB_OK && est != PGRES_TUPLES_OK && est != PGRES_COMMAND_OK) {
-		const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-
-		status = (state && strcmp(state, "57014") == 0) ? DB_TIMEOUT : DB_FAILED;
+		status = status_of_error(state);
 		conn->pool->failures++;
 	}
+	if (status == DB_OK && conn->commit_unconfirmed) {
+		log_warn("db conn %d: a commit was not confirmed by the synchronous standby: "
+			 "answered as unavailable", conn->index);
+		status = DB_UNAVAILABLE;
+		conn->pool->failures++;
+	}
+	conn->commit_unconfirmed = false;
 	query_deliver(q, status, res);
 	if (res)
 		PQclear(res);
-	conn_send_next(conn);
+	if (read_only)
+		conn_fail(conn, "the server is read-only: no longer the primary");
+	else
+		conn_send_next(conn);
+}
+
+/* What an error of PostgreSQL means for the caller: a cancel is a timeout; a server shutting
+ * down, starting, crashed (class 57P), a broken connection (class 08) or a read-only server
+ * (25006, during a failover) is "unavailable, try again"; the rest a failure. */
+static DbStatus
+status_of_error(const char *sqlstate)
+{
+	if (sqlstate == NULL)
+		return DB_FAILED;
+	if (strcmp(sqlstate, "57014") == 0)
+		return DB_TIMEOUT;
+	if (strncmp(sqlstate, "57P", 3) == 0 || strncmp(sqlstate, "08", 2) == 0 ||
+	    strcmp(sqlstate, "25006") == 0)
+		return DB_UNAVAILABLE;
+	return DB_FAILED;
+}
+
+/* libpq's notices (NOTICE, WARNING) on a connection: a cancelled synchronous-commit wait marks
+ * the query in flight; others go to the debug log. */
+static void
+conn_notice_cb(void *arg, const PGresult *res)
+{
+	DbConn *conn = arg;
+	const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+
+	if (msg && strncmp(msg, SYNC_WAIT_CANCELLED, strlen(SYNC_WAIT_CANCELLED)) == 0)
+		conn->commit_unconfirmed = true;
+	else if (msg)
+		log_debug("db conn %d: %s", conn->index, msg);
 }
 
 static void

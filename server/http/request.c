@@ -21,6 +21,7 @@ typedef struct ReqBatchCall {
 	ReqRowCb cb;
 } ReqBatchCall;
 
+static DbPool *query_pool(const Req *req);
 static void req_query_done(const DbResult *r, void *arg);
 static void req_batch_done(const DbResult *r, int row, void *arg);
 static void reply_db_failure(Req *req, const DbResult *r);
@@ -94,11 +95,22 @@ req_query(Req *req, const char *sql, int nparams, const char *const *params, Req
 	}
 	q->req = req;
 	q->cb = cb;
-	if (!db_pool_submit(req->read_lane ? req->app->reads : req->app->pool, sql, nparams, params,
-			    req_query_done, q)) {
+	if (!db_pool_submit(query_pool(req), sql, nparams, params, req_query_done, q)) {
 		free(q);
 		reply_db_unavailable(req);
 	}
+}
+
+/* The pool of the request's queries: the lane's own while it holds a slot of the slow-read lane
+ * (connected to db_read, a replica, when one is configured), else the main one. A lane pool
+ * with no connection up (the replica is down) leaves its reads to the main pool rather than
+ * answering 503. */
+static DbPool *
+query_pool(const Req *req)
+{
+	if (req->read_lane && db_pool_ready(req->app->reads))
+		return req->app->reads;
+	return req->app->pool;
 }
 
 bool

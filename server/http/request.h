@@ -76,8 +76,9 @@ double req_elapsed_ms(const Req *req);
 
 /*
  * The slow-read lane: a search or a report calls this before its query. Within the user's
- * read_per_user, the request's queries go to the lane's own pool (app->reads), so that creates
- * and case actions always find a connection of the main one, and true is returned; the slot
+ * read_per_user, the request's queries go to the lane's own pool (app->reads; on the db_read
+ * replica when one is configured, else the primary), so that creates and case actions always
+ * find a connection of the main one, and true is returned; the slot
  * is given back with the reply. Otherwise the request is answered 429 rate_limited and false
  * is returned.
  */
