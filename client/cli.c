@@ -49,13 +49,14 @@ cli_ready(Cli *cli)
 		      stderr);
 		return HL_USAGE;
 	}
-	if (cli->token == NULL || cli->token[0] == '\0') {
+	if (!cli->anonymous && (cli->token == NULL || cli->token[0] == '\0')) {
 		fputs("hotline: no token: set HOTLINE_TOKEN or pass --token TOKEN "
 		      "(an admin makes one with 'hotline users add')\n",
 		      stderr);
 		return HL_USAGE;
 	}
-	cli->http = http_client_new(cli->url, cli->token, cli->ca, cli->timeout, err, sizeof(err));
+	cli->http = http_client_new(cli->url, cli->anonymous ? NULL : cli->token, cli->ca, cli->timeout, err,
+				    sizeof(err));
 	if (cli->http == NULL) {
 		fprintf(stderr, "hotline: %s\n", err);
 		return HL_USAGE;

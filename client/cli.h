@@ -31,6 +31,7 @@ typedef struct Cli {
 	bool json;		/* print the server's document as is */
 	double timeout;		/* seconds per request, retries included */
 	const struct Command *cmd;	/* the running command */
+	bool anonymous;		/* the command calls an endpoint without a token (track) */
 	HttpClient *http;	/* made on first use */
 } Cli;
 
@@ -52,6 +53,7 @@ extern const Command cmd_cases_table[];
 extern const Command cmd_import_table[];
 extern const Command cmd_admin_table[];
 extern const Command cmd_report_table[];
+extern const Command cmd_aids_table[];
 
 /* Print "hotline: <message>" and a hint to the command's help on stderr;
  * returns HL_USAGE. */

@@ -39,6 +39,7 @@ static const Command *const tables[] = {
 	cmd_import_table,
 	cmd_report_table,
 	cmd_admin_table,
+	cmd_aids_table,
 };
 
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))

@@ -15,12 +15,15 @@
 #include "api/assess.h"
 #include "api/cases.h"
 #include "api/health.h"
+#include "api/intake_aids.h"
+#include "api/kb.h"
 #include "api/open311.h"
 #include "api/reports.h"
 #include "api/rules.h"
 #include "api/session.h"
 #include "api/sla.h"
 #include "api/stream.h"
+#include "api/track.h"
 #include "api/users.h"
 #include "app.h"
 #include "config.h"
@@ -325,6 +328,9 @@ cmd_serve(const Config *cfg)
 	tables[ntables++] = rules_routes();
 	tables[ntables++] = assess_routes();
 	tables[ntables++] = open311_routes();
+	tables[ntables++] = track_routes();
+	tables[ntables++] = intake_aids_routes();
+	tables[ntables++] = kb_routes();
 	s.http = s.app.pool && s.app.reads && s.app.read_slots && s.app.intakes && s.app.tokens &&
 		 s.app.hasher && s.app.streams && s.app.web
 			 ? http_server_start(&s.app, tables, ntables) : NULL;

@@ -1,6 +1,7 @@
 /* http/request: accessors of the request context and the query helpers. */
 #include "http/request.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,6 +47,31 @@ const char *
 req_header(Req *req, const char *name)
 {
 	return req->ev ? evhttp_find_header(evhttp_request_get_input_headers(req->ev), name) : NULL;
+}
+
+bool
+req_if_match(Req *req, char *out, size_t len)
+{
+	const char *h = req_header(req, "If-Match");
+	size_t n;
+	long long v = 0;
+
+	out[0] = '\0';
+	if (!h)
+		return true;
+	n = strlen(h);
+	if (n >= 2 && h[0] == '"' && h[n - 1] == '"') {
+		h++;
+		n -= 2;
+	}
+	if (n == 0 || n > 10 || strspn(h, "0123456789") < n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		v = v * 10 + (h[i] - '0');
+	if (v < 1 || v > 2147483647LL)
+		return false;
+	snprintf(out, len, "%lld", v);
+	return true;
 }
 
 double

@@ -72,6 +72,11 @@ struct Req {
 const char *req_param(Req *req, const char *name);
 /* A request header; NULL when absent. */
 const char *req_header(Req *req, const char *name);
+/*
+ * The If-Match header as a version: 3, or the quoted entity-tag form "3" (1 to 2^31-1).
+ * out gets the digits, "" when the header is absent. False when it is there but no version.
+ */
+bool req_if_match(Req *req, char *out, size_t len);
 /* Milliseconds since the request arrived. */
 double req_elapsed_ms(const Req *req);
 
