@@ -16,6 +16,8 @@
 # each with the server's RSS and CPU and the machine's CPU. Prints one table with the ratios
 # and the targets, and writes it with the machine and the exact commands to bench/RESULTS.md
 # (overwritten). Extra server settings: HL_BENCH_SERVER_ARGS (e.g. "--pool_size=8").
+# HL_BENCH_STREAMS=N keeps N event streams (GET /v1/stream) open and read for the whole run,
+# as N department clerks would (bench/streams.py), and reports what they received.
 # Everything it started is stopped at the end; the cluster is made anew on every run.
 set -euo pipefail
 
@@ -42,7 +44,10 @@ for tool in wrk pgbench; do
 	command -v "$tool" >/dev/null || hl_die "$tool is missing (Debian: wrk, postgresql-client-15)"
 done
 
+STREAMS=${HL_BENCH_STREAMS:-0}
+STREAMS_PID=""
 cleanup() {
+	[[ -n $STREAMS_PID ]] && kill "$STREAMS_PID" 2>/dev/null || true
 	hl_server_stop "$PIDFILE" || true
 	hl_pg_stop "$DIR/pg" fast || true
 }
@@ -108,6 +113,16 @@ new_user() {
 OPERATOR=$(new_user operator)
 OP_ID=$(sql "SELECT id FROM users WHERE name = 'bench-operator'")
 OP_HASH=$(sql "SELECT '\\x' || encode(t.hash, 'hex') FROM tokens t WHERE t.user_id = $OP_ID")
+
+if ((STREAMS > 0)); then
+	hl_say "opening $STREAMS event streams"
+	"$HL_PYTHON" "$ROOT/bench/streams.py" "$URL" "$ADMIN" "$STREAMS" "$DIR/log/streams.json" &
+	STREAMS_PID=$!
+	until [[ $(curl -s "$URL/metrics" | awk '/^hotline_streams_open /{print $2}') == "$STREAMS" ]]; do
+		kill -0 "$STREAMS_PID" || hl_die "bench/streams.py failed"
+		sleep 0.5
+	done
+fi
 
 # --- measuring ---------------------------------------------------------------------------------
 
@@ -232,6 +247,24 @@ HWM=$(awk '/^VmHWM/{printf "%.1f", $2 / 1024}' "/proc/$SERVER_PID/status")
 pgbench_run "pgbench: bare INSERT of a case (after)" "$DIR/insert.sql"
 pgbench_run "pgbench: the server's intake transaction (after)" "$ROOT/bench/intake_tx.sql"
 CASES=$(sql "SELECT count(*) FROM cases")
+STREAM_REPORT=""
+if ((STREAMS > 0)); then
+	STREAM_METRICS=$(curl -s "$URL/metrics" | grep -E '^hotline_(streams|stream_events)')
+	kill "$STREAMS_PID"
+	wait "$STREAMS_PID" || true
+	STREAMS_PID=""
+	STREAM_REPORT=$(printf '## With %s event streams open
+
+All the runs above had %s GET /v1/stream connections open and read (bench/streams.py: one
+department user per department, streams spread over them round-robin). What they got:
+
+```
+%s
+%s
+```
+' \
+		"$STREAMS" "$STREAMS" "$(cat "$DIR/log/streams.json")" "$STREAM_METRICS")
+fi
 
 # --- report -------------------------------------------------------------------------------------
 
@@ -295,7 +328,8 @@ printf '\n%s\n' "$TABLE"
 	printf 'cores, whoever used them. Load average before measuring: %s (after: %s).\n\n' \
 		"$LOAD_BEFORE" "$(cut -d' ' -f1-3 /proc/loadavg)"
 	printf '%s\n\n' "$TABLE"
-	printf '## Commands\n\n```sh\nbench/intake.sh %s\n' "$SECS"
+	[[ -n $STREAM_REPORT ]] && printf '%s\n\n' "$STREAM_REPORT"
+	printf '## Commands\n\n```sh\n%sbench/intake.sh %s\n' "${HL_BENCH_STREAMS:+HL_BENCH_STREAMS=$HL_BENCH_STREAMS }" "$SECS"
 	printf '%s\n' "${COMMANDS[@]}"
 	printf '```\n\nThe bare INSERT script (written by intake.sh):\n\n```sql\n%s\n```\n' "$(cat "$DIR/insert.sql")"
 	printf '\nThe intake transaction: bench/intake_tx.sql. Raw output: %s/log/runs.log.\n' "${DIR#"$ROOT"/}"

@@ -12,7 +12,10 @@
 #   - the department inbox of the busiest department (p50/p99 over many calls);
 #   - the overdue report; the hot spots of the last 7 days by district;
 #   - the scorecard (month, its CSV, 365 days) and the bad reviews (month by department, category,
-#     district; 365 days by category), API.md section 17.
+#     district; 365 days by category), API.md section 17;
+#   - the intake aids (API.md 14-15): a caller's history (a phone with cases, one without), the
+#     similar open cases of a report (worded freshly, worded like the generated cases, without a
+#     district), and knowledge-base searches.
 # Prints a table and writes it to $HL_BENCH_DIR/results-N.txt. Everything stops at the end;
 # the data stays (remove $HL_BENCH_DIR to start over). Run it under `nice -n 10` on a shared
 # machine: generating 10 million cases keeps both cores busy for a quarter of an hour.
@@ -90,22 +93,37 @@ BUSIEST=$(hl_psql "$PG_SOCK" "$PG_PORT" "$DB" \
 	"SELECT department FROM cases WHERE state IN ('dispatched', 'accepted', 'reopened')
 	  GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")
 
+# The intake aids: the district with the most open cases of the last 30 days, the newest case's
+# phone, and the newest open case's text there (the similar search retells it).
+DISTRICT=$(hl_psql "$PG_SOCK" "$PG_PORT" "$DB" \
+	"SELECT district FROM cases WHERE created_at > now() - interval '30 days' AND district IS NOT NULL
+	    AND state NOT IN ('closed', 'merged') GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")
+PHONE=$(hl_psql "$PG_SOCK" "$PG_PORT" "$DB" "SELECT caller_phone FROM cases ORDER BY id DESC LIMIT 1")
+LIKE_TEXT=$(hl_psql "$PG_SOCK" "$PG_PORT" "$DB" \
+	"SELECT text FROM cases WHERE district = '$DISTRICT' AND state NOT IN ('closed', 'merged')
+	  ORDER BY id DESC LIMIT 1")
+
 "$HL_PYTHON" - "$PORT" "$ADMIN" "$BUSIEST" "$RUNS" "$INBOX_CALLS" "$N" "${GEN_SECONDS:-?}" \
-	"$DIR/results-$N.txt" <<-'EOF'
-	import datetime, http.client, json, statistics, sys, time
-	port, admin, dept, runs, inbox_calls, n, gen_s, out = sys.argv[1:]
+	"$DIR/results-$N.txt" "$DISTRICT" "$PHONE" "$LIKE_TEXT" "${HL_BENCH_AID_CALLS:-200}" <<-'EOF'
+	import datetime, http.client, json, statistics, sys, time, urllib.parse
+	port, admin, dept, runs, inbox_calls, n, gen_s, out, district, phone, like_text, aid_calls = sys.argv[1:]
+	aid_calls = int(aid_calls)
 	runs, inbox_calls = int(runs), int(inbox_calls)
 
-	def call(path, token, expect=200):
+	def call(path, token, expect=200, body=None):
 	    c = http.client.HTTPConnection("127.0.0.1", int(port), timeout=120)
 	    t = time.perf_counter()
-	    c.request("GET", path, headers={"Authorization": "Bearer " + token})
+	    if body is None:
+	        c.request("GET", path, headers={"Authorization": "Bearer " + token})
+	    else:
+	        c.request("POST", path, body=json.dumps(body, ensure_ascii=False).encode(), headers={
+	            "Authorization": "Bearer " + token, "Content-Type": "application/json"})
 	    r = c.getresponse()
 	    body = r.read()
 	    ms = (time.perf_counter() - t) * 1000
 	    c.close()
 	    if r.status != expect:
-	        sys.exit("GET %s -> %d %s" % (path, r.status, body[:300]))
+	        sys.exit("%s -> %d %s" % (path, r.status, body[:300]))
 	    return ms, body
 
 	def post(path, token, body):
@@ -129,9 +147,9 @@ BUSIEST=$(hl_psql "$PG_SOCK" "$PG_PORT" "$DB" \
 	    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
 
 	rows = []
-	def bench(name, path, token, count):
-	    first, body = call(path, token)
-	    times = [call(path, token)[0] for _ in range(count)]
+	def bench(name, path, token, count, post_body=None):
+	    first, body = call(path, token, body=post_body)
+	    times = [call(path, token, body=post_body)[0] for _ in range(count)]
 	    rows.append((name, count, first, statistics.median(times), pct(times, 99), max(times), len(body)))
 	    return body
 
@@ -158,6 +176,24 @@ BUSIEST=$(hl_psql "$PG_SOCK" "$PG_PORT" "$DB" \
 	          "/v1/reports/bad-reviews?from=%s&to=%s&by=%s" % (month_from, month_to, by), manager, runs)
 	bench("bad reviews, 365 days, by category",
 	      "/v1/reports/bad-reviews?from=%s&to=%s&by=category" % (year_from, today), manager, max(5, runs // 2))
+
+	operator = post("/v1/users", admin, {"name": "bench-seat", "role": "operator"})["token"]
+	body = bench("caller history, a phone with cases", "/v1/callers/" + phone, operator, aid_calls)
+	assert json.loads(body)["count_90d"] >= 1, body
+	bench("caller history, an unknown phone", "/v1/callers/13000000000", operator, aid_calls)
+	fresh = {"text": "小区门口有人占道摆摊，晚上烧烤油烟很大，影响居民休息", "district": district}
+	bench("similar, a fresh report, %s" % district, "/v1/cases/similar", operator, aid_calls, fresh)
+	# the newest open case there, told again with two characters more: it must come back first
+	retold = {"text": like_text.replace("问题", "问题啊", 1) + "谢谢", "district": district}
+	body = bench("similar, a generated case retold, %s" % district, "/v1/cases/similar", operator,
+	             max(20, aid_calls // 4), retold)
+	found = json.loads(body)["items"]
+	assert found and found[0]["similarity"] > 0.5, body[:300]
+	bench("similar, a fresh report, no district", "/v1/cases/similar", operator, aid_calls,
+	      {"text": fresh["text"]})
+	for q in ("停电", "社保卡丢了", "孩子上小学报名", "公积金 提取"):
+	    body = bench("kb search q=%s" % q, "/v1/kb?q=" + urllib.parse.quote(q), operator, aid_calls)
+	    assert json.loads(body)["items"], q
 
 	lines = ["%d cases (generated in %s s); the month has %d cases, the 365 days %d; %d open cases overdue"
 	         % (int(n), gen_s, month_cases, year_cases, overdue),

@@ -45,17 +45,18 @@ cli_ready(Cli *cli)
 	if (cli->http)
 		return HL_OK;
 	if (cli->url == NULL || cli->url[0] == '\0') {
-		fputs("hotline: no server URL: set HOTLINE_URL or pass --url http://HOST:PORT\n",
+		fputs("hotline: no server URL: set HOTLINE_URL or pass --url https://HOST:PORT\n",
 		      stderr);
 		return HL_USAGE;
 	}
-	if (cli->token == NULL || cli->token[0] == '\0') {
+	if (!cli->anonymous && (cli->token == NULL || cli->token[0] == '\0')) {
 		fputs("hotline: no token: set HOTLINE_TOKEN or pass --token TOKEN "
 		      "(an admin makes one with 'hotline users add')\n",
 		      stderr);
 		return HL_USAGE;
 	}
-	cli->http = http_client_new(cli->url, cli->token, cli->timeout, err, sizeof(err));
+	cli->http = http_client_new(cli->url, cli->anonymous ? NULL : cli->token, cli->ca, cli->timeout, err,
+				    sizeof(err));
 	if (cli->http == NULL) {
 		fprintf(stderr, "hotline: %s\n", err);
 		return HL_USAGE;
@@ -105,6 +106,12 @@ cli_failure(const HttpRequest *req, char *msg, size_t len)
 		snprintf(msg, len,
 			 "%s (%d%s); is the server running? check --url or HOTLINE_URL", req->error,
 			 req->attempts, tries);
+		return HL_UNREACHABLE;
+	case HTTP_UNTRUSTED:
+		snprintf(msg, len,
+			 "%s; nothing was sent: if the server's certificate comes from a private "
+			 "CA, set HOTLINE_CA or pass --ca FILE with that CA's certificate",
+			 req->error);
 		return HL_UNREACHABLE;
 	case HTTP_LOST:
 		snprintf(msg, len, "no answer from the server: %s (%d%s)%s", req->error,

@@ -18,7 +18,7 @@ enum {
 	HL_OK = 0,
 	HL_USAGE = 1,		/* bad command line or missing configuration */
 	HL_REFUSED = 2,		/* the server answered 4xx */
-	HL_UNREACHABLE = 3,	/* no answer, or 503 after the retries */
+	HL_UNREACHABLE = 3,	/* no answer, a TLS failure, or 503 after the retries */
 	HL_FAILED = 4,		/* anything else */
 };
 
@@ -27,9 +27,11 @@ struct Command;
 typedef struct Cli {
 	const char *url;
 	const char *token;
+	const char *ca;		/* CA certificate file for https, or NULL */
 	bool json;		/* print the server's document as is */
 	double timeout;		/* seconds per request, retries included */
 	const struct Command *cmd;	/* the running command */
+	bool anonymous;		/* the command calls an endpoint without a token (track) */
 	HttpClient *http;	/* made on first use */
 } Cli;
 
@@ -51,6 +53,7 @@ extern const Command cmd_cases_table[];
 extern const Command cmd_import_table[];
 extern const Command cmd_admin_table[];
 extern const Command cmd_report_table[];
+extern const Command cmd_aids_table[];
 
 /* Print "hotline: <message>" and a hint to the command's help on stderr;
  * returns HL_USAGE. */

@@ -34,6 +34,8 @@ static int run_resume(Cli *cli, const Args *a);
 static int run_review(Cli *cli, const Args *a);
 static int run_decline(Cli *cli, const Args *a);
 static int run_route(Cli *cli, const Args *a);
+static int run_similar(Cli *cli, const Args *a);
+static int post_probe(Cli *cli, const Args *a, const char *target);
 static json_object *case_body(const Cli *cli, const Args *a);
 static json_object *text_body(Cli *cli, const Args *a, int *rc);
 static bool add_string(json_object *obj, const char *key, const char *value);
@@ -65,6 +67,7 @@ static const OptSpec submit_opts[] = {
 	{"confidential", 0, NULL, "hide the caller from the department"},
 	{"department", 0, "CODE", "dispatch to this department directly"},
 	{"answer", 0, "TEXT", "answered on the call (the case starts 'answered')"},
+	{"kb", 0, "ID", "the knowledge-base article the answer used (with --answer)"},
 	{"key", 0, "KEY", "Idempotency-Key (default: a new UUID); reuse it to retry safely"},
 	{NULL, 0, NULL, NULL},
 };
@@ -200,6 +203,9 @@ const Command cmd_cases_table[] = {
 	 decline_opts, 1, 1, run_decline},
 	{"route", "--text TEXT [--district D] [--type T] [--channel C]",
 	 "show where a case would go, creating nothing", route_opts, 0, 0, run_route},
+	{"similar", "--text TEXT [--title T] [--district D]",
+	 "open cases of the last 30 days like this one (to merge instead of filing a duplicate)", route_opts, 0, 0,
+	 run_similar},
 	{NULL, NULL, NULL, NULL, 0, 0, NULL},
 };
 
@@ -489,6 +495,19 @@ run_decline(Cli *cli, const Args *a)
 static int
 run_route(Cli *cli, const Args *a)
 {
+	return post_probe(cli, a, "/v1/route");
+}
+
+static int
+run_similar(Cli *cli, const Args *a)
+{
+	return post_probe(cli, a, "/v1/cases/similar");
+}
+
+/* POST a case body made of the route options to target, which creates nothing. */
+static int
+post_probe(Cli *cli, const Args *a, const char *target)
+{
 	static const char *const fields[] = {"title", "district", "type", "channel", "category"};
 	const char *value = cli_need(cli, a, "text");
 	char *text = value ? cli_text_value(value) : NULL;
@@ -501,7 +520,7 @@ run_route(Cli *cli, const Args *a)
 	add_string(body, "text", text);
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 		add_string(body, fields[i], args_get(a, fields[i]));
-	rc = cli_call(cli, EVHTTP_REQ_POST, "/v1/route", body, render_any);
+	rc = cli_call(cli, EVHTTP_REQ_POST, target, body, render_any);
 	json_object_put(body);
 	free(text);
 	return rc;
@@ -552,6 +571,13 @@ case_body(const Cli *cli, const Args *a)
 	if (!add_number(cli, body, "lat", args_get(a, "lat"), -90, 90) ||
 	    !add_number(cli, body, "lon", args_get(a, "lon"), -180, 180))
 		goto fail;
+	if (args_get(a, "kb")) {
+		long long kb;
+
+		if (!cli_int(cli, "--kb", args_get(a, "kb"), 1, 9007199254740991LL, &kb))
+			goto fail;
+		json_object_object_add(body, "kb", json_object_new_int64(kb));
+	}
 	add_string(caller, "name", args_get(a, "name"));
 	add_string(caller, "phone", args_get(a, "phone"));
 	if (args_has(a, "confidential"))
@@ -614,7 +640,7 @@ static int
 submit_output(const Cli *cli, const HttpRequest *req)
 {
 	json_object *doc;
-	char id[32];
+	char id[32], number[32], code[16];
 	int rc;
 
 	if (cli->json)
@@ -625,11 +651,13 @@ submit_output(const Cli *cli, const HttpRequest *req)
 		return HL_FAILED;
 	}
 	render_text(doc, "id", id, sizeof(id));
+	render_text(doc, "track_code", code, sizeof(code));
 	if (req->status == 201)
-		printf("created case %s\n\n", id);
+		printf("created case %s\n", id);
 	else
-		printf("case %s already existed: this key was used before, nothing new was made\n\n",
-		       id);
+		printf("case %s already existed: this key was used before, nothing new was made\n", id);
+	render_text(doc, "number", number, sizeof(number));
+	printf("the caller follows it with number %s and code %s\n\n", number, code);
 	rc = render_any(doc);
 	json_object_put(doc);
 	return rc;

@@ -24,8 +24,10 @@ static int run_command(const Command *cmd, Args *global, int argc, char **argv);
 static bool setup(Cli *cli, const Args *global);
 
 static const OptSpec global_opts[] = {
-	{"url", 0, "URL", "server address, http://HOST:PORT (default: $HOTLINE_URL)"},
+	{"url", 0, "URL", "server address, https://HOST:PORT (default: $HOTLINE_URL)"},
 	{"token", 0, "TOKEN", "API token (default: $HOTLINE_TOKEN)"},
+	{"ca", 0, "FILE", "trust the server certificates this CA signed (default: $HOTLINE_CA, "
+			  "else the system's CAs)"},
 	{"json", 0, NULL, "print the server's JSON answer unchanged, for scripts"},
 	{"timeout", 0, "SECONDS", "give up on a request after this long, retries included (30)"},
 	{"help", 'h', NULL, "show help"},
@@ -37,6 +39,7 @@ static const Command *const tables[] = {
 	cmd_import_table,
 	cmd_report_table,
 	cmd_admin_table,
+	cmd_aids_table,
 };
 
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))
@@ -126,7 +129,7 @@ is_group(const char *word)
 static void
 print_overview(FILE *out)
 {
-	fputs("usage: hotline [--url URL] [--token TOKEN] [--json] [--timeout SECONDS] "
+	fputs("usage: hotline [--url URL] [--token TOKEN] [--ca FILE] [--json] [--timeout SECONDS] "
 	      "COMMAND [ARGS]\n\n"
 	      "The command-line client of the 12345 hotline server.\n\ncommands:\n",
 	      out);
@@ -229,6 +232,7 @@ setup(Cli *cli, const Args *global)
 
 	cli->url = args_has(global, "url") ? args_get(global, "url") : getenv("HOTLINE_URL");
 	cli->token = args_has(global, "token") ? args_get(global, "token") : getenv("HOTLINE_TOKEN");
+	cli->ca = args_has(global, "ca") ? args_get(global, "ca") : getenv("HOTLINE_CA");
 	cli->json = args_has(global, "json");
 	cli->timeout = DEFAULT_TIMEOUT;
 	if (timeout) {

@@ -1,18 +1,15 @@
 /*
- * http_client: requests on evhttp connections, a fixed number of slots
- * each carrying one request at a time, with deadlines and retries.
- *
- * evhttp must not see its connection freed from inside its own callback,
- * so a callback only records what happened and arms the slot's timer;
- * the timer then decides (retry, next request, or stop) outside evhttp.
+ * http_client: requests through libcurl's multi interface, a fixed
+ * number of slots each carrying one request at a time, with deadlines
+ * and retries. libcurl speaks HTTP and TLS (certificate verification
+ * against the system store or HOTLINE_CA) and keeps connections open
+ * between requests; this file decides what an attempt's end means and
+ * whether to send it again.
  */
 #include "http_client.h"
 
+#include <curl/curl.h>
 #include <errno.h>
-#include <event2/buffer.h>
-#include <event2/event.h>
-#include <event2/keyvalq_struct.h>
-#include <event2/util.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,14 +22,14 @@
 #define RETRY_AFTER_MAX 10.0	/* longest Retry-After we honour */
 #define REFUSED_ATTEMPTS 5	/* a refused connection is tried this often (~3 s) */
 #define MIN_ATTEMPT_TIME 0.2	/* an attempt gets at least this long */
+#define POLL_MAX 1.0		/* longest wait in curl_multi_poll, seconds */
 
 struct HttpClient {
-	struct event_base *base;
-	char *host;		/* as written in the URL, for the Host header */
-	char *address;		/* numeric address, resolved on first use */
-	int port;
-	char *prefix;		/* URL path without a trailing '/' */
-	char *token;
+	CURLM *multi;		/* also the cache of open connections */
+	char *base;		/* scheme://host:port and the URL's path, no trailing '/' */
+	char *where;		/* host:port, for messages */
+	char *auth;		/* the Authorization header line, or NULL */
+	char *ca;		/* CA certificate file, or NULL for the system's */
 	double timeout;
 	HttpFeed feed;
 	HttpDone done;
@@ -43,43 +40,42 @@ struct HttpClient {
 
 typedef enum SlotState {
 	SLOT_IDLE,
-	SLOT_WAITING,		/* request in evhttp's hands */
-	SLOT_SETTLING,		/* answer recorded, timer armed to decide */
-	SLOT_BACKING_OFF,	/* timer armed to send again */
+	SLOT_WAITING,		/* the attempt is in libcurl's hands */
+	SLOT_SETTLING,		/* the attempt ended without starting: decide next turn */
+	SLOT_BACKING_OFF,	/* to be sent again at resume_at */
 } SlotState;
 
 typedef struct Slot {
 	HttpClient *client;
-	struct evhttp_connection *evcon;
-	struct event *timer;
+	CURL *easy;		/* the attempt under way, or NULL */
+	struct curl_slist *headers;	/* its request headers */
 	SlotState state;
 	HttpRequest *req;
+	size_t response_cap;	/* allocated size of req->response */
 	double deadline;	/* monotonic seconds */
+	double resume_at;	/* BACKING_OFF: when to send again */
 	double retry_after;	/* from the last answer, 0 when none */
-	double attempt_start;
-	double attempt_time;	/* the attempt's evhttp timeout */
-	bool failed_after_connect;
-	int failure_errno;
+	char curl_error[CURL_ERROR_SIZE];
 } Slot;
 
-static bool resolve(HttpClient *c);
 static void slot_next(Slot *s);
 static void slot_send(Slot *s);
-static bool slot_start(Slot *s);
-static struct timeval *to_timeval(double seconds, struct timeval *tv);
-static void slot_reply_cb(struct evhttp_request *r, void *arg);
-static void slot_error_cb(enum evhttp_request_error error, void *arg);
-static void slot_timer_cb(evutil_socket_t fd, short what, void *arg);
+static CURL *attempt_new(Slot *s, double seconds);
+static bool attempt_headers(Slot *s);
+static size_t on_body(char *data, size_t size, size_t n, void *arg);
+static void drive(HttpClient *c, Slot *slots, unsigned n);
+static void attempt_done(Slot *s, CURLcode rc);
+static void record_answer(Slot *s);
+static void record_failure(Slot *s, CURLcode rc);
+static bool tls_refused(CURLcode rc);
+static void attempt_free(Slot *s);
 static void slot_settle(Slot *s);
 static bool slot_retry_delay(Slot *s, double *delay);
-static void slot_arm(Slot *s, SlotState state, double delay);
-static void slot_drop_connection(Slot *s);
-static bool add_headers(HttpClient *c, struct evhttp_request *r, const HttpRequest *req);
-static void record_answer(Slot *s, struct evhttp_request *r);
 static double backoff(int attempts);
+static const char *method_name(enum evhttp_cmd_type method);
+static char *parse_base(const char *url, char **where, char *err, size_t errlen);
 static HttpRequest *single_feed(void *arg);
 static bool single_done(void *arg, HttpRequest *req);
-static bool errno_means_not_sent(int err);
 
 /*
  *********************************
@@ -88,52 +84,36 @@ static bool errno_means_not_sent(int err);
  */
 
 HttpClient *
-http_client_new(const char *url, const char *token, double timeout, char *err, size_t errlen)
+http_client_new(const char *url, const char *token, const char *ca, double timeout, char *err,
+		size_t errlen)
 {
-	struct evhttp_uri *uri = evhttp_uri_parse(url);
-	HttpClient *c = NULL;
-	const char *scheme, *host, *path;
+	HttpClient *c;
 
-	if (uri == NULL) {
-		snprintf(err, errlen, "cannot parse URL '%s': write it as http://HOST:PORT", url);
-		goto done;
-	}
-	scheme = evhttp_uri_get_scheme(uri);
-	host = evhttp_uri_get_host(uri);
-	path = evhttp_uri_get_path(uri);
-	if (scheme == NULL || strcmp(scheme, "http") != 0) {
-		snprintf(err, errlen, "URL '%s' must start with http:// (put TLS in a proxy in front)",
-			 url);
-		goto done;
-	}
-	if (host == NULL || host[0] == '\0') {
-		snprintf(err, errlen, "URL '%s' has no host: write it as http://HOST:PORT", url);
-		goto done;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		snprintf(err, errlen, "libcurl did not initialise");
+		return NULL;
 	}
 	c = calloc(1, sizeof(*c));
-	if (c == NULL)
-		goto done;
-	/* An IPv6 literal comes bracketed; the Host header brackets it again. */
-	if (host[0] == '[' && host[strlen(host) - 1] == ']')
-		c->host = strndup(host + 1, strlen(host) - 2);
-	else
-		c->host = strdup(host);
-	c->prefix = strdup(path ? path : "");
-	c->token = token ? strdup(token) : NULL;
-	c->port = evhttp_uri_get_port(uri) > 0 ? evhttp_uri_get_port(uri) : 80;
+	if (c == NULL) {
+		snprintf(err, errlen, "out of memory");
+		curl_global_cleanup();
+		return NULL;
+	}
 	c->timeout = timeout;
-	c->base = event_base_new();
-	if (c->host == NULL || c->prefix == NULL || (token && c->token == NULL) || c->base == NULL) {
+	c->base = parse_base(url, &c->where, err, errlen);
+	if (c->base == NULL) {
+		http_client_free(c);
+		return NULL;
+	}
+	if (token && asprintf(&c->auth, "Authorization: Bearer %s", token) < 0)
+		c->auth = NULL;
+	c->ca = ca && ca[0] ? strdup(ca) : NULL;
+	c->multi = curl_multi_init();
+	if ((token && c->auth == NULL) || (ca && ca[0] && c->ca == NULL) || c->multi == NULL) {
 		snprintf(err, errlen, "out of memory");
 		http_client_free(c);
-		c = NULL;
-		goto done;
+		return NULL;
 	}
-	while (c->prefix[0] && c->prefix[strlen(c->prefix) - 1] == '/')
-		c->prefix[strlen(c->prefix) - 1] = '\0';
-done:
-	if (uri)
-		evhttp_uri_free(uri);
 	return c;
 }
 
@@ -142,13 +122,14 @@ http_client_free(HttpClient *c)
 {
 	if (c == NULL)
 		return;
-	if (c->base)
-		event_base_free(c->base);
-	free(c->host);
-	free(c->address);
-	free(c->prefix);
-	free(c->token);
+	if (c->multi)
+		curl_multi_cleanup(c->multi);
+	free(c->base);
+	free(c->where);
+	free(c->auth);
+	free(c->ca);
 	free(c);
+	curl_global_cleanup();
 }
 
 void
@@ -163,21 +144,17 @@ http_client_run(HttpClient *c, unsigned parallel, HttpFeed feed, HttpDone done, 
 	c->arg = arg;
 	c->stopped = false;
 	c->busy = 0;
+	/* HTTP/1.1 carries one request per connection at a time: at most
+	 * `parallel` connections, and as many may stay open for reuse. */
+	curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)parallel);
+	curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, (long)parallel);
 	for (unsigned i = 0; i < parallel; i++) {
 		slots[i].client = c;
-		slots[i].timer = evtimer_new(c->base, slot_timer_cb, &slots[i]);
-		if (slots[i].timer == NULL)
-			c->stopped = true;
-	}
-	for (unsigned i = 0; i < parallel && slots[i].timer; i++)
 		slot_next(&slots[i]);
-	if (c->busy > 0)
-		event_base_dispatch(c->base);
-	for (unsigned i = 0; i < parallel; i++) {
-		slot_drop_connection(&slots[i]);
-		if (slots[i].timer)
-			event_free(slots[i].timer);
 	}
+	drive(c, slots, parallel);
+	for (unsigned i = 0; i < parallel; i++)
+		attempt_free(&slots[i]);
 	free(slots);
 }
 
@@ -277,30 +254,53 @@ single_done(void *arg, HttpRequest *req)
 	return true;
 }
 
-/* Resolve the host once, before any connection: a name that does not
- * resolve is then plainly "not sent", and evhttp never blocks on DNS
- * in the middle of a batch. */
-static bool
-resolve(HttpClient *c)
+/* The URL's scheme, host, port and path as the prefix of every request
+ * ("https://gw:8443/hotline"), and "host:port" in *where for messages.
+ * NULL with a message in err when the URL is not http(s)://HOST[:PORT]. */
+static char *
+parse_base(const char *url, char **where, char *err, size_t errlen)
 {
-	struct evutil_addrinfo hints = {0}, *ai = NULL;
-	char text[64];
-	const void *addr;
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL, *base = NULL;
+	size_t len;
 
-	if (c->address)
-		return true;
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	if (evutil_getaddrinfo(c->host, NULL, &hints, &ai) != 0 || ai == NULL)
-		return false;
-	if (ai->ai_family == AF_INET6)
-		addr = &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr;
-	else
-		addr = &((struct sockaddr_in *)ai->ai_addr)->sin_addr;
-	if (evutil_inet_ntop(ai->ai_family, addr, text, sizeof(text)) != NULL)
-		c->address = strdup(text);
-	evutil_freeaddrinfo(ai);
-	return c->address != NULL;
+	if (u == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || host[0] == '\0') {
+		snprintf(err, errlen, "cannot parse URL '%s': write it as https://HOST:PORT", url);
+		goto done;
+	}
+	if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
+		snprintf(err, errlen, "URL '%s' must start with https:// or http://", url);
+		goto done;
+	}
+	if (curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK) {
+		snprintf(err, errlen, "cannot parse URL '%s': write it as https://HOST:PORT", url);
+		goto done;
+	}
+	/* The target always begins with '/', after the URL's own path. */
+	len = strlen(path);
+	while (len > 0 && path[len - 1] == '/')
+		path[--len] = '\0';
+	if (asprintf(&base, "%s://%s:%s%s", scheme, host, port, path) < 0 ||
+	    asprintf(where, "%s:%s", host, port) < 0) {
+		free(base);
+		base = NULL;
+		*where = NULL;
+		snprintf(err, errlen, "out of memory");
+	}
+done:
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_free(path);
+	curl_url_cleanup(u);
+	return base;
 }
 
 /* Take the next request from the feed, or go idle. */
@@ -311,8 +311,8 @@ slot_next(Slot *s)
 	HttpRequest *req = c->stopped ? NULL : c->feed(c->arg);
 
 	if (req == NULL) {
-		if (s->state != SLOT_IDLE && --c->busy == 0)
-			event_base_loopexit(c->base, NULL);
+		if (s->state != SLOT_IDLE)
+			c->busy--;
 		s->state = SLOT_IDLE;
 		return;
 	}
@@ -325,211 +325,283 @@ slot_next(Slot *s)
 	slot_send(s);
 }
 
+/* Start an attempt of the slot's request; when it cannot even start, it
+ * is settled as not sent on the next turn of drive(). */
 static void
 slot_send(Slot *s)
 {
-	HttpClient *c = s->client;
 	HttpRequest *req = s->req;
 	double left = fmax(s->deadline - http_clock(), MIN_ATTEMPT_TIME);
-	struct timeval tv;
 
 	req->attempts++;
-	s->state = SLOT_WAITING;
-	s->failed_after_connect = false;
-	s->failure_errno = 0;
+	req->error[0] = '\0';
+	req->response_len = 0;	/* the answer is the last attempt's alone */
 	s->retry_after = 0;
-	if (!resolve(c)) {
-		snprintf(req->error, sizeof(req->error), "cannot resolve host '%s'", c->host);
-		goto not_sent;
-	}
-	if (s->evcon == NULL)
-		s->evcon = evhttp_connection_base_new(c->base, NULL, c->address, (unsigned short)c->port);
-	if (s->evcon == NULL)
-		goto not_sent;
-	s->attempt_start = http_clock();
-	s->attempt_time = left;
-	evhttp_connection_set_timeout_tv(s->evcon, to_timeval(left, &tv));
-	if (slot_start(s))
+	s->curl_error[0] = '\0';
+	s->easy = attempt_new(s, left);
+	if (s->easy && curl_multi_add_handle(s->client->multi, s->easy) == CURLM_OK) {
+		s->state = SLOT_WAITING;
 		return;
-not_sent:
-	if (req->error[0] == '\0')
-		snprintf(req->error, sizeof(req->error), "could not start the request");
+	}
+	attempt_free(s);
+	snprintf(req->error, sizeof(req->error), "could not start the request");
 	req->outcome = HTTP_NOT_SENT;
-	slot_arm(s, SLOT_SETTLING, 0);
+	s->state = SLOT_SETTLING;
 }
 
-/* Hand the slot's request to evhttp on its connection. */
-static bool
-slot_start(Slot *s)
+/* An easy handle for one attempt of the slot's request, given seconds. */
+static CURL *
+attempt_new(Slot *s, double seconds)
 {
 	HttpClient *c = s->client;
 	HttpRequest *req = s->req;
-	struct evhttp_request *r = evhttp_request_new(slot_reply_cb, s);
-	char *uri = malloc(strlen(c->prefix) + strlen(req->target) + 1);
-	int rc;
+	CURL *e = curl_easy_init();
+	char *url = NULL;
+	CURLcode rc = CURLE_OK;
 
-	if (r == NULL || uri == NULL || !add_headers(c, r, req) ||
-	    (req->body && evbuffer_add(evhttp_request_get_output_buffer(r), req->body,
-				       req->body_len) != 0)) {
-		if (r)
-			evhttp_request_free(r);
-		free(uri);
+	if (e == NULL || asprintf(&url, "%s%s", c->base, req->target) < 0 || !attempt_headers(s)) {
+		if (e)
+			curl_easy_cleanup(e);
+		free(url);
+		return NULL;
+	}
+	rc |= curl_easy_setopt(e, CURLOPT_URL, url);
+	rc |= curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	rc |= curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	rc |= curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(seconds * 1000));
+	rc |= curl_easy_setopt(e, CURLOPT_HTTPHEADER, s->headers);
+	rc |= curl_easy_setopt(e, CURLOPT_USERAGENT, "hotline-cli/1");
+	rc |= curl_easy_setopt(e, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	if (c->ca)
+		rc |= curl_easy_setopt(e, CURLOPT_CAINFO, c->ca);
+	rc |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->curl_error);
+	rc |= curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	rc |= curl_easy_setopt(e, CURLOPT_WRITEDATA, s);
+	rc |= curl_easy_setopt(e, CURLOPT_PRIVATE, s);
+	if (req->method != EVHTTP_REQ_GET)
+		rc |= curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method_name(req->method));
+	if (req->body || req->method == EVHTTP_REQ_POST) {
+		/* libcurl sends the body from our buffer, which outlives the attempt. */
+		rc |= curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+		rc |= curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+	}
+	free(url);	/* libcurl keeps its own copy of every string option */
+	if (rc != CURLE_OK) {
+		curl_easy_cleanup(e);
+		return NULL;
+	}
+	return e;
+}
+
+/* The slot's request headers (s->headers, replacing the last attempt's). */
+static bool
+attempt_headers(Slot *s)
+{
+	HttpClient *c = s->client;
+	HttpRequest *req = s->req;
+	struct curl_slist *h = NULL, *next;
+	char line[300];
+	bool ok = true;
+
+#define ADD(text) ok = ok && (next = curl_slist_append(h, (text))) != NULL && (h = next, true)
+	snprintf(line, sizeof(line), "Accept: %s", req->accept ? req->accept : "application/json");
+	ADD(line);
+	if (c->auth)
+		ADD(c->auth);
+	/* No body, no Content-Type (not libcurl's form type for a bare POST). */
+	ADD(req->body ? "Content-Type: application/json; charset=utf-8" : "Content-Type:");
+	ADD("Expect:");	/* the body goes at once, not after a 100 Continue */
+	if (req->idempotency_key[0]) {
+		snprintf(line, sizeof(line), "Idempotency-Key: %s", req->idempotency_key);
+		ADD(line);
+	}
+	if (req->if_match[0]) {
+		snprintf(line, sizeof(line), "If-Match: %s", req->if_match);
+		ADD(line);
+	}
+#undef ADD
+	curl_slist_free_all(s->headers);
+	s->headers = h;
+	if (!ok) {
+		curl_slist_free_all(h);
+		s->headers = NULL;
+	}
+	return ok;
+}
+
+/* libcurl's write callback: append to the request's response buffer. */
+static size_t
+on_body(char *data, size_t size, size_t n, void *arg)
+{
+	Slot *s = arg;
+	HttpRequest *req = s->req;
+	size_t len = size * n;
+
+	if (req->response_len + len + 1 > s->response_cap) {
+		size_t cap = (req->response_len + len + 1) * 2;
+		char *grown = realloc(req->response, cap);
+
+		if (grown == NULL)
+			return 0;	/* libcurl then fails the attempt */
+		req->response = grown;
+		s->response_cap = cap;
+	}
+	memcpy(req->response + req->response_len, data, len);
+	req->response_len += len;
+	req->response[req->response_len] = '\0';
+	return len;
+}
+
+/* Run every slot's attempts until no slot has a request left. */
+static void
+drive(HttpClient *c, Slot *slots, unsigned n)
+{
+	while (c->busy > 0) {
+		double now = http_clock(), wait = POLL_MAX;
+		int running;
+		CURLMsg *msg;
+
+		for (unsigned i = 0; i < n; i++) {
+			Slot *s = &slots[i];
+
+			if (s->state == SLOT_SETTLING)
+				slot_settle(s);
+			else if (s->state == SLOT_BACKING_OFF && s->resume_at <= now)
+				slot_send(s);
+			if (s->state == SLOT_SETTLING)
+				wait = 0;
+			else if (s->state == SLOT_BACKING_OFF)
+				wait = fmin(wait, s->resume_at - now);
+		}
+		if (c->busy == 0)
+			break;
+		curl_multi_poll(c->multi, NULL, 0, (int)(fmax(wait, 0) * 1000) + 1, NULL);
+		curl_multi_perform(c->multi, &running);
+		while ((msg = curl_multi_info_read(c->multi, &running)) != NULL) {
+			Slot *s = NULL;
+
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&s);
+			attempt_done(s, msg->data.result);
+		}
+	}
+}
+
+/* An attempt ended: record what it means, free it, decide what next. */
+static void
+attempt_done(Slot *s, CURLcode rc)
+{
+	if (rc == CURLE_OK)
+		record_answer(s);
+	else
+		record_failure(s, rc);
+	attempt_free(s);
+	slot_settle(s);
+}
+
+static void
+record_answer(Slot *s)
+{
+	HttpRequest *req = s->req;
+	long status = 0;
+	char *type = NULL;
+	curl_off_t retry = 0;
+
+	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(s->easy, CURLINFO_CONTENT_TYPE, &type);
+	curl_easy_getinfo(s->easy, CURLINFO_RETRY_AFTER, &retry);
+	req->outcome = HTTP_ANSWERED;
+	req->status = (int)status;
+	free(req->content_type);
+	req->content_type = type ? strdup(type) : NULL;
+	s->retry_after = (double)retry;
+}
+
+/* No complete answer. A request that never left (no connection, or a TLS
+ * handshake that failed) changed nothing; one that did may have. */
+static void
+record_failure(Slot *s, CURLcode rc)
+{
+	HttpRequest *req = s->req;
+	long sent = 0, os_errno = 0;
+	const char *why = s->curl_error[0] ? s->curl_error : curl_easy_strerror(rc);
+
+	curl_easy_getinfo(s->easy, CURLINFO_REQUEST_SIZE, &sent);
+	curl_easy_getinfo(s->easy, CURLINFO_OS_ERRNO, &os_errno);
+	/* A partial answer of an earlier attempt is not this one's. */
+	req->response_len = 0;
+	if (req->response)
+		req->response[0] = '\0';
+	if (tls_refused(rc)) {
+		req->outcome = HTTP_UNTRUSTED;
+		snprintf(req->error, sizeof(req->error), "TLS with %s failed: %s",
+			 s->client->where, why);
+	} else if (sent == 0) {
+		req->outcome = HTTP_NOT_SENT;
+		snprintf(req->error, sizeof(req->error), "cannot connect to %s: %s",
+			 s->client->where,
+			 rc == CURLE_OPERATION_TIMEDOUT ? "connection timed out"
+			 : os_errno			? strerror((int)os_errno)
+							: why);
+	} else {
+		req->outcome = HTTP_LOST;
+		snprintf(req->error, sizeof(req->error), "%s",
+			 rc == CURLE_OPERATION_TIMEDOUT ? "timed out"
+			 : rc == CURLE_GOT_NOTHING	? "the connection closed before the answer"
+							: why);
+	}
+}
+
+/* Failures of trust or of TLS configuration: sending again cannot help. */
+static bool
+tls_refused(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_CRL_BADFILE:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+	case CURLE_SSL_CONNECT_ERROR:
+		return true;
+	default:
 		return false;
 	}
-	evhttp_request_set_error_cb(r, slot_error_cb);
-	/* The target always begins with '/', after the URL's own path. */
-	strcpy(uri, c->prefix);
-	strcat(uri, req->target);
-	/* On failure evhttp_make_request frees r itself. */
-	rc = evhttp_make_request(s->evcon, r, req->method, uri);
-	free(uri);
-	return rc == 0;
-}
-
-static bool
-add_headers(HttpClient *c, struct evhttp_request *r, const HttpRequest *req)
-{
-	struct evkeyvalq *h = evhttp_request_get_output_headers(r);
-	char host[300], auth[600], length[32];
-	bool v6 = strchr(c->host, ':') != NULL;
-	int ok = 0;
-
-	if (c->port == 80)
-		snprintf(host, sizeof(host), v6 ? "[%s]" : "%s", c->host);
-	else
-		snprintf(host, sizeof(host), v6 ? "[%s]:%d" : "%s:%d", c->host, c->port);
-	ok |= evhttp_add_header(h, "Host", host);
-	ok |= evhttp_add_header(h, "User-Agent", "hotline-cli/1");
-	ok |= evhttp_add_header(h, "Accept", req->accept ? req->accept : "application/json");
-	if (c->token) {
-		snprintf(auth, sizeof(auth), "Bearer %s", c->token);
-		ok |= evhttp_add_header(h, "Authorization", auth);
-	}
-	if (req->body) {
-		snprintf(length, sizeof(length), "%zu", req->body_len);
-		ok |= evhttp_add_header(h, "Content-Type", "application/json; charset=utf-8");
-		ok |= evhttp_add_header(h, "Content-Length", length);
-	}
-	if (req->idempotency_key[0])
-		ok |= evhttp_add_header(h, "Idempotency-Key", req->idempotency_key);
-	if (req->if_match[0])
-		ok |= evhttp_add_header(h, "If-Match", req->if_match);
-	return ok == 0;
-}
-
-/* evhttp calls this before slot_reply_cb(NULL) when a request that was
- * under way failed: after connecting (the request may have arrived), or
- * while connecting with an error other than "refused". */
-static void
-slot_error_cb(enum evhttp_request_error error, void *arg)
-{
-	Slot *s = arg;
-	static const char *const why[] = {
-		[EVREQ_HTTP_TIMEOUT] = "timed out",
-		[EVREQ_HTTP_EOF] = "the connection closed before the answer was complete",
-		[EVREQ_HTTP_INVALID_HEADER] = "the answer had an invalid header",
-		[EVREQ_HTTP_BUFFER_ERROR] = "the connection failed",
-		[EVREQ_HTTP_REQUEST_CANCEL] = "the request was cancelled",
-		[EVREQ_HTTP_DATA_TOO_LONG] = "the answer was too long",
-	};
-
-	/* evhttp restores the socket error before calling us. */
-	s->failure_errno = errno;
-	s->failed_after_connect = true;
-	if ((size_t)error < sizeof(why) / sizeof(why[0]) && why[error])
-		snprintf(s->req->error, sizeof(s->req->error), "%s", why[error]);
 }
 
 static void
-slot_reply_cb(struct evhttp_request *r, void *arg)
+attempt_free(Slot *s)
 {
-	Slot *s = arg;
-	HttpRequest *req = s->req;
-
-	if (r != NULL && evhttp_request_get_response_code(r) != 0) {
-		record_answer(s, r);
-	} else if (s->failed_after_connect && !errno_means_not_sent(s->failure_errno)) {
-		req->outcome = HTTP_LOST;
-		if (req->error[0] == '\0')
-			snprintf(req->error, sizeof(req->error), "the connection failed");
-	} else {
-		/* Refused, or no connection within the time: evhttp calls back
-		 * with an empty request and no error callback. Unreachable
-		 * networks come through the error callback with their errno. */
-		bool timed_out = http_clock() - s->attempt_start >= s->attempt_time - 0.05;
-		const char *why = s->failure_errno ? strerror(s->failure_errno)
-				  : timed_out      ? "connection timed out"
-						   : "connection refused";
-
-		req->outcome = HTTP_NOT_SENT;
-		snprintf(req->error, sizeof(req->error), "cannot connect to %s:%d: %s",
-			 s->client->host, s->client->port, why);
+	if (s->easy) {
+		curl_multi_remove_handle(s->client->multi, s->easy);
+		curl_easy_cleanup(s->easy);
+		s->easy = NULL;
 	}
-	slot_arm(s, SLOT_SETTLING, 0);
+	curl_slist_free_all(s->headers);
+	s->headers = NULL;
 }
 
-static bool
-errno_means_not_sent(int err)
-{
-	return err == ECONNREFUSED || err == ENETUNREACH || err == EHOSTUNREACH ||
-	       err == EADDRNOTAVAIL || err == ENETDOWN;
-}
-
-static void
-record_answer(Slot *s, struct evhttp_request *r)
-{
-	HttpRequest *req = s->req;
-	struct evbuffer *in = evhttp_request_get_input_buffer(r);
-	struct evkeyvalq *h = evhttp_request_get_input_headers(r);
-	const char *type = evhttp_find_header(h, "Content-Type");
-	const char *retry = evhttp_find_header(h, "Retry-After");
-	size_t len = evbuffer_get_length(in);
-
-	req->outcome = HTTP_ANSWERED;
-	req->status = evhttp_request_get_response_code(r);
-	free(req->response);
-	free(req->content_type);
-	req->response = malloc(len + 1);
-	req->response_len = 0;
-	if (req->response) {
-		evbuffer_remove(in, req->response, len);
-		req->response[len] = '\0';
-		req->response_len = len;
-	}
-	req->content_type = type ? strdup(type) : NULL;
-	if (retry && retry[0] >= '0' && retry[0] <= '9')
-		s->retry_after = strtod(retry, NULL);
-}
-
-static void
-slot_timer_cb(evutil_socket_t fd, short what, void *arg)
-{
-	Slot *s = arg;
-
-	(void)fd;
-	(void)what;
-	if (s->state == SLOT_SETTLING)
-		slot_settle(s);
-	else if (s->state == SLOT_BACKING_OFF)
-		slot_send(s);
-}
-
-/* Decide, outside evhttp's callbacks, whether the attempt is final. */
+/* Decide whether the attempt is final: back off and send again, or hand
+ * the request to done and take the next one. */
 static void
 slot_settle(Slot *s)
 {
 	HttpRequest *req = s->req;
 	double delay;
 
-	if (req->outcome != HTTP_ANSWERED)
-		slot_drop_connection(s);
 	if (slot_retry_delay(s, &delay) && http_clock() + delay < s->deadline) {
-		slot_arm(s, SLOT_BACKING_OFF, delay);
+		s->state = SLOT_BACKING_OFF;
+		s->resume_at = http_clock() + delay;
 		return;
 	}
 	if (req->outcome == HTTP_LOST && strcmp(req->error, "timed out") == 0)
 		snprintf(req->error, sizeof(req->error), "no answer within %g s", s->client->timeout);
 	s->req = NULL;
+	s->response_cap = 0;
 	if (!s->client->done(s->client->arg, req))
 		s->client->stopped = true;
 	slot_next(s);
@@ -545,6 +617,8 @@ slot_retry_delay(Slot *s, double *delay)
 	switch (req->outcome) {
 	case HTTP_NOT_SENT:
 		return req->attempts < REFUSED_ATTEMPTS;
+	case HTTP_UNTRUSTED:
+		return false;
 	case HTTP_LOST:
 		return req->replayable;
 	case HTTP_ANSWERED:
@@ -555,31 +629,6 @@ slot_retry_delay(Slot *s, double *delay)
 		return true;
 	}
 	return false;
-}
-
-static void
-slot_arm(Slot *s, SlotState state, double delay)
-{
-	struct timeval tv;
-
-	s->state = state;
-	evtimer_add(s->timer, to_timeval(delay, &tv));
-}
-
-static struct timeval *
-to_timeval(double seconds, struct timeval *tv)
-{
-	tv->tv_sec = (time_t)seconds;
-	tv->tv_usec = (suseconds_t)((seconds - (double)tv->tv_sec) * 1e6);
-	return tv;
-}
-
-static void
-slot_drop_connection(Slot *s)
-{
-	if (s->evcon)
-		evhttp_connection_free(s->evcon);
-	s->evcon = NULL;
 }
 
 /* Exponential back-off with jitter: attempt n waits between half and all
@@ -594,4 +643,16 @@ backoff(int attempts)
 	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
 		r = 32768;
 	return full / 2 + full / 2 * ((double)r / 65535.0);
+}
+
+static const char *
+method_name(enum evhttp_cmd_type method)
+{
+	switch (method) {
+	case EVHTTP_REQ_POST: return "POST";
+	case EVHTTP_REQ_PUT: return "PUT";
+	case EVHTTP_REQ_DELETE: return "DELETE";
+	case EVHTTP_REQ_PATCH: return "PATCH";
+	default: return "GET";
+	}
 }

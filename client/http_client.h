@@ -1,5 +1,5 @@
 /*
- * http_client: the hotline client's HTTP on libevent's evhttp.
+ * http_client: the hotline client's HTTP and HTTPS, on libcurl.
  *
  * One request or many at once on one event loop, each bounded by an
  * overall deadline, retried with exponential back-off when that is safe:
@@ -21,6 +21,7 @@ typedef enum HttpOutcome {
 	HTTP_ANSWERED,		/* a response arrived: see status */
 	HTTP_NOT_SENT,		/* never reached the server: nothing happened there */
 	HTTP_LOST,		/* sent, then no complete answer: the effect is unknown */
+	HTTP_UNTRUSTED,		/* TLS failed (an unknown CA, a bad certificate): not sent, not retried */
 } HttpOutcome;
 
 typedef struct HttpRequest {
@@ -41,7 +42,7 @@ typedef struct HttpRequest {
 	char *response;		/* body, NUL-terminated (may hold NULs), or NULL */
 	size_t response_len;
 	char *content_type;	/* or NULL */
-	char error[160];	/* why it was NOT_SENT or LOST */
+	char error[512];	/* why it was NOT_SENT, UNTRUSTED or LOST */
 	int attempts;
 } HttpRequest;
 
@@ -52,12 +53,13 @@ typedef HttpRequest *(*HttpFeed)(void *arg);
  * stop asking the feed for more (requests in flight still settle). */
 typedef bool (*HttpDone)(void *arg, HttpRequest *req);
 
-/* Parse url (http://host[:port][/prefix]) and prepare a client that sends
- * token as a Bearer token (NULL: none) and gives each request timeout
- * seconds overall, retries included. Returns NULL with a message in err
- * when the URL is not usable. Free with http_client_free. */
-HttpClient *http_client_new(const char *url, const char *token, double timeout, char *err,
-			    size_t errlen);
+/* Parse url (http[s]://host[:port][/prefix]) and prepare a client that
+ * sends token as a Bearer token (NULL: none), trusts the certificates
+ * signed by the CA in file ca (NULL or "": the system's CAs) and gives each
+ * request timeout seconds overall, retries included. Returns NULL with a
+ * message in err when the URL is not usable. Free with http_client_free. */
+HttpClient *http_client_new(const char *url, const char *token, const char *ca, double timeout,
+			    char *err, size_t errlen);
 
 void http_client_free(HttpClient *c);
 

@@ -250,6 +250,32 @@ render_rates(json_object *doc)
 }
 
 int
+render_articles(json_object *doc)
+{
+	static const Column cols[] = {
+		{"ID", 0, true}, {"TITLE", 30, false}, {"DEPARTMENT", 0, false}, {"TAGS", 24, false},
+		{"ANSWER", TEXT_MAX, false},
+	};
+	json_object *items = render_items(doc);
+	Table *t = items ? table_from(cols, sizeof(cols) / sizeof(cols[0])) : NULL;
+	char id[32], title[1024], dept[64], body[4096];
+
+	if (t == NULL)
+		return items ? HL_FAILED : not_a_list();
+	for (size_t i = 0; i < json_object_array_length(items); i++) {
+		json_object *r = json_object_array_get_idx(items, i);
+		char *tags = join_scalars(render_get(r, "tags"));
+		const char *cells[] = {render_text(r, "id", id, sizeof(id)), render_text(r, "title", title, sizeof(title)),
+				       render_text(r, "department", dept, sizeof(dept)), tags ? tags : "",
+				       render_text(r, "body", body, sizeof(body))};
+
+		table_add_row(t, cells);
+		free(tags);
+	}
+	return print_table(t);
+}
+
+int
 render_case_line(json_object *doc)
 {
 	char id[32], number[64], state[32], dept[64];

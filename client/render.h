@@ -46,4 +46,7 @@ int render_rates(json_object *doc);
 /* One line after an action: "case 12 (number): now accepted, department x". */
 int render_case_line(json_object *doc);
 
+/* Knowledge-base articles as a table: id, title, department, tags, the start of the body. */
+int render_articles(json_object *doc);
+
 #endif

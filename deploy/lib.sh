@@ -11,8 +11,11 @@ HL_PG_BIN=${HL_PG_BIN:-/usr/lib/postgresql/15/bin}
 HL_PYTHON=${HL_PYTHON:-/usr/bin/python3}
 
 # The Debian packages a bare Debian 12 machine needs to build, run and test everything.
-HL_PACKAGES=(cmake build-essential pkg-config libevent-dev libpq-dev libjson-c-dev libcmocka-dev libxml2-dev
-	postgresql-15 postgresql-contrib python3 python3-pytest prometheus wrk valgrind clang libclang-rt-14-dev python3-jsonschema)
+HL_PACKAGES=(cmake build-essential pkg-config libevent-dev libpq-dev libjson-c-dev libcmocka-dev libxml2-dev libcrypt-dev
+	postgresql-15 postgresql-contrib python3 python3-pytest prometheus wrk valgrind clang libclang-rt-14-dev python3-jsonschema
+	libcurl4-openssl-dev openssl
+	patroni python3-etcd etcd-server etcd-client haproxy nginx
+	chromium chromium-driver python3-selenium fonts-wqy-microhei)
 
 hl_say() { printf '%s\n' "$*" >&2; }
 hl_die() { printf 'error: %s\n' "$*" >&2; return 1; }
@@ -82,12 +85,14 @@ hl_free_port() {
 	hl_die "no free port found"
 }
 
-# hl_http_status URL: prints the HTTP status of a GET (000 when nothing answers within 5 s).
+# hl_http_status URL [CAFILE]: prints the HTTP status of a GET (000 when nothing answers within
+# 5 s); an https URL's certificate is checked against CAFILE.
 hl_http_status() {
-	"$HL_PYTHON" - "$1" <<-'EOF'
-	import sys, urllib.error, urllib.request
+	"$HL_PYTHON" - "$1" "${2:-}" <<-'EOF'
+	import ssl, sys, urllib.error, urllib.request
+	ctx = ssl.create_default_context(cafile=sys.argv[2] or None)
 	try:
-	    with urllib.request.urlopen(sys.argv[1], timeout=5) as r:
+	    with urllib.request.urlopen(sys.argv[1], timeout=5, context=ctx) as r:
 	        print(r.status)
 	except urllib.error.HTTPError as e:
 	    print(e.code)
@@ -99,6 +104,46 @@ hl_http_status() {
 # hl_random_hex BYTES: prints that many random bytes as hex (passwords, names).
 hl_random_hex() {
 	od -An -tx1 -N"$1" /dev/urandom | tr -d ' \n'
+}
+
+# --- TLS ---------------------------------------------------------------------------------------
+
+# hl_tls_ca DIR: makes a private certificate authority, DIR/ca.pem (give it to clients as
+# HOTLINE_CA) and DIR/ca.key (readable by its owner only), unless both exist. EC P-256, 10 years.
+hl_tls_ca() {
+	local dir=$1
+	[[ -s $dir/ca.pem && -s $dir/ca.key ]] && return 0
+	mkdir -p "$dir" || return 1
+	if ! (umask 077 && openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$dir/ca.key" -out "$dir/ca.pem" -days 3650 -subj "/CN=hotline private CA" \
+		-addext "basicConstraints=critical,CA:TRUE" \
+		-addext "keyUsage=critical,keyCertSign,cRLSign") >/dev/null 2>&1; then
+		hl_die "openssl could not make the CA in $dir"
+		return 1
+	fi
+	chmod 644 "$dir/ca.pem"
+}
+
+# hl_tls_server_cert DIR: makes DIR/server.pem and DIR/server.key, a server certificate for
+# 127.0.0.1 and localhost signed by the CA of DIR (hl_tls_ca), unless DIR's CA already signed the
+# one there. 825 days, EC P-256.
+hl_tls_server_cert() {
+	local dir=$1
+	if [[ -s $dir/server.key ]] &&
+		openssl verify -CAfile "$dir/ca.pem" "$dir/server.pem" >/dev/null 2>&1; then
+		return 0
+	fi
+	if ! (umask 077 && openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$dir/server.key" -out "$dir/server.csr" -subj "/CN=localhost" &&
+		openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" \
+			-CAcreateserial -days 825 -out "$dir/server.pem" -extfile <(printf '%s\n' \
+			"subjectAltName=IP:127.0.0.1,DNS:localhost" "extendedKeyUsage=serverAuth" \
+			"basicConstraints=critical,CA:FALSE")) >/dev/null 2>&1; then
+		hl_die "openssl could not make the server certificate in $dir"
+		return 1
+	fi
+	rm -f "$dir/server.csr"
+	chmod 644 "$dir/server.pem"
 }
 
 # --- PostgreSQL clusters ----------------------------------------------------------------------
@@ -123,20 +168,27 @@ hl_pg_owner() {
 	chown postgres: "$@"
 }
 
-# hl_pg_allow_traverse DIR: makes every directory from / down to DIR searchable by the cluster
-# owner (adds o+x where missing, and says so), so that it can reach its data under DIR.
-hl_pg_allow_traverse() {
+# hl_allow_traverse USER PATH: makes every directory from / down to PATH (or the directory of
+# the file PATH) searchable by USER (adds o+x where missing, and says so), so that USER reaches
+# its files under it. A no-op unless root.
+hl_allow_traverse() {
 	((EUID == 0)) || return 0
-	local path=$1 prefix="" part
+	local user=$1 path=$2 prefix="" part
+	[[ -d $path ]] || path=$(dirname "$path")
 	local IFS=/
 	for part in $path; do
 		[[ -z $part ]] && continue
 		prefix="$prefix/$part"
-		if ! hl_pg_as test -x "$prefix"; then
-			hl_say "note: chmod o+x $prefix (the postgres user must reach its data below it)"
+		if ! (cd / && setpriv --reuid="$user" --regid="$user" --init-groups test -x "$prefix"); then
+			hl_say "note: chmod o+x $prefix (the $user user must reach its files below it)"
 			chmod o+x "$prefix" || return 1
 		fi
 	done
+}
+
+# hl_pg_allow_traverse DIR: lets the cluster owner reach its data under DIR (hl_allow_traverse).
+hl_pg_allow_traverse() {
+	hl_allow_traverse postgres "$1"
 }
 
 # hl_pg_sockdir PREFERRED PORT: prints PREFERRED, or a short directory under /tmp when the socket

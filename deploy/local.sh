@@ -5,7 +5,8 @@
 #   deploy/local.sh down     stop both; the data stays in var/
 #   deploy/local.sh status   what runs; exit 0 when both run, 3 otherwise
 #   deploy/local.sh test     unit tests (normal, sanitizers, valgrind), fuzzing, then integration and e2e
-#                            tests against a throwaway cluster; exit 0 only when all pass
+#                            tests against a throwaway cluster, then the production cluster's
+#                            failover test (deploy/cluster.sh test); exit 0 only when all pass
 #
 # Works from any directory, as root (PostgreSQL then runs as the `postgres` user) or as a user
 # who already has the packages.
@@ -20,7 +21,7 @@ STATE="$VAR/state.env"
 PIDFILE="$VAR/server.pid"
 
 usage() {
-	sed -n '4,8s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+	sed -n '4,9s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
 	exit 2
 }
 
@@ -193,6 +194,12 @@ run_pytest() {
 	)
 }
 
+# The cluster test runs as root (its components run as their service users) with the packages.
+cluster_packages_present() {
+	((EUID == 0)) && command -v patroni >/dev/null && command -v etcd >/dev/null &&
+		command -v haproxy >/dev/null && command -v nginx >/dev/null
+}
+
 TEST_TMP=""
 cleanup_test() {
 	if [[ -n $TEST_TMP ]]; then
@@ -234,11 +241,17 @@ cmd_test() {
 	export HOTLINE_TEST_PGDATA="$TEST_TMP/pg" HOTLINE_TEST_PGHOST="$sock" HOTLINE_TEST_PGPORT="$port" \
 		HOTLINE_TEST_PGLOG="$TEST_TMP/postgresql.log"
 
-	for d in tests/integration tests/e2e; do
+	for d in tests/integration tests/e2e tests/browser; do
 		[[ -d $ROOT/$d ]] && suites+=("$d")
 	done
 	stage "integration + e2e (ASan+UBSan server and client)" run_pytest "$ROOT/build-asan" -q "${suites[@]}"
 	stage "smoke (normal build)" run_pytest "$ROOT/build" -q -m smoke "${suites[@]}"
+	if cluster_packages_present; then
+		stage "cluster: failover, switchover, faults (deploy/cluster.sh test)" \
+			"$ROOT/deploy/cluster.sh" test
+	else
+		echo "cluster test skipped: needs root and the packages patroni etcd-server haproxy nginx"
+	fi
 
 	printf '\n'
 	if ((${#FAILED[@]})); then

@@ -10,9 +10,13 @@
 #include "core/token_cache.h"
 #include "core/user_slots.h"
 #include "db/batch.h"
+#include "db/listen.h"
 #include "db/pool.h"
+#include "worker.h"
 
 struct event_base;
+typedef struct StreamHub StreamHub;
+typedef struct StaticFiles StaticFiles;
 
 typedef struct App {
 	struct event_base *base;
@@ -22,6 +26,10 @@ typedef struct App {
 	DbBatch *intakes;        /* group commit of POST /v1/cases (api/cases.c) */
 	const Config *config;
 	TokenCache *tokens;      /* users of recently authenticated tokens (http/server.c) */
+	Worker *hasher;          /* the thread that hashes and checks passwords (api/session.c) */
+	StaticFiles *web;        /* the console's files, served at /app/ (http/static.c) */
+	DbListener *listener;    /* the one LISTEN connection (db/listen.c): rules_changed, hotline_events */
+	StreamHub *streams;      /* open GET /v1/stream answers (stream_hub.c) */
 } App;
 
 #endif

@@ -29,10 +29,12 @@ typedef struct ConfigEntry {
 
 static const ConfigEntry config_table[] = {
 	STR(db, 0, "", true),
+	STR(db_read, 0, "", true),
 	STR(listen, 1, "127.0.0.1", false),
 	INT(port, 1, 65535, "8080"),
 	STR(timezone, 1, "Asia/Shanghai", false),
 	STR(sql_dir, 1, HOTLINE_SQL_DIR, false),
+	STR(web_dir, 1, HOTLINE_WEB_DIR, false),
 	INT(pool_size, 1, 64, "16"),
 	INT(read_pool_size, 1, 64, "4"),
 	INT(read_per_user, 1, 64, "2"),
@@ -48,6 +50,8 @@ static const ConfigEntry config_table[] = {
 	INT(queue_timeout_ms, 10, 600000, "3000"),
 	INT(rate_limit, 0, 1000000, "0"),
 	INT(token_cache_seconds, 0, 3600, "5"),
+	INT(stream_max, 0, 100000, "1000"),
+	INT(stream_buffer_max, 4096, 64 * 1024 * 1024, "262144"),
 	INT(auth_fail_budget, 0, 1000000, "100"),
 	STR(log_level, 1, "info", false),
 };

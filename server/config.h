@@ -10,10 +10,12 @@
 
 typedef struct Config {
 	char db[1024];            /* libpq conninfo (secret: never logged whole) */
+	char db_read[1024];       /* conninfo of a replica for the slow-read lane; "" = db (secret) */
 	char listen[64];
 	int port;
 	char timezone[64];
 	char sql_dir[1024];
+	char web_dir[1024];       /* the console's files (web/), served at /app/ */
 	int pool_size;
 	int read_pool_size;       /* connections of the slow-read lane (searches, reports) */
 	int read_per_user;        /* slow reads of one user at once (429 beyond) */
@@ -29,6 +31,8 @@ typedef struct Config {
 	int queue_timeout_ms;     /* a query or create waiting longer for the database is answered 503 */
 	int rate_limit;           /* requests per second per user, 0 = no limit */
 	int token_cache_seconds;  /* how long an authenticated token is trusted without a query, 0 = never */
+	int stream_max;           /* GET /v1/stream answers open at once (503 beyond) */
+	int stream_buffer_max;    /* bytes a stream may have unsent before it is dropped */
 	int auth_fail_budget;     /* unknown-token lookups per client address a minute (burst the same), 0 = no limit */
 	char log_level[16];
 } Config;

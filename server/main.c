@@ -15,27 +15,37 @@
 #include "api/assess.h"
 #include "api/cases.h"
 #include "api/health.h"
+#include "api/intake_aids.h"
+#include "api/kb.h"
 #include "api/open311.h"
 #include "api/reports.h"
 #include "api/rules.h"
+#include "api/session.h"
 #include "api/sla.h"
+#include "api/stream.h"
+#include "api/track.h"
 #include "api/users.h"
 #include "app.h"
 #include "config.h"
 #include "core/user.h"
-#include "core/utf8.h"
+#include "core/user_input.h"
 #include "db/migrate.h"
 #include "db/pool.h"
 #include "http/server.h"
+#include "http/static.h"
 #include "janitor.h"
 #include "log.h"
+#include "passwd.h"
 #include "routing_state.h"
 #include "sla_state.h"
+#include "stream_hub.h"
 #include "sweeper.h"
 #include "token.h"
 
 extern char **environ;
 
+/* Password checks that may wait for the worker thread before new ones get 503. */
+#define HASH_QUEUE_MAX 256
 /* Users with a slow read in flight at once, at most (beyond: 429 as over read_per_user). */
 #define USER_SLOTS_HOLDERS 256
 
@@ -50,12 +60,13 @@ static const char usage[] =
 	"usage: hotline-server [--config FILE] [--KEY=VALUE ...] [serve | migrate | create-admin NAME | version]\n"
 	"  serve              run the HTTP server (default)\n"
 	"  migrate            apply the migrations of sql_dir that the database lacks\n"
-	"  create-admin NAME  create an admin user and print its token\n"
+	"  create-admin NAME [LOGIN]  create an admin user and print its token; with LOGIN,\n"
+	"                     also a login whose password is the first line of stdin\n"
 	"settings (also HOTLINE_<KEY> in the environment, or KEY = VALUE lines in --config):\n"
-	"  db listen port timezone sql_dir pool_size read_pool_size read_per_user queue_max\n"
+	"  db db_read listen port timezone sql_dir web_dir pool_size read_pool_size read_per_user queue_max\n"
 	"  max_body max_headers\n"
 	"  max_connections timeout sweep_interval statement_timeout_ms queue_timeout_ms rate_limit\n"
-	"  token_cache_seconds auth_fail_budget log_level\n";
+	"  token_cache_seconds auth_fail_budget stream_max stream_buffer_max log_level\n";
 
 /* Parse flags and the command; returns the index of the command in argv, or -1. */
 static int
@@ -101,21 +112,69 @@ fail:
 	return -1;
 }
 
-static int
-cmd_create_admin(const Config *cfg, const char *name)
+/* The password of create-admin NAME LOGIN: the first line of stdin, without its newline. */
+static bool
+read_password_line(char *buf, size_t len)
 {
-	char token[TOKEN_LEN + 1], hash[TOKEN_HASH_HEX + 3];
-	const char *params[] = {name, hash};
-	PGconn *pg;
+	size_t n;
+
+	if (!fgets(buf, (int)len, stdin))
+		return false;
+	n = strcspn(buf, "\r\n");
+	buf[n] = '\0';
+	return true;
+}
+
+/* Validate name, login and password as POST /v1/users does; the password is hashed into hash. */
+static bool
+create_admin_credentials(const char *name, const char *login, const char *password, char hash[PASSWD_HASH_MAX])
+{
+	json_object *body = json_object_new_object();
+	UserInput in;
+	ApiError err;
+	bool ok;
+
+	json_object_object_add(body, "name", json_object_new_string(name));
+	json_object_object_add(body, "role", json_object_new_string("admin"));
+	if (login) {
+		json_object_object_add(body, "login", json_object_new_string(login));
+		json_object_object_add(body, "password", json_object_new_string(password));
+	}
+	ok = user_input_parse(body, &in, &err);
+	json_object_put(body);
+	if (!ok) {
+		fprintf(stderr, "hotline-server: %s\n", err.message);
+		return false;
+	}
+	hash[0] = '\0';
+	if (login && !passwd_hash(password, hash)) {
+		fprintf(stderr, "hotline-server: cannot hash the password\n");
+		return false;
+	}
+	return true;
+}
+
+/* create-admin NAME [LOGIN]: an admin and its API token; with LOGIN, also a login whose
+ * password is read from the first line of stdin. */
+static int
+cmd_create_admin(const Config *cfg, const char *name, const char *login)
+{
+	char token[TOKEN_LEN + 1], hash[TOKEN_HASH_HEX + 3], password[256] = "", pw_hash[PASSWD_HASH_MAX];
+	const char *params[] = {name, hash, login, pw_hash};
+	PGconn *pg = NULL;
 	PGresult *res = NULL;
-	size_t nchars;
 	int rc = 1;
 
-	/* the contract's limit, as POST /v1/users checks it */
-	if (!utf8_validate(name, strlen(name), &nchars) || nchars == 0 || nchars > USER_NAME_MAX_CHARS) {
-		fprintf(stderr, "hotline-server: the name must be 1 to %d characters of UTF-8\n", USER_NAME_MAX_CHARS);
-		return 2;
+	if (login && !read_password_line(password, sizeof(password))) {
+		fprintf(stderr, "hotline-server: create-admin NAME LOGIN reads the password from stdin\n");
+		goto done;
 	}
+	if (!create_admin_credentials(name, login, password, pw_hash)) {
+		rc = 2;
+		goto done;
+	}
+	if (!login)
+		params[3] = NULL;
 	pg = PQconnectdb(cfg->db);
 	if (PQstatus(pg) != CONNECTION_OK) {
 		fprintf(stderr, "hotline-server: cannot connect: %s", PQerrorMessage(pg));
@@ -127,9 +186,10 @@ cmd_create_admin(const Config *cfg, const char *name)
 	}
 	token_hash_literal(token, hash);
 	res = PQexecParams(pg,
-			   "WITH u AS (INSERT INTO users (name, role) VALUES ($1, 'admin') RETURNING id) "
+			   "WITH u AS (INSERT INTO users (name, role, login, password_hash) "
+			   "  VALUES ($1, 'admin', $3, $4) RETURNING id) "
 			   "INSERT INTO tokens (hash, user_id) SELECT $2::bytea, id FROM u",
-			   2, NULL, params, NULL, NULL, 0);
+			   4, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		fprintf(stderr, "hotline-server: create-admin failed: %s", PQerrorMessage(pg));
 		goto done;
@@ -137,6 +197,7 @@ cmd_create_admin(const Config *cfg, const char *name)
 	printf("%s\n", token);
 	rc = 0;
 done:
+	explicit_bzero(password, sizeof(password));
 	PQclear(res);
 	PQfinish(pg);
 	return rc;
@@ -176,6 +237,7 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	s->drain_timer = evtimer_new(s->app.base, drain_timeout_cb, s);
 	if (s->drain_timer)
 		evtimer_add(s->drain_timer, &tv);
+	stream_hub_close_all(s->app.streams);
 	http_server_drain(s->http, drain_done_cb, s);
 }
 
@@ -230,11 +292,12 @@ schema_ok(const Config *cfg)
 static int
 cmd_serve(const Config *cfg)
 {
-	static const RouteTable *tables[16];
+	static const RouteTable *tables[24];
 	Server s = {0};
 	DbPoolConfig pc = {"main", cfg->db, cfg->timezone, cfg->pool_size, cfg->queue_max, cfg->statement_timeout_ms};
-	DbPoolConfig rc = {"read", cfg->db, cfg->timezone, cfg->read_pool_size, cfg->queue_max,
-			   cfg->statement_timeout_ms};
+	/* the slow-read lane reads from the db_read replica when there is one */
+	DbPoolConfig rc = {"read", cfg->db_read[0] ? cfg->db_read : cfg->db, cfg->timezone,
+			   cfg->read_pool_size, cfg->queue_max, cfg->statement_timeout_ms};
 	char described[2048];
 	int ntables = 0;
 
@@ -251,15 +314,25 @@ cmd_serve(const Config *cfg)
 	s.app.read_slots = user_slots_new(USER_SLOTS_HOLDERS, cfg->read_per_user);
 	s.app.intakes = s.app.pool ? cases_intake_batch_new(s.app.pool, cfg) : NULL;
 	s.app.tokens = token_cache_new(1024, cfg->token_cache_seconds);
+	s.app.hasher = s.app.base ? worker_new(s.app.base, HASH_QUEUE_MAX) : NULL;
+	s.app.listener = s.app.base ? db_listener_new(s.app.base, cfg->db) : NULL;
+	s.app.streams = s.app.pool && s.app.listener ? stream_hub_new(&s.app) : NULL;
+	s.app.web = static_files_load(cfg->web_dir);
 	tables[ntables++] = health_routes();
 	tables[ntables++] = users_routes();
+	tables[ntables++] = session_routes();
+	tables[ntables++] = stream_routes();
 	tables[ntables++] = cases_routes();
 	tables[ntables++] = sla_routes();
 	tables[ntables++] = reports_routes();
 	tables[ntables++] = rules_routes();
 	tables[ntables++] = assess_routes();
 	tables[ntables++] = open311_routes();
-	s.http = s.app.pool && s.app.reads && s.app.read_slots && s.app.intakes && s.app.tokens
+	tables[ntables++] = track_routes();
+	tables[ntables++] = intake_aids_routes();
+	tables[ntables++] = kb_routes();
+	s.http = s.app.pool && s.app.reads && s.app.read_slots && s.app.intakes && s.app.tokens &&
+		 s.app.hasher && s.app.streams && s.app.web
 			 ? http_server_start(&s.app, tables, ntables) : NULL;
 	if (s.http)
 		http_server_error_writer(s.http, OPEN311_PATH_PREFIX, open311_reply_error);
@@ -285,12 +358,18 @@ done:
 		event_free(s.sigint);
 	if (s.drain_timer)
 		event_free(s.drain_timer);
+	if (s.app.streams)
+		stream_hub_close_all(s.app.streams);
 	http_server_free(s.http);
+	stream_hub_free(s.app.streams);
+	db_listener_free(s.app.listener); /* after the reloaders and the hub stopped */
+	static_files_free(s.app.web);
 	db_batch_free(s.app.intakes);
 	db_pool_free(s.app.pool);
 	db_pool_free(s.app.reads);
 	user_slots_free(s.app.read_slots);
 	token_cache_free(s.app.tokens);
+	worker_free(s.app.hasher);
 	if (s.app.base)
 		event_base_free(s.app.base);
 	return s.exit_code;
@@ -331,7 +410,7 @@ main(int argc, char **argv)
 			fprintf(stderr, "hotline-server: create-admin needs a NAME\n");
 			return 2;
 		}
-		return cmd_create_admin(&cfg, argv[cmd + 1]);
+		return cmd_create_admin(&cfg, argv[cmd + 1], cmd + 2 < argc ? argv[cmd + 2] : NULL);
 	}
 	if (strcmp(name, "serve") == 0)
 		return cmd_serve(&cfg);

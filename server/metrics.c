@@ -28,6 +28,8 @@ static struct {
 	int open_connections;
 	unsigned long long connections_total, connections_rejected, connections_timed_out;
 	unsigned long long sweeps, sweep_warnings, sweep_overdue;
+	int open_streams;
+	unsigned long long streams_total, streams_dropped, stream_events;
 	unsigned long long queue_timeouts;
 } m;
 
@@ -65,6 +67,31 @@ metrics_request(const char *method, const char *route, int status, double ms)
 			m.latency_buckets[b]++;
 	m.latency_count++;
 	m.latency_sum_s += ms / 1000.0;
+}
+
+void
+metrics_stream_opened(void)
+{
+	m.open_streams++;
+	m.streams_total++;
+}
+
+void
+metrics_stream_closed(void)
+{
+	m.open_streams--;
+}
+
+void
+metrics_stream_dropped(void)
+{
+	m.streams_dropped++;
+}
+
+void
+metrics_stream_events(unsigned long long n)
+{
+	m.stream_events += n;
 }
 
 void
@@ -206,6 +233,13 @@ metrics_render(const DbPoolStats *pool, const DbPoolStats *reads, const DbBatchS
 		     "Batches of cases that failed and were sent again one case at a time.", (double)intakes->split);
 	render_gauge(&o, "hotline_intake_waiting", "gauge", "Cases waiting for the next intake transaction.",
 		     intakes->waiting);
+	render_gauge(&o, "hotline_streams_open", "gauge", "Event streams (GET /v1/stream) open now.",
+		     m.open_streams);
+	render_gauge(&o, "hotline_streams_total", "counter", "Event streams opened.", (double)m.streams_total);
+	render_gauge(&o, "hotline_streams_dropped_total", "counter",
+		     "Event streams dropped because their client did not read.", (double)m.streams_dropped);
+	render_gauge(&o, "hotline_stream_events_total", "counter", "Events sent on event streams.",
+		     (double)m.stream_events);
 	render_gauge(&o, "hotline_queue_timeouts_total", "counter",
 		     "Queries and creates answered 503 because they waited longer than queue_timeout_ms.",
 		     (double)m.queue_timeouts);

@@ -16,6 +16,12 @@ void metrics_connection_opened(void);
 void metrics_connection_closed(void);
 void metrics_connection_rejected(void);
 void metrics_connection_timed_out(void);
+/* Event streams (GET /v1/stream): opened, closed (by either side), dropped for not reading,
+ * and events sent. */
+void metrics_stream_opened(void);
+void metrics_stream_closed(void);
+void metrics_stream_dropped(void);
+void metrics_stream_events(unsigned long long n);
 /* Count a sweeper pass and the history rows it wrote. */
 void metrics_sweep(unsigned warnings, unsigned overdue);
 /* Count requests the janitor answered 503 for waiting too long (janitor.h). */

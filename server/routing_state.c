@@ -56,7 +56,7 @@ static Reloader reloader;
 bool
 routing_state_start(App *app)
 {
-	return reloader_start(&reloader, &routing_state_config, app->base, app->pool);
+	return reloader_start(&reloader, &routing_state_config, app->base, app->pool, app->listener);
 }
 
 const Router *

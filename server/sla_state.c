@@ -59,7 +59,7 @@ static Reloader reloader;
 bool
 sla_state_start(App *app)
 {
-	return reloader_start(&reloader, &sla_state_config, app->base, app->pool);
+	return reloader_start(&reloader, &sla_state_config, app->base, app->pool, app->listener);
 }
 
 void

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "sla_state.h"
+#include "stream_hub.h"
 
 /* Expired idempotency keys go at most this often (they live 24 hours). */
 #define SWEEPER_REAP_SECONDS 600
@@ -118,8 +119,10 @@ sweeper_sweep_cb(const DbResult *r, void *arg)
 	warnings = (unsigned)strtoul(PQgetvalue(r->res, 0, 0), NULL, 10);
 	overdue = (unsigned)strtoul(PQgetvalue(r->res, 0, 1), NULL, 10);
 	metrics_sweep(warnings, overdue);
-	if (warnings || overdue)
+	if (warnings || overdue) {
 		log_info("sweeper: %u deadline_warning and %u overdue rows written", warnings, overdue);
+		stream_hub_wrote(sw.app->streams);
+	}
 }
 
 static void

@@ -2,6 +2,8 @@
 #include "token.h"
 
 #include <ctype.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -9,26 +11,52 @@
 
 #define TOKEN_RANDOM_BYTES 24
 
-bool
-token_generate(char out[TOKEN_LEN + 1])
+/* Fill buf with len bytes from the kernel's random source; false when it gives none. */
+static bool
+random_fill(unsigned char *buf, size_t len)
 {
-	static const char hex[] = "0123456789abcdef";
-	unsigned char raw[TOKEN_RANDOM_BYTES];
 	size_t got = 0;
 
-	while (got < sizeof(raw)) {
-		ssize_t n = getrandom(raw + got, sizeof(raw) - got, 0);
+	while (got < len) {
+		ssize_t n = getrandom(buf + got, len - got, 0);
 
 		if (n <= 0)
 			return false;
 		got += (size_t)n;
 	}
+	return true;
+}
+
+bool
+token_generate(char out[TOKEN_LEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char raw[TOKEN_RANDOM_BYTES];
+
+	if (!random_fill(raw, sizeof(raw)))
+		return false;
 	memcpy(out, "hl_", 3);
 	for (size_t i = 0; i < sizeof(raw); i++) {
 		out[3 + 2 * i] = hex[raw[i] >> 4];
 		out[3 + 2 * i + 1] = hex[raw[i] & 15];
 	}
 	out[TOKEN_LEN] = '\0';
+	return true;
+}
+
+bool
+token_track_code(char out[TRACK_CODE_LEN + 1])
+{
+	/* The largest multiple of 10^6 that fits 32 bits: draws at or above it are redrawn, so
+	 * every code is equally likely. */
+	const uint32_t limit = UINT32_MAX - UINT32_MAX % 1000000u;
+	uint32_t v;
+
+	do {
+		if (!random_fill((unsigned char *)&v, sizeof(v)))
+			return false;
+	} while (v >= limit);
+	snprintf(out, TRACK_CODE_LEN + 1, "%06u", (unsigned)(v % 1000000u));
 	return true;
 }
 

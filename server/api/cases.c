@@ -30,6 +30,7 @@
 #include "log.h"
 #include "routing_state.h"
 #include "sla_state.h"
+#include "token.h"
 
 #define LIST_LIMIT_DEFAULT 50
 #define LIST_LIMIT_MAX 500
@@ -38,7 +39,7 @@
 #define CURSOR_MAX 64         /* bytes of an inbox cursor */
 #define TS_TEXT 32            /* "2026-11-28T01:30:00Z" and its NUL, with room */
 #define STATES_TEXT 128       /* "{pending,dispatched,...}" of every state */
-#define CALL_PARAMS_MAX 16
+#define CALL_PARAMS_MAX 20
 #define CO_TEXT (CASE_CO_MAX * (CASE_CODE_MAX + 3) + 3) /* ["a","b"] */
 
 /* One action endpoint: its path and the SQL function that performs it. */
@@ -109,15 +110,17 @@ typedef struct CallParams {
 	char at[TS_TEXT];        /* the instant the clocks start: stored as dispatched_at/visited_at */
 	char kinds[8];           /* SLA_CLOCK_* mask of the clocks that count working days */
 	char co[CO_TEXT];        /* dispatch's co as a JSON array */
+	char track_code[TRACK_CODE_LEN + 1]; /* a new case's tracking code */
 } CallParams;
 
-#define CREATE_PARAMS 16
+#define CREATE_PARAMS 17
 static const char sql_create[] =
-	"SELECT status, body FROM case_create($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
-/* The same calls, several in one transaction (sql/011_intake_batch.sql, sql/014_handling.sql). */
+	"SELECT status, body FROM case_create($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, "
+	"$17)";
+/* The same calls, several in one transaction (sql/011_intake_batch.sql, 014_handling.sql, 015_intake_aids.sql). */
 static const char sql_create_batch[] =
 	"SELECT status, body, item FROM case_create_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
-	"$14, $15, $16)";
+	"$14, $15, $16, $17)";
 static const char sql_get[] = "SELECT status, body FROM case_get($1, $2, $3)";
 static const char sql_events[] = "SELECT status, body FROM case_events_list($1, $2, $3)";
 static const char sql_list[] =
@@ -161,7 +164,6 @@ static bool action_extra_params(Req *req, CaseAction action, const CaseActionInp
 static bool case_route_decide(const CaseInput *in, CreatePlan *plan);
 static bool case_deadlines(const char *type, bool urgent, time_t at, CallParams *p);
 static bool state_arrays(CaseAction action, const CaseMove *move, CallParams *p);
-static bool parse_if_match(const char *header, char *out, size_t len);
 static bool idempotency_key_valid(const char *key);
 static bool param_text(Req *req, const char *name, size_t max_chars, const char **out, ApiError *err);
 static bool param_bool(Req *req, const char *name, const char **out, ApiError *err);
@@ -232,6 +234,10 @@ cases_create_submit(Req *req, const CaseInput *in, json_object *history, const c
 		reply_error(req, 503, "unavailable", NULL, "the SLA policy is loading, try again");
 		return;
 	}
+	if (!token_track_code(p.track_code)) {
+		reply_error(req, 503, "unavailable", NULL, "no randomness for the tracking code, try again");
+		return;
+	}
 	input = case_input_to_json(in);
 	if (input && history && json_object_object_add(input, "history", json_object_get(history)) != 0)
 		json_object_put(history); /* not added: the reference taken for it goes */
@@ -256,6 +262,7 @@ cases_create_submit(Req *req, const CaseInput *in, json_object *history, const c
 	push(&p, plan.state == CASE_DISPATCHED && clock_kinds(in->type, in->urgent.value, p.kinds, sizeof(p.kinds))
 			 ? p.kinds
 			 : NULL);
+	push(&p, p.track_code);
 	if (done)
 		req_batch(req, req->app->intakes, p.values, done);
 	else
@@ -498,7 +505,6 @@ cases_routes(void)
 static bool
 action_prepare(Req *req, CaseAction *action, CaseActionInput *in, CallParams *p)
 {
-	const char *if_match = req_header(req, "If-Match");
 	ApiError err;
 	int a = 0;
 
@@ -514,14 +520,14 @@ action_prepare(Req *req, CaseAction *action, CaseActionInput *in, CallParams *p)
 		reply_api_error(req, &err);
 		return false;
 	}
-	if (if_match && !parse_if_match(if_match, p->if_match, sizeof(p->if_match))) {
+	if (!req_if_match(req, p->if_match, sizeof(p->if_match))) {
 		reply_error(req, 400, "bad_request", "If-Match", "If-Match must be a case version (a positive integer)");
 		return false;
 	}
 	push_actor(req, p);
 	snprintf(p->id, sizeof(p->id), "%lld", (long long)req->path_id);
 	push(p, p->id);
-	push(p, if_match ? p->if_match : NULL);
+	push(p, p->if_match[0] ? p->if_match : NULL);
 	return true;
 }
 
@@ -840,28 +846,6 @@ state_arrays(CaseAction action, const CaseMove *move, CallParams *p)
 	}
 	strcpy(p->from + fo, "}");
 	strcpy(p->to + to, "}");
-	return true;
-}
-
-/* If-Match: 3, or the quoted entity-tag form "3"; the version as text into out. */
-static bool
-parse_if_match(const char *header, char *out, size_t len)
-{
-	char digits[16];
-	size_t n = strlen(header);
-	long long v;
-
-	if (n >= 2 && header[0] == '"' && header[n - 1] == '"') {
-		header++;
-		n -= 2;
-	}
-	if (n == 0 || n >= sizeof(digits))
-		return false;
-	memcpy(digits, header, n);
-	digits[n] = '\0';
-	if (!parse_positive(digits, 2147483647LL, &v))
-		return false;
-	snprintf(out, len, "%lld", v);
 	return true;
 }
 

@@ -3,7 +3,7 @@
  *
  * The format is the path's extension (services.json, requests/20261128-000042.xml); a path
  * without .json or .xml is unknown (404). Documents are written by core/open311_doc from
- * plain rows of sql/012_open311.sql; every error under /open311/ is an Open311 errors
+ * plain rows of sql/013_open311.sql; every error under /open311/ is an Open311 errors
  * document (open311_reply_error, installed by main.c with http_server_error_writer).
  *
  * POST requests: the form (core/form) is parsed, its api_key authenticated like a Bearer
@@ -87,7 +87,7 @@ static void open311_post_requests(Req *req);
 static void open311_post_authenticated(Req *req);
 static void open311_post_refused(Req *req);
 static void open311_post_created(Req *req, int status, const char *body);
-static bool form_content_type(const char *content_type);
+static bool form_body(Req *req);
 static char *query_list(Req *req, const char *name);
 
 /*
@@ -360,8 +360,8 @@ open311_post_requests(Req *req)
 	ApiError err;
 	const char *key;
 
-	if (!form_content_type(req_header(req, "Content-Type"))) {
-		reply_error(req, 400, "bad_request", NULL, "send the arguments as Content-Type: " FORM_TYPE);
+	if (!form_body(req)) {
+		reply_error(req, 400, "bad_request", NULL, "send the arguments as a form: Content-Type: " FORM_TYPE);
 		return;
 	}
 	if (!form_parse(req->body_raw ? req->body_raw : "", req->body_len, &form, &err) ||
@@ -558,11 +558,19 @@ query_list(Req *req, const char *name)
 	return list.buf;
 }
 
+/*
+ * Whether the body can be read as the form GeoReport v2 sends: refused are a JSON text
+ * (whatever Content-Type it came with) and multipart/form-data; a form body is read even
+ * under another or no Content-Type, since some clients' helpers label every body alike.
+ */
 static bool
-form_content_type(const char *content_type)
+form_body(Req *req)
 {
-	size_t n = strlen(FORM_TYPE);
+	const char *type = req_header(req, "Content-Type");
+	const char *body = req->body_raw ? req->body_raw : "";
 
-	return content_type && strncasecmp(content_type, FORM_TYPE, n) == 0 &&
-	       (content_type[n] == '\0' || content_type[n] == ';' || content_type[n] == ' ');
+	body += strspn(body, " \t\r\n");
+	if (type && strncasecmp(type, "multipart/", strlen("multipart/")) == 0)
+		return false;
+	return *body != '{' && *body != '[';
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/session.h"
 #include "app.h"
 #include "core/user_input.h"
 #include "http/reply.h"
@@ -43,8 +44,34 @@ users_token_reply_cb(Req *req, PGresult *res)
 	reply_json(req, status, body);
 }
 
+static void users_insert(Req *req, const char *password_hash);
+
+static void
+users_hashed(Req *req, const char *password_hash)
+{
+	users_insert(req, password_hash);
+}
+
+/* POST /v1/users: a password is hashed on the worker first (api/session.h). */
 static void
 users_create(Req *req)
+{
+	UserInput in;
+	ApiError err;
+
+	if (!user_input_parse(req->body, &in, &err)) {
+		reply_api_error(req, &err);
+		return;
+	}
+	if (in.password)
+		session_hash_then(req, in.password, users_hashed);
+	else
+		users_insert(req, NULL);
+}
+
+/* The body was valid when users_create parsed it; parse again for the borrowed fields. */
+static void
+users_insert(Req *req, const char *password_hash)
 {
 	UserInput in;
 	ApiError err;
@@ -59,17 +86,20 @@ users_create(Req *req)
 		return;
 	}
 	token_hash_literal(req->token_made, hash);
-	const char *params[] = {in.name, role_name(in.role), in.department, hash};
+	const char *params[] = {in.name, role_name(in.role), in.department, hash, in.login, password_hash};
 
+	/* A login taken meanwhile by a racing create is skipped by ON CONFLICT, not an error. */
 	req_query(req,
-		"WITH u AS (INSERT INTO users (name, role, department) "
-		"  SELECT $1, $2, $3 WHERE $3::text IS NULL OR EXISTS (SELECT 1 FROM departments WHERE code = $3) "
-		"  RETURNING *), "
+		"WITH u AS (INSERT INTO users (name, role, department, login, password_hash) "
+		"  SELECT $1, $2, $3, $5, $6 WHERE $3::text IS NULL OR EXISTS (SELECT 1 FROM departments WHERE code = $3) "
+		"  ON CONFLICT (login) DO NOTHING RETURNING *), "
 		"t AS (INSERT INTO tokens (hash, user_id) SELECT $4::bytea, id FROM u) "
 		"SELECT 201, user_json(u)::text FROM u "
-		"UNION ALL SELECT 422, '{\"error\": {\"code\": \"invalid_field\", \"field\": \"department\", "
-		"\"message\": \"no such department\"}}' WHERE NOT EXISTS (SELECT 1 FROM u)",
-		4, params, users_token_reply_cb);
+		"UNION ALL SELECT 422, CASE WHEN $3::text IS NOT NULL AND NOT EXISTS (SELECT 1 FROM departments WHERE code = $3) "
+		"  THEN '{\"error\": {\"code\": \"invalid_field\", \"field\": \"department\", \"message\": \"no such department\"}}' "
+		"  ELSE '{\"error\": {\"code\": \"invalid_field\", \"field\": \"login\", \"message\": \"the login is taken\"}}' END "
+		"WHERE NOT EXISTS (SELECT 1 FROM u)",
+		6, params, users_token_reply_cb);
 }
 
 /* A new token replaced the old ones: forget the cached ones, then answer with it. */

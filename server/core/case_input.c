@@ -46,6 +46,9 @@ typedef struct FieldSpec {
 static const char *const channels[] = {"phone", "web", "app", "wechat", "kiosk", "hall", "email", "open311", NULL};
 static const char *const types[] = {"consult", "complaint", "help", "report", "suggestion", "praise", NULL};
 
+/* Case and article ids are bigint; anything past 2^53 cannot be one and would lose precision in JSON. */
+#define CASE_ID_MAX 9007199254740991.0
+
 static const FieldSpec caller_fields[] = {
 	{"name", FIELD_TEXT, false, 0, CASE_CALLER_NAME_MAX, NULL, NULL, IN(caller_name)},
 	{"phone", FIELD_PHONE, false, 0, CASE_PHONE_MAX, NULL, NULL, IN(caller_phone)},
@@ -67,11 +70,9 @@ static const FieldSpec create_fields[] = {
 	{"caller", FIELD_OBJECT, false, 0, 0, NULL, caller_fields, 0},
 	{"department", FIELD_CODE, false, 1, CASE_CODE_MAX, NULL, NULL, IN(department)},
 	{"answer", FIELD_TEXT, false, 1, CASE_TEXT_MAX, NULL, NULL, IN(answer)},
+	{"kb", FIELD_INT, false, 1, CASE_ID_MAX, NULL, NULL, IN(kb)},
 	{NULL, 0, false, 0, 0, NULL, NULL, 0},
 };
-
-/* Case ids are bigint; anything past 2^53 cannot be one and would lose precision in JSON. */
-#define CASE_ID_MAX 9007199254740991.0
 
 static const FieldSpec no_fields[] = {
 	{NULL, 0, false, 0, 0, NULL, NULL, 0},
@@ -194,6 +195,9 @@ case_input_create(json_object *body, CaseInput *out, ApiError *err)
 	if (out->answer && out->department)
 		return api_error_set(err, 422, "invalid_field", "answer",
 				     "a case answered on the call is not dispatched: give answer or department, not both");
+	if (out->kb.set && !out->answer)
+		return api_error_set(err, 422, "invalid_field", "kb",
+				     "kb names the article a direct answer used: give it with answer");
 	if (!out->channel)
 		out->channel = "phone";
 	if (!out->type)
@@ -232,6 +236,8 @@ case_input_to_json(const CaseInput *in)
 	json_object_object_add(obj, "caller", caller);
 	add_string(obj, "department", in->department);
 	add_string(obj, "answer", in->answer);
+	if (in->kb.set)
+		json_object_object_add(obj, "kb", json_object_new_int64(in->kb.value));
 	return obj;
 }
 

@@ -65,6 +65,7 @@ typedef struct CaseInput {
 	OptBool caller_confidential; /* always set after validation */
 	const char *department;  /* dispatch directly there */
 	const char *answer;      /* the operator answered on the call; excludes department */
+	OptInt kb;               /* the knowledge-base article of that answer; only with answer */
 } CaseInput;
 
 /* A list of department codes: distinct, at most CASE_CO_MAX. */

@@ -115,6 +115,7 @@ static const Field inbox_item_fields[] = {
 	{KEY("overdue"), FIELD_BOOL, CASE_COL_OVERDUE, NULL},
 	{KEY("timestamps"), FIELD_OBJECT, NO_COLUMN, timestamp_fields},
 	{KEY("answer"), FIELD_STRING, CASE_COL_ANSWER, NULL},
+	{KEY("kb"), FIELD_NUMBER, CASE_COL_KB, NULL},
 	{KEY("reply"), FIELD_OBJECT, CASE_COL_REPLY_TEXT, reply_fields},
 	{KEY("satisfaction"), FIELD_OBJECT, CASE_COL_VISIT_SCORE, satisfaction_fields},
 	{KEY("extension"), FIELD_OBJECT, CASE_COL_EXT_STATE, extension_fields},

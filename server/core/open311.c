@@ -206,11 +206,12 @@ open311_notice(const char *state)
 		{"dispatched", "已派至承办单位，等待签收办理"},
 		{"accepted", "承办单位正在办理"},
 		{"reopened", "回访不满意，承办单位正在重新办理"},
+		{"suspended", "办理暂停，等待市民补充材料或第三方意见"},
+		{"reviewing", "承办单位已答复，热线正在审核"},
 		{"replied", "承办单位已答复，等待回访"},
 		{"answered", "已当场答复，等待回访"},
 		{"closed", "已办结"},
 		{"merged", "与相同诉求合并办理"},
-		{"declined", "不予受理"},
 	};
 
 	for (size_t i = 0; i < sizeof(notices) / sizeof(notices[0]); i++) {
@@ -412,7 +413,7 @@ parse_coordinate(const char *text, double *out)
 	return *end == '\0' && end != text && isfinite(*out);
 }
 
-/* Valid UTF-8 of 1..max_chars characters (the form decoder already refused invalid UTF-8). */
+/* Valid UTF-8 of at most max_chars characters (the form decoder already refused invalid UTF-8). */
 static bool
 text_within(const char *text, size_t max_chars)
 {

@@ -83,7 +83,8 @@ void open311_filter_free(Open311Filter *f);
  */
 bool open311_datetime_parse(const char *text, time_t *out) __attribute__((warn_unused_result));
 
-/* "closed" for a case closed, merged or declined; "open" for any other state. */
+/* "closed" for a case closed (declined cases are closed too), merged or declined; "open" for
+ * any other state. */
 const char *open311_status(const char *state);
 
 /* The service_notice of a case in state: what happens next, in the hotline's words. */

@@ -28,9 +28,17 @@
 #include "monotonic.h"
 
 #define DB_BACKOFF_MIN_MS 100
-#define DB_BACKOFF_MAX_MS 5000
+/* At most a second between reconnects: after a failover (~5 s in deploy/cluster.sh) writes come
+ * back within a second of the new primary, instead of up to 5 s later. */
+#define DB_BACKOFF_MAX_MS 1000
 #define DB_CONNECT_TIMEOUT_S 5
 #define DB_PREPARED_MAX 128
+
+/* PostgreSQL's WARNING when a commit's wait for the synchronous standby is cancelled (our
+ * statement_timeout or a cancel request): the transaction committed on the primary alone, yet
+ * the statement reports success. Such an answer must not become a 2xx. The text is English
+ * because the cluster runs with lc_messages = C (deploy/cluster/patroni.yml). */
+#define SYNC_WAIT_CANCELLED "canceling wait for synchronous replication"
 
 typedef enum DbConnState { DB_DOWN, DB_CONNECTING, DB_IDLE, DB_BUSY } DbConnState;
 
@@ -56,10 +64,10 @@ typedef struct DbConn {
 	int backoff_ms;
 	DbQuery *query;            /* in flight when DB_BUSY */
 	PGresult *result;          /* the first result of the query in flight */
-	bool listener;             /* the dedicated LISTEN connection */
 	bool preparing;            /* what is in flight is the query's PREPARE */
 	uint64_t prepared[DB_PREPARED_MAX]; /* hashes of the statements prepared on this session */
 	int nprepared;
+	bool commit_unconfirmed;   /* the query in flight got SYNC_WAIT_CANCELLED */
 } DbConn;
 
 struct DbPool {
@@ -67,10 +75,6 @@ struct DbPool {
 	DbPoolConfig cfg;
 	char *conninfo, *timezone, *name;
 	DbConn *conns;             /* cfg.size query connections */
-	DbConn *listener;          /* NULL until db_pool_listen */
-	char listen_channel[64];
-	DbNotifyCallback notify_cb;
-	void *notify_arg;
 	struct DbQueryQueue queue;
 	int waiting;
 	struct DbQueryQueue failed; /* refused by a broken connection, answered on the next turn */
@@ -91,7 +95,8 @@ static void conn_send_and_watch(DbConn *conn);
 static bool conn_send_query(DbConn *conn);
 static void conn_prepared_done(DbConn *conn);
 static void conn_finish_query(DbConn *conn, DbStatus status);
-static void conn_read_notifies(DbConn *conn);
+static void conn_notice_cb(void *arg, const PGresult *res);
+static DbStatus status_of_error(const char *sqlstate);
 static void query_deliver(DbQuery *q, DbStatus status, PGresult *res);
 static void query_defer(DbPool *pool, DbQuery *q, DbStatus status);
 static void pool_kick_cb(evutil_socket_t fd, short what, void *arg);
@@ -180,10 +185,6 @@ db_pool_free(DbPool *pool)
 	}
 	if (pool->kick)
 		event_free(pool->kick);
-	if (pool->listener) {
-		conn_close(pool->listener);
-		free(pool->listener);
-	}
 	free(pool->conns);
 	free(pool->conninfo);
 	free(pool->timezone);
@@ -274,25 +275,6 @@ db_pool_expire(DbPool *pool, int max_wait_ms)
 	return n;
 }
 
-bool
-db_pool_listen(DbPool *pool, const char *channel, DbNotifyCallback cb, void *arg)
-{
-	if (pool->listener || strlen(channel) >= sizeof(pool->listen_channel))
-		return false;
-	pool->listener = calloc(1, sizeof(DbConn));
-	if (!pool->listener)
-		return false;
-	snprintf(pool->listen_channel, sizeof(pool->listen_channel), "%s", channel);
-	pool->notify_cb = cb;
-	pool->notify_arg = arg;
-	pool->listener->pool = pool;
-	pool->listener->index = -1;
-	pool->listener->listener = true;
-	pool->listener->backoff_ms = DB_BACKOFF_MIN_MS;
-	conn_start(pool->listener);
-	return true;
-}
-
 /*
  *********************************
  * Connection state machine
@@ -318,6 +300,7 @@ conn_start(DbConn *conn)
 		return;
 	}
 	PQsetnonblocking(conn->pg, 1);
+	PQsetNoticeReceiver(conn->pg, conn_notice_cb, conn);
 	conn->timer = evtimer_new(pool->base, conn_timer_cb, conn);
 	if (conn->timer) {
 		struct timeval tv = {DB_CONNECT_TIMEOUT_S, 0};
@@ -347,8 +330,7 @@ conn_fail(DbConn *conn, const char *why)
 		conn->query = NULL;
 	}
 	conn->state = DB_DOWN;
-	if (!conn->listener)
-		pool_note_outage(pool, conn);
+	pool_note_outage(pool, conn);
 	conn_close(conn);
 	pool_fail_waiting_if_down(pool);
 	conn->timer = evtimer_new(pool->base, conn_timer_cb, conn);
@@ -383,24 +365,9 @@ conn_became_ready(DbConn *conn)
 		pool->reconnects++;
 		log_info("db connection %d restored", conn->index);
 	}
-	if (!conn->listener)
-		pool_note_recovery(pool);
+	pool_note_recovery(pool);
 	conn->backoff_ms = DB_BACKOFF_MIN_MS;
 	conn->state = DB_IDLE;
-	if (conn->listener) {
-		char sql[96];
-
-		snprintf(sql, sizeof(sql), "LISTEN \"%s\"", pool->listen_channel);
-		conn->state = DB_BUSY;
-		if (!PQsendQuery(conn->pg, sql)) {
-			conn_fail(conn, "listen");
-			return;
-		}
-		conn_watch(conn, EV_READ, conn_io_cb);
-		/* Changes made while we were away were not notified: let the owner reload. */
-		pool->notify_cb(pool->listen_channel, NULL, pool->notify_arg);
-		return;
-	}
 	conn_watch(conn, EV_READ, conn_io_cb);
 	conn_send_next(conn);
 }
@@ -557,16 +524,10 @@ conn_io_cb(evutil_socket_t fd, short what, void *arg)
 		conn_fail(conn, "read");
 		return;
 	}
-	if (conn->listener)
-		conn_read_notifies(conn);
 	while (conn->state == DB_BUSY && !PQisBusy(conn->pg)) {
 		res = PQgetResult(conn->pg);
 		if (!res) {
-			if (conn->listener) {
-				PQclear(conn->result);
-				conn->result = NULL;
-				conn->state = DB_IDLE;
-			} else if (conn->preparing) {
+			if (conn->preparing) {
 				conn_prepared_done(conn);
 			} else {
 				conn_finish_query(conn, DB_OK);
@@ -581,38 +542,69 @@ conn_io_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* Deliver the finished query's result and take the next one. */
+/* Deliver the finished query's result and take the next one. A connection that turned out to
+ * lead to a read-only server (a primary demoted to replica) is dropped: its reconnect goes
+ * through the address again, to whatever is primary now. */
 static void
 conn_finish_query(DbConn *conn, DbStatus status)
 {
 	DbQuery *q = conn->query;
 	PGresult *res = conn->result;
 	ExecStatusType est = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	bool read_only = state && strcmp(state, "25006") == 0;
 
 	conn->query = NULL;
 	conn->result = NULL;
 	conn->state = DB_IDLE;
 	if (status == DB_OK && est != PGRES_TUPLES_OK && est != PGRES_COMMAND_OK) {
-		const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-
-		status = (state && strcmp(state, "57014") == 0) ? DB_TIMEOUT : DB_FAILED;
+		status = status_of_error(state);
 		conn->pool->failures++;
 	}
+	if (status == DB_OK && conn->commit_unconfirmed) {
+		log_warn("db conn %d: a commit was not confirmed by the synchronous standby: "
+			 "answered as unavailable", conn->index);
+		status = DB_UNAVAILABLE;
+		conn->pool->failures++;
+	}
+	conn->commit_unconfirmed = false;
 	query_deliver(q, status, res);
 	if (res)
 		PQclear(res);
-	conn_send_next(conn);
+	if (read_only)
+		conn_fail(conn, "the server is read-only: no longer the primary");
+	else
+		conn_send_next(conn);
 }
 
-static void
-conn_read_notifies(DbConn *conn)
+/* What an error of PostgreSQL means for the caller: a cancel is a timeout; a server shutting
+ * down, starting, crashed (class 57P), a broken connection (class 08) or a read-only server
+ * (25006, during a failover) is "unavailable, try again"; the rest a failure. */
+static DbStatus
+status_of_error(const char *sqlstate)
 {
-	PGnotify *n;
+	if (sqlstate == NULL)
+		return DB_FAILED;
+	if (strcmp(sqlstate, "57014") == 0)
+		return DB_TIMEOUT;
+	if (strncmp(sqlstate, "57P", 3) == 0 || strncmp(sqlstate, "08", 2) == 0 ||
+	    strcmp(sqlstate, "25006") == 0)
+		return DB_UNAVAILABLE;
+	return DB_FAILED;
+}
 
-	while ((n = PQnotifies(conn->pg))) {
-		conn->pool->notify_cb(n->relname, n->extra, conn->pool->notify_arg);
-		PQfreemem(n);
-	}
+/* libpq's notices (NOTICE, WARNING) on a connection: a cancelled synchronous-commit wait marks
+ * the query in flight; others go to the debug log. */
+static void
+conn_notice_cb(void *arg, const PGresult *res)
+{
+	DbConn *conn = arg;
+	const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+
+	if (msg && strncmp(msg, SYNC_WAIT_CANCELLED, strlen(SYNC_WAIT_CANCELLED)) == 0)
+		conn->commit_unconfirmed = true;
+	else if (msg)
+		log_debug("db conn %d: %s", conn->index, msg);
 }
 
 /*

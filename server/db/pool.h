@@ -78,8 +78,4 @@ int db_pool_expire(DbPool *pool, int max_wait_ms);
 bool db_pool_ready(const DbPool *pool);
 void db_pool_stats(const DbPool *pool, DbPoolStats *out);
 
-/* LISTEN on a channel on a dedicated connection; cb(channel, payload) on each NOTIFY. */
-typedef void (*DbNotifyCallback)(const char *channel, const char *payload, void *arg);
-bool db_pool_listen(DbPool *pool, const char *channel, DbNotifyCallback cb, void *arg);
-
 #endif

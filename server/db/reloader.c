@@ -27,7 +27,7 @@ struct ReloaderWaiter {
 
 static void reloader_arm(Reloader *r);
 static void reloader_tick_cb(evutil_socket_t fd, short what, void *arg);
-static void reloader_notify_cb(const char *channel, const char *payload, void *arg);
+static void reloader_notify_cb(const char *payload, void *arg);
 static void reloader_check(Reloader *r);
 static void reloader_load(Reloader *r);
 static void reloader_check_cb(const DbResult *res, void *arg);
@@ -45,7 +45,7 @@ static const char *reloader_version_of(const PGresult *res);
  */
 
 bool
-reloader_start(Reloader *r, const ReloaderConfig *cfg, struct event_base *base, DbPool *pool)
+reloader_start(Reloader *r, const ReloaderConfig *cfg, struct event_base *base, DbPool *pool, DbListener *listener)
 {
 	memset(r, 0, sizeof(*r));
 	r->timer = evtimer_new(base, reloader_tick_cb, r);
@@ -53,8 +53,8 @@ reloader_start(Reloader *r, const ReloaderConfig *cfg, struct event_base *base, 
 		return false;
 	r->cfg = cfg;
 	r->pool = pool;
-	/* The pool has one LISTEN channel only; without it the version check still works. */
-	if (cfg->channel && !db_pool_listen(pool, cfg->channel, reloader_notify_cb, r))
+	/* Without the notification the version check still finds every change. */
+	if (cfg->channel && !db_listener_add(listener, cfg->channel, reloader_notify_cb, r))
 		log_warn("%s: cannot LISTEN %s; relying on the version check", cfg->name, cfg->channel);
 	reloader_arm(r);
 	return true;
@@ -145,11 +145,10 @@ reloader_tick_cb(evutil_socket_t fd, short what, void *arg)
 
 /* NOTIFY on the channel: the payload is the new version; NULL after a (re)connect. */
 static void
-reloader_notify_cb(const char *channel, const char *payload, void *arg)
+reloader_notify_cb(const char *payload, void *arg)
 {
 	Reloader *r = arg;
 
-	(void)channel;
 	if (!r->cfg || !r->object)
 		return; /* stopped, or the first load is under way and retried by the timer */
 	if (payload && strcmp(payload, r->version) == 0)

@@ -22,6 +22,7 @@
 
 #include <stdbool.h>
 
+#include "db/listen.h"
 #include "db/pool.h"
 
 struct event;
@@ -48,8 +49,8 @@ typedef struct ReloaderWaiter ReloaderWaiter;
 
 /*
  * The fields are reloader.c's. A Reloader lives in static storage, not on the heap:
- * the pool may call its query and notification callbacks after reloader_stop (at
- * db_pool_free), and they must find it, stopped.
+ * the pool may call its query callbacks after reloader_stop (at db_pool_free), and the
+ * listener its notification callback until it is freed: they must find it, stopped.
  */
 typedef struct Reloader {
 	const ReloaderConfig *cfg;   /* NULL when stopped */
@@ -67,7 +68,8 @@ typedef struct Reloader {
 /* Start loading (asynchronously) and watching. cfg must outlive the reloader. False
  * when the timer cannot be created; a channel that cannot be listened to is logged and
  * left to the version check. */
-bool reloader_start(Reloader *r, const ReloaderConfig *cfg, struct event_base *base, DbPool *pool);
+bool reloader_start(Reloader *r, const ReloaderConfig *cfg, struct event_base *base, DbPool *pool,
+		    DbListener *listener);
 /* Stop: call every waiter's done, free the object; callbacks still queued see it stopped. */
 void reloader_stop(Reloader *r);
 /* The object in force, or NULL until the first load has succeeded (or when stopped). */

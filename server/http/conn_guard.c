@@ -254,6 +254,8 @@ guard_closed_cb(struct evhttp_connection *evcon, void *arg)
 	if (c->current) {
 		/* libevent detaches the unanswered request; our reply will free it unsent. */
 		c->current->alive = false;
+		if (c->current->on_close)
+			c->current->on_close(c->current->on_close_arg);
 	}
 	if (c->writing) {
 		/* libevent 2.1 frees a request whose answer it was still writing without calling its

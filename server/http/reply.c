@@ -104,8 +104,9 @@ reply_send(Req *req, int status, const char *content_type, const char *prefix, c
 		evhttp_remove_header(h, "Content-Type");
 		evhttp_add_header(h, "Content-Type", content_type);
 		evhttp_add_header(h, "X-Request-Id", id);
-		evhttp_add_header(h, "Cache-Control", "no-store");
-		if (status == 503 || status == 429)
+		if (!evhttp_find_header(h, "Cache-Control"))
+			evhttp_add_header(h, "Cache-Control", "no-store");
+		if ((status == 503 || status == 429) && !evhttp_find_header(h, "Retry-After"))
 			evhttp_add_header(h, "Retry-After", "1");
 		buf = evbuffer_new();
 		if (buf) {
@@ -129,6 +130,8 @@ reply_reason(int status)
 	case 200: return "OK";
 	case 201: return "Created";
 	case 204: return "No Content";
+	case 302: return "Found";
+	case 304: return "Not Modified";
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
 	case 403: return "Forbidden";

@@ -1,6 +1,7 @@
 /* http/request: accessors of the request context and the query helpers. */
 #include "http/request.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +21,7 @@ typedef struct ReqBatchCall {
 	ReqRowCb cb;
 } ReqBatchCall;
 
+static DbPool *query_pool(const Req *req);
 static void req_query_done(const DbResult *r, void *arg);
 static void req_batch_done(const DbResult *r, int row, void *arg);
 static void reply_db_failure(Req *req, const DbResult *r);
@@ -47,6 +49,31 @@ req_header(Req *req, const char *name)
 	return req->ev ? evhttp_find_header(evhttp_request_get_input_headers(req->ev), name) : NULL;
 }
 
+bool
+req_if_match(Req *req, char *out, size_t len)
+{
+	const char *h = req_header(req, "If-Match");
+	size_t n;
+	long long v = 0;
+
+	out[0] = '\0';
+	if (!h)
+		return true;
+	n = strlen(h);
+	if (n >= 2 && h[0] == '"' && h[n - 1] == '"') {
+		h++;
+		n -= 2;
+	}
+	if (n == 0 || n > 10 || strspn(h, "0123456789") < n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		v = v * 10 + (h[i] - '0');
+	if (v < 1 || v > 2147483647LL)
+		return false;
+	snprintf(out, len, "%lld", v);
+	return true;
+}
+
 double
 req_elapsed_ms(const Req *req)
 {
@@ -68,11 +95,22 @@ req_query(Req *req, const char *sql, int nparams, const char *const *params, Req
 	}
 	q->req = req;
 	q->cb = cb;
-	if (!db_pool_submit(req->read_lane ? req->app->reads : req->app->pool, sql, nparams, params,
-			    req_query_done, q)) {
+	if (!db_pool_submit(query_pool(req), sql, nparams, params, req_query_done, q)) {
 		free(q);
 		reply_db_unavailable(req);
 	}
+}
+
+/* The pool of the request's queries: the lane's own while it holds a slot of the slow-read lane
+ * (connected to db_read, a replica, when one is configured), else the main one. A lane pool
+ * with no connection up (the replica is down) leaves its reads to the main pool rather than
+ * answering 503. */
+static DbPool *
+query_pool(const Req *req)
+{
+	if (req->read_lane && db_pool_ready(req->app->reads))
+		return req->app->reads;
+	return req->app->pool;
 }
 
 bool

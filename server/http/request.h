@@ -53,6 +53,12 @@ struct Req {
 	User user;                /* the authenticated caller (routes with auth) */
 	char token_hash[TOKEN_HASH_HEX + 3]; /* its token's SHA-256 as a bytea literal, "\\x" + hex */
 	unsigned long token_generation; /* of the token cache when its lookup was sent */
+	void *state;              /* a handler's own state across its steps, or NULL */
+	void (*state_free)(void *state); /* frees state when the Req is freed */
+	/* Called when the client connection closes before the answer ended (evhttp is about to
+	 * free ev); for answers that stay open, the event stream. NULL for the others. */
+	void (*on_close)(void *arg);
+	void *on_close_arg;
 	int64_t client_key;       /* the client address's key of the failed-authentication budget */
 	bool auth_budget_held;    /* a lookup took one of its budget: kept only when it finds nothing */
 	bool read_lane;           /* holds a slot of the slow-read lane (req_enter_read_lane) */
@@ -66,13 +72,19 @@ struct Req {
 const char *req_param(Req *req, const char *name);
 /* A request header; NULL when absent. */
 const char *req_header(Req *req, const char *name);
+/*
+ * The If-Match header as a version: 3, or the quoted entity-tag form "3" (1 to 2^31-1).
+ * out gets the digits, "" when the header is absent. False when it is there but no version.
+ */
+bool req_if_match(Req *req, char *out, size_t len);
 /* Milliseconds since the request arrived. */
 double req_elapsed_ms(const Req *req);
 
 /*
  * The slow-read lane: a search or a report calls this before its query. Within the user's
- * read_per_user, the request's queries go to the lane's own pool (app->reads), so that creates
- * and case actions always find a connection of the main one, and true is returned; the slot
+ * read_per_user, the request's queries go to the lane's own pool (app->reads; on the db_read
+ * replica when one is configured, else the primary), so that creates and case actions always
+ * find a connection of the main one, and true is returned; the slot
  * is given back with the reply. Otherwise the request is answered 429 rate_limited and false
  * is returned.
  */

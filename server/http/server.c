@@ -27,9 +27,11 @@
 #include "core/utf8.h"
 #include "http/conn_guard.h"
 #include "http/reply.h"
+#include "http/static.h"
 #include "log.h"
 #include "monotonic.h"
 #include "metrics.h"
+#include "stream_hub.h"
 #include "token.h"
 
 #define MAX_PATH_SEGMENTS 8
@@ -67,6 +69,13 @@ static void server_authorize(Req *req);
 static void server_run_handler(Req *req, const Route *route);
 static const char *server_method_name(enum evhttp_cmd_type cmd);
 static void server_req_free(Req *req);
+static void server_list_routes(Req *req);
+
+/* Routes of the server itself, after the API's tables. */
+static const Route server_route_list[] = {
+	{"GET", "/v1/routes", ROLES_ANY, BODY_NONE, server_list_routes},
+};
+static const RouteTable server_routes = {server_route_list, 1};
 
 /*
  *********************************
@@ -199,6 +208,9 @@ http_server_request_done(Req *req, int status)
 	log_info("req=%llu %s %s %d %.1fms%s", (unsigned long long)req->id, method, path ? path : "?", status,
 		 ms, req->alive ? "" : " (client gone)");
 	metrics_request(method, req->route_name ? req->route_name : "unmatched", status, ms);
+	/* A write may have added history rows: the event streams of every server should look. */
+	if (status >= 200 && status < 300 && strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+		stream_hub_wrote(req->app->streams);
 	req_leave_read_lane(req);
 	server_auth_budget_return(req); /* a lookup the database did not answer (503) */
 	if (srv) {
@@ -263,6 +275,11 @@ server_request_cb(struct evhttp_request *ev, void *arg)
 	if (srv->draining) {
 		evhttp_add_header(evhttp_request_get_output_headers(ev), "Connection", "close");
 		reply_error(req, 503, "unavailable", NULL, "server is shutting down, try again");
+		return;
+	}
+	if (path && static_path(path)) {
+		req->route_name = "/app/";
+		static_serve(srv->app->web, req, path);
 		return;
 	}
 	route = server_match(srv, req, method, path ? path : "", &other_method);
@@ -384,7 +401,8 @@ http_server_authenticate(Req *req, const char *token, ReqFn done, ReqFn refused)
 	req_query(req,
 		  "SELECT u.id, u.name, u.role, coalesce(u.department, ''), encode(t.hash, 'hex') "
 		  "FROM tokens t JOIN users u ON u.id = t.user_id "
-		  "WHERE t.hash = $1::bytea AND t.revoked_at IS NULL AND u.disabled_at IS NULL",
+		  "WHERE t.hash = $1::bytea AND t.revoked_at IS NULL AND u.disabled_at IS NULL "
+		  "AND (t.expires_at IS NULL OR t.expires_at > now())",
 		  1, params, server_auth_cb);
 }
 
@@ -616,9 +634,11 @@ server_match(HttpServer *srv, Req *req, const char *method, const char *path, bo
 	nseg = server_split(buf, segs);
 	if (nseg < 0)
 		return NULL;
-	for (int t = 0; t < srv->ntables; t++) {
-		for (int i = 0; i < srv->tables[t]->count; i++) {
-			const Route *r = &srv->tables[t]->routes[i];
+	for (int t = 0; t <= srv->ntables; t++) {
+		const RouteTable *table = t < srv->ntables ? srv->tables[t] : &server_routes;
+
+		for (int i = 0; i < table->count; i++) {
+			const Route *r = &table->routes[i];
 			bool bad_id = false;
 
 			if (!server_pattern_matches(req, r->pattern, segs, nseg, &bad_id))
@@ -658,11 +678,35 @@ server_method_name(enum evhttp_cmd_type cmd)
 	}
 }
 
+/* GET /v1/routes: {"items": ["GET /v1/cases", ...]}, every route this server answers, so
+ * that a client (the web console) uses what the server has without probing for 404s. */
+static void
+server_list_routes(Req *req)
+{
+	json_object *items = json_object_new_array(), *root = json_object_new_object();
+	HttpServer *srv = the_server;
+
+	for (int t = 0; srv && t <= srv->ntables; t++) {
+		const RouteTable *table = t < srv->ntables ? srv->tables[t] : &server_routes;
+
+		for (int i = 0; i < table->count; i++) {
+			char line[160];
+
+			snprintf(line, sizeof(line), "%s %s", table->routes[i].method, table->routes[i].pattern);
+			json_object_array_add(items, json_object_new_string(line));
+		}
+	}
+	json_object_object_add(root, "items", items);
+	reply_json(req, 200, root);
+}
+
 static void
 server_req_free(Req *req)
 {
 	if (req->query_parsed)
 		evhttp_clear_headers(&req->query);
+	if (req->state)
+		req->state_free(req->state);
 	json_object_put(req->body);
 	free((char *)req->body_raw);
 	free(req);

@@ -56,15 +56,20 @@ def add(name, data, status, code="-", field="-", what=""):
     entries.append((name, data, str(status), code, field, what))
 
 
-def case_body(**fields):
-    """The valid case with some fields replaced (a value None removes the field)."""
-    body = dict(VALID_CASE)
+def with_fields(base, **fields):
+    """base (a dict) as JSON text with some fields replaced (a value None removes the field)."""
+    body = dict(base)
     for k, v in fields.items():
         if v is None:
             body.pop(k, None)
         else:
             body[k] = v
     return json.dumps(body, ensure_ascii=False)
+
+
+def case_body(**fields):
+    """The valid case with some fields replaced (a value None removes the field)."""
+    return with_fields(VALID_CASE, **fields)
 
 
 def post_case(body, **kw):
@@ -606,6 +611,85 @@ def rules():
         "text", what="POST /v1/route with an empty text")
 
 
+# --- intake aids: tracking, callers, similar cases, knowledge base (API.md 13-15) ----------------
+
+def intake_aids():
+    article = {"title": "停电报修", "body": "请拨打95598", "tags": ["停电"]}
+
+    def art(**fields):
+        return with_fields(article, **fields)
+
+    for name, path in (("malformed-number", "/v1/track/abc?code=123456"),
+                       ("short-number", "/v1/track/20261128-00004?code=123456"),
+                       ("sql-number", "/v1/track/20261128-000042'--?code=123456"),
+                       ("unknown-number", "/v1/track/20991231-999999?code=123456"),
+                       ("letters-code", "/v1/track/20991231-999998?code=abcdef"),
+                       ("long-code", "/v1/track/20991231-999997?code=" + "1" * 500),
+                       ("no-code", "/v1/track/20991231-999996")):
+        add("track-" + name, request("GET", path, token=None), 404, "not_found",
+            what="GET %s: the same 404 for any wrong number or code" % path.split("?")[0])
+    for name, path in (("letters", "/v1/callers/138abc"), ("21-digits", "/v1/callers/" + "1" * 21),
+                       ("space", "/v1/callers/138%2000"), ("sql", "/v1/callers/1'%20OR%201=1"),
+                       ("nul", "/v1/callers/138%00")):
+        add("caller-phone-" + name, request("GET", path), 400, "bad_request", "phone",
+            what="GET %s: a phone is digits, + and - only" % path)
+    add("caller-flag-admin", request("PUT", "/v1/callers/13800000000/flag", '{"kind": "repeat"}'), 403,
+        "forbidden", what="PUT a caller flag as admin: managers only")
+    add("caller-flag-delete-admin", request("DELETE", "/v1/callers/13800000000/flag"), 403, "forbidden",
+        what="DELETE a caller flag as admin: managers only")
+    for name, body, code, field in (("empty", "{}", "missing_field", "text"),
+                                    ("text-empty", '{"text": ""}', "invalid_field", "text"),
+                                    ("text-4001", json.dumps({"text": "字" * 4001}), "invalid_field", "text"),
+                                    ("unknown", '{"text": "x", "colour": 1}', "invalid_field", "colour"),
+                                    ("district-51", json.dumps({"text": "x", "district": "区" * 51}),
+                                     "invalid_field", "district")):
+        add("similar-" + name, request("POST", "/v1/cases/similar", body), 422, code, field,
+            what="POST /v1/cases/similar refused: " + name)
+    add("similar-bad-json", request("POST", "/v1/cases/similar", "{'text': 'x'}"), 400, "bad_json",
+        what="POST /v1/cases/similar with single quotes")
+    for name, body, code, field in (
+            ("title-missing", art(title=None), "missing_field", "title"),
+            ("body-missing", art(body=None), "missing_field", "body"),
+            ("title-empty", art(title=""), "invalid_field", "title"),
+            ("title-201", art(title="题" * 201), "invalid_field", "title"),
+            ("body-20001", art(body="文" * 20001), "invalid_field", "body"),
+            ("tags-string", art(tags="停电"), "invalid_field", "tags"),
+            ("tags-21", art(tags=["t%d" % i for i in range(21)]), "invalid_field", "tags"),
+            ("tag-51", art(tags=["签" * 51]), "invalid_field", "tags"),
+            ("tag-number", art(tags=[1]), "invalid_field", "tags"),
+            ("department-upper", art(department="POWER"), "invalid_field", "department"),
+            ("department-unknown", art(department="no_such_department"), "invalid_field", "department"),
+            ("enabled-string", art(enabled="yes"), "invalid_field", "enabled"),
+            ("version-given", art(version=3), "invalid_field", "version"),
+            ("unknown", art(colour="red"), "invalid_field", "colour")):
+        add("kb-" + name, request("POST", "/v1/kb", body), 422, code, field, what="POST /v1/kb refused: " + name)
+    add("kb-put-empty", request("PUT", "/v1/kb/1", "{}"), 422, "missing_field", "title",
+        what="PUT /v1/kb/1 with nothing to change")
+    add("kb-put-bad-if-match", request("PUT", "/v1/kb/1", art(), headers=["If-Match: v1"]), 400, "bad_request",
+        "If-Match", what="PUT /v1/kb/1 with an If-Match that is no version")
+    add("kb-put-stale", request("PUT", "/v1/kb/1", '{"title": "x"}', headers=["If-Match: 999"]), 409,
+        "version_conflict", what="PUT /v1/kb/1 with a stale If-Match")
+    add("kb-put-unknown", request("PUT", "/v1/kb/987654321", '{"title": "x"}'), 404, "not_found",
+        what="PUT an unknown article")
+    add("kb-delete-stale", request("DELETE", "/v1/kb/1", headers=["If-Match: 999"]), 409, "version_conflict",
+        what="DELETE /v1/kb/1 with a stale If-Match")
+    add("kb-get-bad-id", request("GET", "/v1/kb/abc"), 400, "bad_request", what="GET /v1/kb/abc")
+    for name, query, field in (("q-empty", "q=", "q"), ("q-200", "q=" + "%E5%81%9C" * 200, "q"),
+                               ("q-blank", "q=%20%20", "q"), ("q-bad-utf8", "q=%FF%FE", "q"),
+                               ("limit-0", "limit=0", "limit"), ("limit-101", "limit=101", "limit"),
+                               ("limit-word", "limit=ten", "limit"), ("department-bad", "department=Bad%21", "department")):
+        add("kb-search-" + name, request("GET", "/v1/kb?" + query), 400, "bad_request", field,
+            what="GET /v1/kb?%s refused" % query)
+    add("case-kb-without-answer", post_case(case_body(kb=1)), 422, "invalid_field", "kb",
+        what="POST /v1/cases with kb but no answer")
+    add("case-kb-unknown", post_case(case_body(answer="已答复", kb=987654321)), 422, "invalid_field", "kb",
+        what="POST /v1/cases with kb naming no article")
+    add("case-kb-string", post_case(case_body(answer="已答复", kb="1")), 422, "invalid_field", "kb",
+        what="POST /v1/cases with kb as a string")
+    add("case-kb-zero", post_case(case_body(answer="已答复", kb=0)), 422, "invalid_field", "kb",
+        what="POST /v1/cases with kb 0")
+
+
 def write():
     if OUT.exists():
         shutil.rmtree(OUT)
@@ -633,4 +717,5 @@ if __name__ == "__main__":
     authorization()
     idempotency_keys()
     rules()
+    intake_aids()
     write()

@@ -1,7 +1,9 @@
 """A scripted HTTP server for the client's own behaviour (retries, keys, output) without the
 real server: each test sets `stub.respond(request) -> (status, headers, body)` or None to hang
-up without answering, then reads `stub.requests`."""
+up without answering, then reads `stub.requests`. With tls=DIR it speaks HTTPS with DIR/server.pem
+and DIR/server.key (deploy/lib.sh hl_tls_server_cert)."""
 import json
+import ssl
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,7 +18,7 @@ class Request:
 
 
 class Stub:
-    def __init__(self):
+    def __init__(self, tls=None):
         self.requests = []
         self.respond = lambda req: (200, {}, b"{}")
         self.in_flight = 0
@@ -65,7 +67,13 @@ class Stub:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
-        self.url = "http://127.0.0.1:%d" % self.httpd.server_address[1]
+        scheme = "http"
+        if tls:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain("%s/server.pem" % tls, "%s/server.key" % tls)
+            self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
+            scheme = "https"
+        self.url = "%s://127.0.0.1:%d" % (scheme, self.httpd.server_address[1])
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 

@@ -5,6 +5,7 @@ import datetime
 import http.server
 import json
 import os
+import re
 import subprocess
 import threading
 import uuid
@@ -119,6 +120,25 @@ def test_answered_on_the_call(hl):
     assert c["state"] == "answered"
     hl("visit", str(c["id"]), "--score", "4", as_="operator")
     assert state(hl, c["id"]) == "closed"
+
+
+def test_track_caller_and_kb(hl):
+    phone = "1360000%04d" % (uuid.uuid4().int % 10000)
+    out = hl("submit", "--text", "路灯不亮 " + marker(), "--department", "urban_mgmt", "--phone", phone,
+             as_="operator").stdout
+    m = re.search(r"number (\d{8}-\d{6}) and code (\d{6})", out)
+    assert m, out
+    r = run(hl.bin, hl.server, "track", m.group(1), m.group(2), token=" ")  # no token needed
+    assert r.returncode == 0 and "in_progress" in r.stdout and "市城市管理局" in r.stdout, r
+    wrong = run(hl.bin, hl.server, "track", m.group(1), "%06d" % ((int(m.group(2)) + 1) % 10 ** 6), token=" ")
+    assert wrong.returncode == 2 and "404 not_found" in wrong.stderr
+    assert "count_90d: 1" in hl("caller", phone, as_="operator").stdout
+    found = hl("kb", "search", "停电", "--limit", "3", as_="operator").stdout
+    assert found.splitlines()[1].split()[1] == "停电报修", found
+    kb_id = found.splitlines()[1].split()[0]
+    c = submit(hl, "家里停电了 " + marker(), "--answer", "请拨打95598", "--kb", kb_id)
+    assert c["state"] == "answered" and c["kb"] == int(kb_id)
+    assert "95598" in hl("kb", "show", kb_id, as_="department").stdout
 
 
 def test_submit_with_a_key_twice_makes_one_case(hl):

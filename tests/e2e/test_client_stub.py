@@ -250,6 +250,47 @@ def test_actions_are_not_repeated_once_sent(stub, hl):
     assert len(stub.requests) == 1
 
 
+@pytest.fixture(scope="module")
+def tls_dir(tmp_path_factory):
+    """A private CA and a server certificate for 127.0.0.1, made as deploy/cluster.sh makes them."""
+    d = tmp_path_factory.mktemp("tls")
+    lib = os.path.join(os.path.dirname(__file__), "..", "..", "deploy", "lib.sh")
+    for fn in ("hl_tls_ca", "hl_tls_server_cert"):
+        subprocess.run(["bash", "-c", 'set -euo pipefail; . "$0"; "$@"', lib, fn, str(d)],
+                       check=True)
+    return d
+
+
+def test_https_with_the_private_ca(hl, tls_dir):
+    s = Stub(tls=str(tls_dir))
+    try:
+        s.respond = lambda req: (201, {}, case(9))
+        r = hl("submit", "--text", "加密", url=s.url, env={"HOTLINE_CA": str(tls_dir / "ca.pem")})
+        assert r.returncode == 0, err(r)
+        [req] = s.requests
+        assert req.headers["Authorization"] == "Bearer tok-123"
+        assert req.json() == {"text": "加密"}
+        r = hl("--ca", str(tls_dir / "ca.pem"), "show", "9", url=s.url)
+        assert r.returncode == 0, err(r)
+    finally:
+        s.close()
+
+
+def test_https_without_the_ca_is_a_tls_error_status_3_not_retried(hl, tls_dir):
+    s = Stub(tls=str(tls_dir))
+    try:
+        s.respond = lambda req: (201, {}, case(9))
+        started = time.monotonic()
+        r = hl("submit", "--text", "x", url=s.url, env={"HOTLINE_CA": ""})
+        assert r.returncode == 3, err(r)
+        assert "TLS" in err(r) and "certificate" in err(r) and "HOTLINE_CA" in err(r)
+        assert "nothing was sent" in err(r)
+        assert s.requests == []
+        assert time.monotonic() - started < 5
+    finally:
+        s.close()
+
+
 def test_unreachable_server_is_status_3(hl):
     started = time.monotonic()
     r = hl("show", "1", url="http://127.0.0.1:1")

@@ -173,6 +173,7 @@ def test_create_answers_201_with_the_representation(w):
     assert all(c["timestamps"][k] is None for k in TIMESTAMP_KEYS - {"dispatched_at"})
     assert (c["overdue"], c["reply"], c["satisfaction"], c["returns"], c["reopened"], c["merged_into"],
             c["version"]) == (False, None, None, 0, 0, None, 1)
+    assert re.fullmatch(r"\d{6}", c.pop("track_code")), c  # shown in the create answer only (API.md 13)
     assert w.get(c["id"]) == c
     assert w.get(c["id"], w.admin) == c
 

@@ -34,7 +34,7 @@ DATE = re.compile(r"\d{4}-\d\d-\d\d")
 CASE_KEYS = {"id", "number", "created_at", "channel", "type", "urgent", "category", "title", "text",
              "district", "address", "lat", "lon", "caller", "department", "routing", "state",
              "deadlines", "overdue", "timestamps", "reply", "satisfaction", "returns", "reopened",
-             "merged_into", "version"}
+             "merged_into", "version", "kb"}
 DEADLINE_KEYS = {"sign_by", "contact_by", "finish_by"}
 TIMESTAMP_KEYS = {"dispatched_at", "signed_at", "contacted_at", "replied_at", "visited_at",
                   "closed_at"}
@@ -177,6 +177,7 @@ def check_case(c):
     for k in ("returns", "reopened", "version"):
         assert isinstance(c[k], int) and not isinstance(c[k], bool) and c[k] >= 0, (k, c[k])
     assert c["merged_into"] is None or isinstance(c["merged_into"], int)
+    assert c["kb"] is None or isinstance(c["kb"], int)
     return c
 
 
@@ -224,6 +225,8 @@ class Api:
         body.update(fields)
         status, _, reply = self.req("POST", "/v1/cases", body, token or self.op, headers=headers)
         assert status == expect, (body, status, reply)
+        if status in (200, 201):  # section 13: only the create answer shows it; the rest compare with GET
+            assert re.fullmatch(r"\d{6}", reply.pop("track_code", "")), reply
         return reply
 
     def path(self, cid, action):
@@ -801,6 +804,7 @@ def test_create_answers_201_with_the_full_representation(api):
     assert (c["reply"], c["satisfaction"], c["returns"], c["reopened"], c["merged_into"]) == \
         (None, None, 0, 0, None)
     assert isinstance(c["version"], int)
+    assert re.fullmatch(r"\d{6}", c.pop("track_code")), c  # section 13: in the create answer only
     assert api.get(c["id"]) == c  # GET answers the same shape
     assert api.get(c["id"], api.admin) == c and api.get(c["id"], api.op) == c
 
@@ -2538,3 +2542,90 @@ def test_local_sh_up_is_idempotent_and_down_stops():
         subprocess.run([str(local), "down"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                        timeout=300)
         shutil.rmtree(base, ignore_errors=True)
+
+
+# --- sections 13-15: tracking, intake aids, knowledge base: who may call what ----------------
+
+ALL_ROLES = ["operator", "department", "other_department", "manager", "admin"]
+
+
+def aids_calls(api):
+    """(method, path, body, roles allowed, success status) of every endpoint of sections 13-15.
+    The article written is one of the department token's own (urban_mgmt)."""
+    phone = "1390000%04d" % (int(hexid(4), 16) % 10000)
+    status, _, own = api.req("POST", "/v1/kb", {"title": "矩阵测试", "body": "正文"}, token=api.dept)
+    assert status == 201, own
+    return [
+        ("GET", "/v1/callers/" + phone, None, {"operator", "manager", "admin"}, 200),
+        ("PUT", "/v1/callers/%s/flag" % phone, {"kind": "repeat", "note": "一天十次"}, {"manager"}, 200),
+        ("DELETE", "/v1/callers/%s/flag" % phone, None, {"manager"}, 200),
+        ("POST", "/v1/cases/similar", {"text": "小区门口占道摆摊"}, {"operator", "manager", "admin"}, 200),
+        ("GET", "/v1/kb?q=%E5%81%9C%E7%94%B5", None, set(ALL_ROLES), 200),
+        ("GET", "/v1/kb/%d" % own["id"], None, set(ALL_ROLES), 200),
+        ("POST", "/v1/kb", {"title": "新文章", "body": "正文"}, {"department", "other_department", "admin"}, 201),
+        ("PUT", "/v1/kb/%d" % own["id"], {"body": "改过的正文"}, {"department", "admin"}, 200),
+        ("DELETE", "/v1/kb/%d" % own["id"], None, {"department", "admin"}, 200),
+    ]
+
+
+@pytest.mark.parametrize("role", ALL_ROLES)
+def test_sections_13_to_15_authorization_matrix(api, role):
+    for method, path, body, allowed, ok in aids_calls(api):
+        reply = api.req(method, path, body, token=api.tokens[role])
+        if role in allowed:
+            assert reply[0] == ok, (role, method, path, reply)
+        else:
+            check_error(reply, 403, "forbidden")
+
+
+def test_sections_13_to_15_need_a_token_except_tracking(api):
+    for method, path, body, _, _ in aids_calls(api):
+        check_error(api.req(method, path, body), 401, "unauthorized")
+    check_error(api.req("GET", "/v1/track/20261128-000042?code=123456"), 404, "not_found")
+
+
+def test_track_code_and_tracking_shape(api):
+    status, _, c = api.req("POST", "/v1/cases", {"text": quiet_text(), "department": "urban_mgmt"}, token=api.op)
+    assert status == 201 and re.fullmatch(r"\d{6}", c["track_code"]), c
+    check_case(c)
+    status, _, t = api.req("GET", "/v1/track/%s?code=%s" % (c["number"], c["track_code"]))
+    assert status == 200, t
+    assert set(t) == {"number", "created_at", "type", "title", "status", "department", "finish_by", "reply",
+                      "visited"}
+    assert t["status"] in ("received", "in_progress", "replied", "closed") and isinstance(t["visited"], bool)
+    check_stamp(t["created_at"])
+    assert "track_code" not in api.get(c["id"])
+    for number, code in ((c["number"], "%06d" % ((int(c["track_code"]) + 1) % 10 ** 6)),
+                         ("20991231-999999", c["track_code"]), (c["number"], "x"), ("bad", c["track_code"])):
+        check_error(api.req("GET", "/v1/track/%s?code=%s" % (number, code)), 404, "not_found")
+
+
+def test_caller_and_similar_shapes(api):
+    phone = "1370000%04d" % (int(hexid(4), 16) % 10000)
+    c = api.create(caller={"name": "李女士", "phone": phone}, district="驿城区", department="urban_mgmt")
+    status, _, h = api.req("GET", "/v1/callers/" + phone, token=api.op)
+    assert status == 200 and set(h) == {"phone", "count_90d", "cases", "flag"}, h
+    assert h["count_90d"] == 1 and h["cases"][0]["id"] == c["id"] and h["flag"] is None
+    assert set(h["cases"][0]) == {"id", "number", "created_at", "state", "title", "department"}
+    status, _, s = api.req("POST", "/v1/cases/similar", {"text": c["text"], "district": "驿城区"}, token=api.op)
+    assert status == 200 and s["items"] and s["items"][0]["id"] == c["id"], s
+    assert set(s["items"][0]) == {"id", "number", "state", "department", "district", "title", "created_at",
+                                  "similarity"}
+    assert 0 <= s["items"][0]["similarity"] <= 1
+    check_error(api.req("GET", "/v1/callers/138abc", token=api.op), 400, "bad_request", "phone")
+
+
+def test_kb_shapes_version_conflict_and_create_kb(api):
+    status, _, a = api.req("POST", "/v1/kb", {"title": "契约文章", "body": "正文", "tags": ["契约"]}, token=api.admin)
+    assert status == 201 and set(a) == {"id", "title", "body", "tags", "department", "enabled", "version",
+                                        "updated_at"}, a
+    check_error(api.req("PUT", "/v1/kb/%d" % a["id"], {"title": "新"}, token=api.admin,
+                        headers={"If-Match": str(a["version"] + 1)}), 409, "version_conflict")
+    c = api.create(answer="按知识库答复", kb=a["id"])
+    assert c["kb"] == a["id"] and api.get(c["id"])["kb"] == a["id"]
+    status, _, d = api.req("DELETE", "/v1/kb/%d" % a["id"], token=api.admin)
+    assert status == 200 and d["enabled"] is False
+    check_error(api.req("POST", "/v1/cases", {"text": "x", "answer": "y", "kb": a["id"]}, token=api.op), 422,
+                "invalid_field", "kb")
+    check_error(api.req("POST", "/v1/cases", {"text": "x", "answer": "y", "kb": 987654321}, token=api.op), 422,
+                "invalid_field", "kb")

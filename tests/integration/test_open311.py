@@ -360,12 +360,22 @@ def test_bad_post_creates_nothing(world, fmt, name, change, status):
 def test_json_body_and_wrong_methods(world, fmt):
     before = case_count(world)
     as_json = json.dumps(good_form(world))
-    assert_errors(world.post(fmt, as_json, headers={"Content-Type": "application/json"}), 400, fmt)
-    assert_errors(world.post(fmt, as_json, headers={"Content-Type": "text/plain"}), 400, fmt)
+    for ctype in ("application/json", "text/plain", "application/x-www-form-urlencoded"):
+        assert_errors(world.post(fmt, as_json, headers={"Content-Type": ctype}), 400, fmt)
+        assert_errors(world.post(fmt, "  [1, 2]", headers={"Content-Type": ctype}), 400, fmt)
+    assert_errors(world.post(fmt, urlencode(good_form(world)),
+                             headers={"Content-Type": "multipart/form-data; boundary=x"}), 400, fmt)
     assert_errors(world.post(fmt, urlencode(good_form(world)), path="services"), 405, fmt)
     assert case_count(world) == before
     assert_errors(world.get("nothing", fmt), 404, fmt)
     assert_errors(world._parse(fmt, world.s.request("GET", "/open311/v2/requests/a/b.%s" % fmt)), 404, fmt)
+
+
+def test_a_form_under_another_content_type_is_read(world):
+    """Some clients' helpers label every body alike: a form is read as one."""
+    for headers in ({"Content-Type": "application/json"}, {"Content-Type": "text/plain"}):
+        status, _, doc = world.post("json", urlencode(good_form(world)), headers=headers)
+        assert status == 200 and doc[0]["service_request_id"], doc
 
 
 def test_unknown_format_is_404_in_json(world):
@@ -521,3 +531,21 @@ def test_merged_request_shows_closed(world):
     assert status == 200, body
     _, _, r = world.get("requests/" + second["number"], "json")
     assert r[0]["status"] == "closed"
+
+
+def test_returned_then_declined_request_shows_closed(world):
+    """A department returns the request (pending: open, nobody responsible), an operator declines
+    it (不予受理): Open311 shows it closed."""
+    case = v1_case(world, file_request(world, "xml"))
+    status, _, body = world.s.request("POST", "/v1/cases/%d/return" % case["id"], {"reason": "不属于本单位"},
+                                      token=world.dept)
+    assert status == 200 and body["state"] == "pending", body
+    _, _, r = world.get("requests/" + case["number"], "json")
+    assert r[0]["status"] == "open" and r[0]["agency_responsible"] is None
+    status, _, body = world.s.request("POST", "/v1/cases/%d/decline" % case["id"],
+                                      {"reason": "out_of_scope", "note": "不属于政务服务范围"}, token=world.op)
+    assert status == 200 and body["state"] == "closed", body
+    for fmt in ("json", "xml"):
+        _, _, doc = world.get("requests/" + case["number"], fmt)
+        rec = doc[0] if fmt == "json" else xml_records(doc, "request")[0]
+        assert rec["status"] == "closed"

@@ -331,6 +331,34 @@ test_answer_excludes_department(void **state)
 	json_object_put(body);
 }
 
+/* kb names the article of a direct answer: a positive integer, only with answer, kept in the JSON. */
+static void
+test_kb_goes_with_answer(void **state)
+{
+	json_object *body, *stored;
+	CaseInput in;
+	ApiError err;
+
+	(void)state;
+	assert_create_refused("{\"text\": \"x\", \"kb\": 3}", "invalid_field", "kb");
+	assert_create_refused("{\"text\": \"x\", \"answer\": \"y\", \"kb\": 0}", "invalid_field", "kb");
+	assert_create_refused("{\"text\": \"x\", \"answer\": \"y\", \"kb\": \"3\"}", "invalid_field", "kb");
+	assert_create_refused("{\"text\": \"x\", \"answer\": \"y\", \"kb\": 1.5}", "invalid_field", "kb");
+	assert_true(create_from("{\"text\": \"x\", \"answer\": \"y\", \"kb\": 3}", &body, &in, &err));
+	assert_true(in.kb.set);
+	assert_int_equal(in.kb.value, 3);
+	stored = case_input_to_json(&in);
+	assert_int_equal(json_object_get_int64(json_object_object_get(stored, "kb")), 3);
+	json_object_put(stored);
+	json_object_put(body);
+	assert_true(create_from("{\"text\": \"x\", \"answer\": \"y\"}", &body, &in, &err));
+	assert_false(in.kb.set);
+	stored = case_input_to_json(&in);
+	assert_null(json_object_object_get(stored, "kb"));
+	json_object_put(stored);
+	json_object_put(body);
+}
+
 static void
 test_nul_and_bad_utf8_in_strings(void **state)
 {
@@ -675,6 +703,7 @@ main(void)
 		cmocka_unit_test(test_coordinates),
 		cmocka_unit_test(test_codes),
 		cmocka_unit_test(test_answer_excludes_department),
+		cmocka_unit_test(test_kb_goes_with_answer),
 		cmocka_unit_test(test_nul_and_bad_utf8_in_strings),
 		cmocka_unit_test(test_not_an_object),
 		cmocka_unit_test(test_to_json_is_normalized),

@@ -138,7 +138,7 @@ test_dispatched_case_exactly(void **state)
 		"\"contact_by\":\"2026-12-01T23:59:59+08:00\",\"finish_by\":\"2026-12-11T23:59:59+08:00\"},"
 		"\"overdue\":false,\"timestamps\":{\"dispatched_at\":\"2026-11-28T09:30:00+08:00\","
 		"\"signed_at\":null,\"contacted_at\":null,\"replied_at\":null,\"visited_at\":null,\"closed_at\":null},"
-		"\"answer\":null,\"reply\":null,\"satisfaction\":null,\"extension\":null,"
+		"\"answer\":null,\"kb\":null,\"reply\":null,\"satisfaction\":null,\"extension\":null,"
 		"\"returns\":0,\"reopened\":0,\"merged_into\":null,\"co\":[],\"suspended\":null,\"sent_back\":0,"
 		"\"declined\":null,\"version\":1,\"due_in_minutes\":3629,\"role\":\"lead\"}");
 	free(text);
@@ -162,9 +162,9 @@ test_nulls(void **state)
 		r.col[nullable[i]] = NULL;
 	r.col[CASE_COL_ROUTING_METHOD] = "manual";
 	obj = render_json(&r);
-	assert_int_equal(json_object_object_length(obj), 34);
+	assert_int_equal(json_object_object_length(obj), 35);
 	for (const char *const *k = (const char *const[]){"category", "title", "district", "address", "lat", "lon",
-							   "answer", "reply", "satisfaction", "extension",
+							   "answer", "kb", "reply", "satisfaction", "extension",
 							   "merged_into", "due_in_minutes", NULL};
 	     *k; k++)
 		assert_null(member(obj, *k));
@@ -227,8 +227,9 @@ test_nested_objects_present(void **state)
 	r.col[CASE_COL_EXT_DECIDED_AT] = "2026-11-29T11:00:00+08:00";
 	r.col[CASE_COL_REOPENED] = "1";
 	r.col[CASE_COL_ANSWER] = "已在电话中答复";
+	r.col[CASE_COL_KB] = "7";
 	text = render(&r);
-	assert_non_null(strstr(text, ",\"answer\":\"已在电话中答复\",\"reply\":{\"text\":\"已处理\",\"resolved\":true},"
+	assert_non_null(strstr(text, ",\"answer\":\"已在电话中答复\",\"kb\":7,\"reply\":{\"text\":\"已处理\",\"resolved\":true},"
 				     "\"satisfaction\":{\"score\":1,\"resolved\":false,\"comment\":\"没解决\"},"
 				     "\"extension\":{\"state\":\"approved\",\"workdays\":3,\"reason\":\"需协调\","
 				     "\"requested_at\":\"2026-11-29T10:00:00+08:00\","

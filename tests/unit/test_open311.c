@@ -248,7 +248,11 @@ test_status_and_notice(void **state)
 	assert_string_equal(open311_status("declined"), "closed");
 	assert_string_equal(open311_status("replied"), "open");
 	assert_string_equal(open311_status("pending"), "open");
+	assert_string_equal(open311_status("suspended"), "open");
+	assert_string_equal(open311_status("reviewing"), "open");
 	assert_true(strlen(open311_notice("dispatched")) > 0);
+	assert_string_not_equal(open311_notice("suspended"), open311_notice("no such state"));
+	assert_string_not_equal(open311_notice("reviewing"), open311_notice("no such state"));
 	assert_true(strlen(open311_notice("no such state")) > 0);
 }
 

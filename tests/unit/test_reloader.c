@@ -4,9 +4,9 @@
  * refusals, and reload_then releasing a waiter only after a load that started after
  * the call has ended (or at once when none can start, and at stop).
  *
- * The pool is replaced at link time: this file defines db_pool_submit and
- * db_pool_listen, so the linker takes them from here and never pulls db/pool.o out of
- * hotline_shell. The test decides when each query answers and with what rows.
+ * The pool and the listener are replaced at link time: this file defines db_pool_submit
+ * and db_listener_add, so the linker takes them from here and never pulls db/pool.o or
+ * db/listen.o out of hotline_shell. The test decides when each query answers and with what rows.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -33,7 +33,7 @@ static struct {
 	bool refuse;        /* db_pool_submit answers false (database away) */
 	Pending q[MAX_PENDING];
 	int n;
-	DbNotifyCallback notify;
+	DbListenCallback notify;
 	void *notify_arg;
 } pool;
 
@@ -68,9 +68,9 @@ db_pool_submit(DbPool *p, const char *sql, int nparams, const char *const *param
 }
 
 bool
-db_pool_listen(DbPool *p, const char *channel, DbNotifyCallback cb, void *arg)
+db_listener_add(DbListener *l, const char *channel, DbListenCallback cb, void *arg)
 {
-	(void)p;
+	(void)l;
 	assert_string_equal(channel, "changed");
 	pool.notify = cb;
 	pool.notify_arg = arg;
@@ -160,7 +160,7 @@ setup(void **unused)
 	done_calls = 0;
 	base = event_base_new();
 	assert_non_null(base);
-	assert_true(reloader_start(&r, &cfg, base, NULL));
+	assert_true(reloader_start(&r, &cfg, base, NULL, NULL));
 	return 0;
 }
 
@@ -243,11 +243,11 @@ static void
 test_notify(void **unused)
 {
 	(void)unused;
-	pool.notify("changed", "v1", pool.notify_arg);
+	pool.notify("v1", pool.notify_arg);
 	assert_int_equal(pool.n, 0);
-	pool.notify("changed", "v2", pool.notify_arg);
+	pool.notify("v2", pool.notify_arg);
 	/* While that load runs, a reconnect (NULL payload) asks for one more. */
-	pool.notify("changed", NULL, pool.notify_arg);
+	pool.notify(NULL, pool.notify_arg);
 	assert_int_equal(pool.n, 1);
 	answer("LOAD", 2, "v2", "B");
 	answer("LOAD", 2, "v2", "B");
@@ -338,7 +338,7 @@ test_stop_releases_waiters_and_ignores_late_answers(void **unused)
 	assert_null(current());
 	answer("LOAD", 2, "v2", "B"); /* must not be swapped in (and not leak) */
 	assert_null(current());
-	pool.notify("changed", NULL, pool.notify_arg);
+	pool.notify(NULL, pool.notify_arg);
 	assert_int_equal(pool.n, 0);
 	reloader_reload_then(&r, done_cb, NULL);
 	assert_int_equal(done_calls, 2);
