@@ -1,8 +1,9 @@
 /*
  * case_state: the state x action x role table of the case life cycle.
  *
- * Every rule of API.md's "States and actions" table is one cell below; nothing
- * else in the server decides whether an action is legal from a state.
+ * Every rule of API.md's "States and actions" table (section 2) and of sections 9-12
+ * (assist, suspend, resume, review, decline) is one cell below; nothing else in the
+ * server decides whether an action is legal from a state.
  */
 #include "core/case_state.h"
 

@@ -1,5 +1,5 @@
 /*
- * case_state: the case life cycle of API.md section 2 as one table.
+ * case_state: the case life cycle of API.md sections 2 and 9-12 as one table.
  *
  * Each action has the roles that may perform it, whether the actor must be the
  * case's own department, and for each from-state its target state. The HTTP layer

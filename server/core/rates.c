@@ -314,23 +314,7 @@ rates_hotspots_json(const HotspotQuery *q, const char *from, const char *to, con
 	return root;
 }
 
-/*
- *********************************
- * Helpers
- *********************************
- */
-
-static bool
-parse_enum(const char *text, const char *const *names, int n, int *out)
-{
-	for (int i = 0; i < n; i++) {
-		if (strcmp(text, names[i]) == 0) {
-			*out = i;
-			return true;
-		}
-	}
-	return false;
-}
+/* Shared with core/assess.c (see rates.h). */
 
 bool
 rates_int_param(const char *text, int min, int max, int *out)
@@ -349,15 +333,6 @@ rates_int_param(const char *text, int min, int max, int *out)
 		return false;
 	*out = (int)v;
 	return true;
-}
-
-/* num / den as a JSON number written in its shortest exact form, or JSON null (NULL) when den is 0. */
-static json_object *
-fraction_json(int64_t num, int64_t den)
-{
-	double f;
-
-	return rates_fraction(num, den, &f) ? rates_double_json(f) : NULL;
 }
 
 json_object *
@@ -385,3 +360,31 @@ rates_csv_text(TextBuf *t, const char *s)
 	if (quote)
 		textbuf_add_str(t, "\"");
 }
+
+/*
+ *********************************
+ * Helpers
+ *********************************
+ */
+
+static bool
+parse_enum(const char *text, const char *const *names, int n, int *out)
+{
+	for (int i = 0; i < n; i++) {
+		if (strcmp(text, names[i]) == 0) {
+			*out = i;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* num / den as a JSON number written in its shortest exact form, or JSON null (NULL) when den is 0. */
+static json_object *
+fraction_json(int64_t num, int64_t den)
+{
+	double f;
+
+	return rates_fraction(num, den, &f) ? rates_double_json(f) : NULL;
+}
+

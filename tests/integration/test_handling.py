@@ -286,14 +286,17 @@ def test_race_resume_against_suspend(w):
     w.act(c["id"], "suspend", {"reason": "等待"}, w.u)
     out = race(8, [lambda: w.req("POST", "/v1/cases/%d/resume" % c["id"], {}, w.u)])
     assert sorted(r[0] for r in out) == [200] + [409] * 7
+    # 4 suspends and 4 resumes of the accepted case: whatever wins, the wins alternate
+    # suspend, resume, suspend ... (each from the state the one before left), every loser is 409
     out = race(8, [lambda: w.req("POST", "/v1/cases/%d/suspend" % c["id"], {"reason": "再等"}, w.u),
                    lambda: w.req("POST", "/v1/cases/%d/resume" % c["id"], {}, w.u)])
-    suspends, resumes = out[0::2], out[1::2]
-    assert [r[0] for r in suspends].count(200) == 1
-    assert all(r[0] in (200, 409) for r in out)
-    actions = [e["action"] for e in w.events(c["id"])]
-    assert actions.count("suspend") == 2 and actions.count("resume") == 1 + [r[0] for r in resumes].count(200)
-    assert w.get(c["id"])["state"] == ("accepted" if [r[0] for r in resumes].count(200) else "suspended")
+    assert all(r[0] in (200, 409) for r in out), out
+    won_s = [r[0] for r in out[0::2]].count(200)
+    won_r = [r[0] for r in out[1::2]].count(200)
+    assert won_s >= 1 and won_s - won_r in (0, 1), out
+    moves = [e["action"] for e in w.events(c["id"]) if e["action"] in ("suspend", "resume")][2:]
+    assert moves == ["suspend", "resume"] * won_r + ["suspend"] * (won_s - won_r), moves
+    assert w.get(c["id"])["state"] == ("suspended" if won_s > won_r else "accepted")
 
 
 # --- centre review (section 11) ---------------------------------------------------------------

@@ -634,10 +634,61 @@ test_create_is_not_an_action_body(void **state)
 	json_object_put(body);
 }
 
+/* Section 9's co list and the bodies of sections 9-12. */
+static void
+test_handling_bodies(void **state)
+{
+	json_object *body;
+	CaseActionInput in;
+	ApiError err;
+
+	(void)state;
+	assert_true(action_from(CASE_DISPATCH, "{\"department\": \"urban_mgmt\", \"co\": [\"housing\", \"police\"]}",
+				&in, &err, &body));
+	assert_true(in.co.set);
+	assert_int_equal(in.co.n, 2);
+	assert_string_equal(in.co.code[1], "police");
+	json_object_put(body);
+	check_action(CASE_DISPATCH, "{\"department\": \"urban_mgmt\", \"co\": []}", NULL, NULL);
+	check_action(CASE_DISPATCH, "{\"department\": \"urban_mgmt\", \"co\": null}", NULL, NULL);
+	check_action(CASE_DISPATCH, "{\"department\": \"urban_mgmt\", \"co\": [\"a\", \"b\", \"c\", \"d\", \"e\"]}",
+		     NULL, NULL);
+	check_action(CASE_DISPATCH, "{\"department\": \"urban_mgmt\", \"co\": [\"a\", \"b\", \"c\", \"d\", \"e\", \"f\"]}",
+		     "invalid_field", "co");
+	check_action(CASE_DISPATCH, "{\"department\": \"urban_mgmt\", \"co\": [\"housing\", \"housing\"]}",
+		     "invalid_field", "co");
+	check_action(CASE_DISPATCH, "{\"department\": \"urban_mgmt\", \"co\": [\"urban_mgmt\"]}", "invalid_field",
+		     "co");
+	check_action(CASE_DISPATCH, "{\"department\": \"urban_mgmt\", \"co\": \"housing\"}", "invalid_field", "co");
+	check_action(CASE_DISPATCH, "{\"department\": \"urban_mgmt\", \"co\": [1]}", "invalid_field", "co");
+	check_action(CASE_DISPATCH, "{\"department\": \"urban_mgmt\", \"co\": [\"Housing\"]}", "invalid_field", "co");
+	check_action(CASE_DISPATCH, "{\"department\": \"urban_mgmt\", \"co\": [\"\"]}", "invalid_field", "co");
+	check_action(CASE_ASSIST, "{}", "missing_field", "text");
+	check_action(CASE_ASSIST, "{\"text\": \"已配合\"}", NULL, NULL);
+	check_action(CASE_SUSPEND, "{}", "missing_field", "reason");
+	check_action(CASE_SUSPEND, "{\"reason\": \"等待材料\"}", NULL, NULL);
+	check_action(CASE_RESUME, "{}", NULL, NULL);
+	check_action(CASE_REVIEW, "{}", "missing_field", "approve");
+	check_action(CASE_REVIEW, "{\"approve\": true}", NULL, NULL);
+	check_action(CASE_REVIEW, "{\"approve\": 1}", "invalid_field", "approve");
+	check_action(CASE_REVIEW, "{\"approve\": false}", "missing_field", "reason");
+	check_action(CASE_REVIEW, "{\"approve\": false, \"reason\": \"答复不完整\"}", NULL, NULL);
+	for (const char *const *r = case_decline_reasons; *r; r++) {
+		char json[128];
+
+		snprintf(json, sizeof(json), "{\"reason\": \"%s\"}", *r);
+		check_action(CASE_DECLINE, json, NULL, NULL);
+	}
+	check_action(CASE_DECLINE, "{\"reason\": \"boring\"}", "invalid_field", "reason");
+	check_action(CASE_DECLINE, "{\"reason\": \"secret\", \"note\": 5}", "invalid_field", "note");
+	check_action(CASE_DECLINE, "{\"note\": \"x\"}", "missing_field", "reason");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_handling_bodies),
 		cmocka_unit_test(test_minimal_body_gets_defaults),
 		cmocka_unit_test(test_full_body),
 		cmocka_unit_test(test_text_length_in_characters),
