@@ -118,10 +118,12 @@ if ((STREAMS > 0)); then
 	hl_say "opening $STREAMS event streams"
 	"$HL_PYTHON" "$ROOT/bench/streams.py" "$URL" "$ADMIN" "$STREAMS" "$DIR/log/streams.json" &
 	STREAMS_PID=$!
-	until [[ $(curl -s "$URL/metrics" | awk '/^hotline_streams_open /{print $2}') == "$STREAMS" ]]; do
+	for ((i = 0; i < 240; i++)); do
+		[[ $(curl -s "$URL/metrics" | awk '/^hotline_streams_open /{print $2}') == "$STREAMS" ]] && break
 		kill -0 "$STREAMS_PID" || hl_die "bench/streams.py failed"
 		sleep 0.5
 	done
+	((i < 240)) || hl_die "$STREAMS streams did not open within 2 minutes"
 fi
 
 # --- measuring ---------------------------------------------------------------------------------
