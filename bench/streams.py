@@ -20,6 +20,21 @@ def api(url, token, method, path, body=None):
     return json.load(urllib.request.urlopen(req, timeout=30))
 
 
+def open_stream(host, port, token):
+    """One stream, opened only once the one before it is answered (a burst of 500 new tokens from
+    one address would spend the server's budget of unknown-token lookups, auth_fail_budget);
+    tried again on a refusal. Returns the socket and what it read past the status line."""
+    for attempt in range(50):
+        s = socket.create_connection((host, port), timeout=30)
+        s.sendall(("GET /v1/stream HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer %s\r\n\r\n" % token).encode())
+        first = s.recv(65536)
+        if first.startswith(b"HTTP/1.1 200"):
+            return s, first
+        s.close()
+        time.sleep(0.2)
+    raise SystemExit("GET /v1/stream refused 50 times: %r" % first[:200])
+
+
 def main():
     url, admin, n, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
     host, port = url.split("//")[1].split(":")
@@ -30,11 +45,9 @@ def main():
     streams = []
     t0 = time.monotonic()
     for i in range(n):
-        s = socket.create_connection((host, int(port)), timeout=30)
-        s.sendall(("GET /v1/stream HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer %s\r\n\r\n"
-                   % tokens[i % len(tokens)]).encode())
+        s, first = open_stream(host, int(port), tokens[i % len(tokens)])
         s.setblocking(False)
-        st = {"events": 0, "open": True, "tail": b"", "ok": None}
+        st = {"events": first.count(b"\nevent: case\n"), "open": True, "tail": first[-16:], "ok": True}
         streams.append(st)
         sel.register(s, selectors.EVENT_READ, st)
     opened = time.monotonic() - t0
@@ -54,8 +67,6 @@ def main():
                 sel.unregister(key.fileobj)
                 key.fileobj.close()
                 continue
-            if st["ok"] is None:
-                st["ok"] = data.startswith(b"HTTP/1.1 200")
             buf = st["tail"] + data
             st["events"] += buf.count(b"\nevent: case\n")
             st["tail"] = buf[-16:]

@@ -81,6 +81,23 @@ write_local_env() {
 	mv "$VAR/local.env.new" "$VAR/local.env"
 }
 
+# console_login: once, an admin the web console can log in as: login `admin`, its password in
+# var/admin.password (made through the API with the admin token, so older installs get it too).
+console_login() {
+	local pw
+	[[ -s $VAR/admin.password ]] && return 0
+	pw=$(hl_random_hex 10)
+	"$HL_PYTHON" - "http://127.0.0.1:$SERVER_PORT" "$(<"$VAR/admin.token")" "$pw" <<-'EOF' || return 0
+	import json, sys, urllib.request
+	url, token, pw = sys.argv[1:4]
+	body = {"name": "控制台管理员", "role": "admin", "login": "admin", "password": pw}
+	req = urllib.request.Request(url + "/v1/users", json.dumps(body).encode(), method="POST",
+	                             headers={"Authorization": "Bearer " + token, "Content-Type": "application/json"})
+	urllib.request.urlopen(req, timeout=30)
+	EOF
+	(umask 077 && printf '%s\n' "$pw" >"$VAR/admin.password")
+}
+
 cmd_up() {
 	hl_ensure_packages
 	hl_build "$ROOT" "$ROOT/build" "$VAR/log/build.log" -DCMAKE_BUILD_TYPE=RelWithDebInfo
@@ -104,8 +121,10 @@ cmd_up() {
 		hl_server_start "$SERVER_BIN" "$SERVER_PORT" "$VAR/log/server.log" "$PIDFILE"
 	fi
 	write_local_env
+	console_login
 	cat <<-EOF
 	hotline server:  http://127.0.0.1:$SERVER_PORT (pid $(<"$PIDFILE"), log $VAR/log/server.log)
+	web console:     http://127.0.0.1:$SERVER_PORT/app/ (login admin, password in $VAR/admin.password)
 	PostgreSQL 15:   127.0.0.1:$PG_PORT, database hotline, data $VAR/pg
 	admin token:     $(<"$VAR/admin.token")
 	Try the client:

@@ -400,16 +400,31 @@ def make_server():
         made.append(Server(cluster, db, **config))
         return made[-1]
 
+    make.made = made
     yield make
     for s in made:
         if s in _live_servers:
             s.shutdown()
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _module_servers(make_server):
+    """The servers a module made are shut down (and checked) when the module ends, all but the
+    shared one: each holds some twenty database connections, and a session of a hundred
+    servers would run the cluster out of connection slots (and the machine out of memory)."""
+    before = len(make_server.made)
+    yield
+    for s in make_server.made[before:]:
+        if s in _live_servers and not getattr(s, "shared", False):
+            s.shutdown()
+
+
 @pytest.fixture(scope="session")
 def server(pg, make_server):
     """The shared server: migrated, with an admin, on the session database pg.dbname."""
-    return make_server(pg, pg.dbname)
+    s = make_server(pg, pg.dbname)
+    s.shared = True
+    return s
 
 
 @pytest.fixture(autouse=True)

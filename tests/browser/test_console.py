@@ -21,12 +21,17 @@ def create_case(server, token, **extra):
 
 
 def test_operator_files_a_case_and_sees_its_number(server, page):
+    earlier = create_case(server, server.make_user("operator"), text="小区门口有人占道摆摊，请城管处理一下",
+                          caller={"name": "张先生", "phone": "13800001111"})
     login, password, _ = make_login(server, "operator")
     assert page.login(server, login, password) == "#/intake"
     page.testid("case-text").send_keys("小区门口有人占道摆摊，请城管处理")
     page.testid("case-district").send_keys("驿城区")
-    # the routing preview follows the text
-    page.wait(lambda d: "派往：市城市管理局" in d.find_element(By.ID, "main").text)
+    page.driver.find_element(By.CSS_SELECTOR, "input[type=tel]").send_keys("13800001111")
+    # the routing preview follows the text; the caller's history and the similar open case show
+    main = page.driver.find_element(By.ID, "main")
+    page.wait(lambda d: "派往：市城市管理局" in main.text)
+    page.wait(lambda d: "近 90 天来电 1 次" in main.text and main.text.count(earlier["number"]) >= 2)
     page.testid("case-submit").click()
     number = page.testid("case-number").text
     assert re.fullmatch(r"\d{8}-\d{6}", number), number
