@@ -32,6 +32,7 @@ route_blend(const Router *router, const Classifier *model, const RouteInput *in,
 	memset(out, 0, sizeof(*out));
 	if (!router_route(router, in, &out->route))
 		return false;
+	out->rules = out->route;
 	nall = classifier_predict(model, in ? in->title : NULL, in ? in->text : NULL, all, CLASSIFIER_LABELS_MAX);
 	out->nsuggestions = nall < 3 ? nall : 3;
 	memcpy(out->suggestion, all, out->nsuggestions * sizeof(*all));
@@ -78,4 +79,55 @@ tier_bonus(const BlendParams *p, int priority)
 		if (priority <= p->tier_max[t])
 			return p->tier_bonus[t];
 	return p->tier_bonus[ROUTE_BLEND_TIERS - 1];
+}
+
+static json_object *
+guess_json(const ClassifierGuess *g)
+{
+	json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	if (json_object_object_add(o, "department", json_object_new_string(g->label)) ||
+	    json_object_object_add(o, "confidence", json_object_new_double(round(g->confidence * 1e4) / 1e4))) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+bool
+route_blend_suggestion_to_json(const BlendResult *res, json_object *obj, bool with_top)
+{
+	json_object *top = json_object_new_array(), *first = NULL;
+
+	if (!top)
+		return false;
+	for (size_t i = 0; i < res->nsuggestions; i++) {
+		json_object *g = guess_json(&res->suggestion[i]);
+
+		if (!g || json_object_array_add(top, g)) {
+			json_object_put(g);
+			json_object_put(top);
+			return false;
+		}
+	}
+	if (res->nsuggestions && !(first = guess_json(&res->suggestion[0]))) {
+		json_object_put(top);
+		return false;
+	}
+	if (json_object_object_add(obj, "suggestion", first)) {
+		json_object_put(first);
+		json_object_put(top);
+		return false;
+	}
+	if (!with_top) {
+		json_object_put(top);
+		return true;
+	}
+	if (json_object_object_add(obj, "model", top)) {
+		json_object_put(top);
+		return false;
+	}
+	return true;
 }

@@ -38,6 +38,7 @@ typedef struct BlendParams {
 /* What route_blend decided and what the model thinks. */
 typedef struct BlendResult {
 	RouteResult route;	/* method ROUTE_MODEL when the model decided */
+	RouteResult rules;	/* what the rules alone decided (for explanations) */
 	ClassifierGuess suggestion[3];	/* the model's best three, most confident first */
 	size_t nsuggestions;	/* 0 without a model */
 } BlendResult;
@@ -51,5 +52,10 @@ void route_blend_params_default(BlendParams *p);
  */
 bool route_blend(const Router *router, const Classifier *model, const RouteInput *in, const BlendParams *p,
 		 BlendResult *out);
+
+/* The dry run's extra fields (API.md section 16) added to obj: "suggestion" (null, or the
+ * model's best {"department", "confidence"}) and, with top, "model" (its best three, same
+ * shape). False when out of memory. */
+bool route_blend_suggestion_to_json(const BlendResult *res, json_object *obj, bool with_top);
 
 #endif

@@ -16,7 +16,7 @@ from polling import wait_for
 TYPES = ["consult", "complaint", "help", "report", "suggestion", "praise"]
 RULE_KEYS = {"id", "name", "priority", "enabled", "department", "match", "stats"}
 MATCH_KEYS = {"any", "all", "none", "districts", "types", "channels", "categories"}
-ROUTE_KEYS = {"department", "method", "rule_id", "rule_name", "matched"}
+ROUTE_KEYS = {"department", "method", "rule_id", "rule_name", "matched", "suggestion"}
 
 
 def word():

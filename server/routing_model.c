@@ -1,0 +1,562 @@
+/*
+ * routing_model: the training thread and the model in force (see routing_model.h).
+ *
+ * Threads: the worker owns `conn` and everything named worker_*; the loop owns
+ * `current` and the timer. They share only the fields under `mu`: the model handed
+ * over (`pending`), the wishes (`train_wanted`, `stop`) and the `training` flag; a byte
+ * on the wake pipe interrupts the worker's wait.
+ */
+#include "routing_model.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/select.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <libpq-fe.h>
+
+#include "db/pool.h"
+#include "log.h"
+
+#define ADVISORY_KEY "7236051912"	/* pg_advisory_lock key of training */
+#define CHECK_SECONDS 30		/* how often the worker counts new history */
+#define RETRY_SECONDS 5			/* after a failed connection or query */
+#define PICKUP_MS 100			/* how often the loop looks for a handed-over model */
+#define HISTORY_MAX "20000"		/* most recent cases (and returns) trained on */
+
+/* A loaded model and what GET /v1/routing/model says of it. */
+typedef struct Loaded {
+	Classifier *model;
+	long long id;
+	long long last_event_id;
+	char trained_at[40];
+	long long examples;
+	int departments;
+	double accuracy;
+	bool has_accuracy;
+} Loaded;
+
+static struct {
+	const Config *config;
+	pthread_t thread;
+	bool thread_started;
+	int wake[2];
+	pthread_mutex_t mu;
+	Loaded *pending;	/* mu: handed over by the worker */
+	bool train_wanted;	/* mu */
+	bool stop;		/* mu */
+	bool training;		/* mu */
+	Loaded *current;	/* loop */
+	struct event *timer;	/* loop */
+	PGconn *conn;		/* worker */
+	long long loaded_id;	/* worker: the newest model it loaded or trained */
+	long long last_event_id;	/* worker: history that model read */
+} M = {.wake = {-1, -1}, .mu = PTHREAD_MUTEX_INITIALIZER};
+
+/* Positive and negative examples: the seed, confirmed cases, returns (sql/012). Weights:
+ * 1 for a seed, 3 halving every 180 days (at least 0.5) for history. Departments that
+ * are disabled are left out. */
+static const char sql_examples[] =
+	"WITH enabled AS (SELECT code FROM departments WHERE enabled), "
+	"hist AS (SELECT c.id, c.department, c.title, c.text, c.created_at FROM cases c "
+	"          WHERE c.department IS NOT NULL "
+	"            AND c.state NOT IN ('pending', 'dispatched', 'answered', 'merged') "
+	"          ORDER BY c.id DESC LIMIT " HISTORY_MAX "), "
+	"ret AS (SELECT e.case_id, e.data->>'department' AS department, e.at FROM case_events e "
+	"         WHERE e.action = 'return' AND e.data->>'department' IS NOT NULL "
+	"         ORDER BY e.id DESC LIMIT " HISTORY_MAX ") "
+	"SELECT false, s.department, s.title, s.text, 1.0::float8 FROM routing_seed s "
+	"  JOIN enabled e ON e.code = s.department "
+	"UNION ALL "
+	"SELECT false, h.department, h.title, h.text, "
+	"       greatest(0.5, 3 * power(0.5, extract(epoch FROM now() - h.created_at) / 86400 / 180))::float8 "
+	"  FROM hist h JOIN enabled e ON e.code = h.department "
+	"UNION ALL "
+	"SELECT true, r.department, c.title, c.text, "
+	"       greatest(0.5, 3 * power(0.5, extract(epoch FROM now() - r.at) / 86400 / 180))::float8 "
+	"  FROM ret r JOIN cases c ON c.id = r.case_id JOIN enabled e ON e.code = r.department "
+	" WHERE NOT (c.department IS NOT DISTINCT FROM r.department "
+	"            AND c.state NOT IN ('pending', 'dispatched', 'answered', 'merged'))";
+
+static const char sql_newest[] =
+	"SELECT id, to_char(trained_at, 'YYYY-MM-DD\"T\"HH24:MI:SSTZH:TZM'), examples, departments, accuracy, "
+	"       last_event_id, model "
+	"  FROM routing_models ORDER BY id DESC LIMIT 1";
+
+static void *worker_main(void *arg);
+static bool worker_connect(void);
+static bool worker_load_newest(bool *none);
+static bool worker_train(bool wait, bool force);
+static bool worker_newer_stored(void);
+static Classifier *worker_fit(PGresult *rows, long long *examples);
+static bool worker_store(const Classifier *model, long long last_event_id);
+static bool worker_due(void);
+static void worker_wait(int seconds, bool *notified);
+static void hand_over(Loaded *l);
+static void loaded_free(Loaded *l);
+static bool exec_ok(PGresult *res, ExecStatusType want, const char *what);
+static bool exec_status(PGresult *res, ExecStatusType want, const char *what);
+static void pickup_cb(evutil_socket_t fd, short what, void *arg);
+static void wake_worker(void);
+
+/*
+ *********************************
+ * Public functions (loop thread)
+ *********************************
+ */
+
+bool
+routing_model_start(App *app)
+{
+	struct timeval tv = {0, PICKUP_MS * 1000};
+
+	M.config = app->config;
+	if (pipe(M.wake) != 0)
+		return false;
+	fcntl(M.wake[0], F_SETFL, O_NONBLOCK);
+	fcntl(M.wake[1], F_SETFL, O_NONBLOCK);
+	M.timer = event_new(app->base, -1, EV_PERSIST, pickup_cb, NULL);
+	if (!M.timer || evtimer_add(M.timer, &tv) != 0)
+		return false;
+	if (pthread_create(&M.thread, NULL, worker_main, NULL) != 0)
+		return false;
+	M.thread_started = true;
+	return true;
+}
+
+void
+routing_model_stop(void)
+{
+	if (M.thread_started) {
+		pthread_mutex_lock(&M.mu);
+		M.stop = true;
+		pthread_mutex_unlock(&M.mu);
+		wake_worker();
+		pthread_join(M.thread, NULL);
+		M.thread_started = false;
+	}
+	if (M.timer)
+		event_free(M.timer);
+	M.timer = NULL;
+	loaded_free(M.pending);
+	loaded_free(M.current);
+	M.pending = M.current = NULL;
+	for (int i = 0; i < 2; i++)
+		if (M.wake[i] >= 0)
+			close(M.wake[i]);
+	M.wake[0] = M.wake[1] = -1;
+}
+
+const Classifier *
+routing_model_current(void)
+{
+	return M.current ? M.current->model : NULL;
+}
+
+void
+routing_model_train(void)
+{
+	pthread_mutex_lock(&M.mu);
+	M.train_wanted = true;
+	pthread_mutex_unlock(&M.mu);
+	wake_worker();
+}
+
+json_object *
+routing_model_describe(void)
+{
+	const Loaded *l = M.current;
+	json_object *o = json_object_new_object();
+	bool training;
+
+	if (!o)
+		return NULL;
+	pthread_mutex_lock(&M.mu);
+	training = M.training || M.train_wanted;
+	pthread_mutex_unlock(&M.mu);
+	json_object_object_add(o, "id", l ? json_object_new_int64(l->id) : NULL);
+	json_object_object_add(o, "trained_at", l ? json_object_new_string(l->trained_at) : NULL);
+	json_object_object_add(o, "examples", json_object_new_int64(l ? l->examples : 0));
+	json_object_object_add(o, "departments", json_object_new_int(l ? l->departments : 0));
+	json_object_object_add(o, "accuracy", l && l->has_accuracy ? json_object_new_double(l->accuracy) : NULL);
+	json_object_object_add(o, "training", json_object_new_boolean(training));
+	return o;
+}
+
+/* Swap in a model the worker handed over; the old one is no longer in any request. */
+static void
+pickup_cb(evutil_socket_t fd, short what, void *arg)
+{
+	Loaded *l;
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	pthread_mutex_lock(&M.mu);
+	l = M.pending;
+	M.pending = NULL;
+	pthread_mutex_unlock(&M.mu);
+	if (!l)
+		return;
+	loaded_free(M.current);
+	M.current = l;
+	log_info("routing_model: model %lld in force (%lld examples, %d departments)", l->id, l->examples,
+		 l->departments);
+}
+
+static void
+wake_worker(void)
+{
+	char b = 1;
+
+	if (M.wake[1] >= 0 && write(M.wake[1], &b, 1) < 0 && errno != EAGAIN)
+		log_warn("routing_model: cannot wake the training thread");
+}
+
+/*
+ *********************************
+ * The worker thread
+ *********************************
+ */
+
+static void *
+worker_main(void *arg)
+{
+	bool notified = true, none = false;
+	int wait = 0;
+
+	(void)arg;
+	for (;;) {
+		bool stop, asked, ok = true;
+
+		worker_wait(wait, &notified);
+		pthread_mutex_lock(&M.mu);
+		stop = M.stop;
+		asked = M.train_wanted;
+		pthread_mutex_unlock(&M.mu);
+		if (stop)
+			break;
+		wait = CHECK_SECONDS;
+		if (!M.conn && !worker_connect()) {
+			wait = RETRY_SECONDS;
+			continue;
+		}
+		if (notified) {
+			ok = worker_load_newest(&none);
+			notified = !ok;
+		}
+		if (ok && (asked || none || worker_due())) {
+			ok = worker_train(asked || none, asked);
+			none = false;	/* a failure retries through notified */
+		}
+		if (!ok || PQstatus(M.conn) != CONNECTION_OK) {
+			PQfinish(M.conn);
+			M.conn = NULL;
+			notified = true;
+			wait = RETRY_SECONDS;
+		}
+	}
+	PQfinish(M.conn);
+	M.conn = NULL;
+	return NULL;
+}
+
+static bool
+worker_connect(void)
+{
+	const char *tz[] = {M.config->timezone};
+
+	M.conn = PQconnectdb(M.config->db);
+	if (PQstatus(M.conn) != CONNECTION_OK) {
+		log_warn("routing_model: cannot connect; retrying in %d s", RETRY_SECONDS);
+		PQfinish(M.conn);
+		M.conn = NULL;
+		return false;
+	}
+	if (!exec_status(PQexecParams(M.conn, "SELECT set_config('TimeZone', $1, false)", 1, NULL, tz, NULL, NULL, 0),
+			 PGRES_TUPLES_OK, "set the time zone") ||
+	    !exec_status(PQexec(M.conn, "LISTEN routing_model"), PGRES_COMMAND_OK, "listen")) {
+		PQfinish(M.conn);
+		M.conn = NULL;
+		return false;
+	}
+	return true;
+}
+
+/* Load the newest stored model unless it is the one in force; *none when there is none. */
+static bool
+worker_load_newest(bool *none)
+{
+	PGresult *res = PQexec(M.conn, sql_newest);
+	Loaded *l = NULL;
+	unsigned char *bytes = NULL;
+	size_t len = 0;
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		log_warn("routing_model: cannot read the models: %s", PQerrorMessage(M.conn));
+		PQclear(res);
+		return false;
+	}
+	*none = PQntuples(res) == 0;
+	if (*none || atoll(PQgetvalue(res, 0, 0)) == M.loaded_id) {
+		PQclear(res);
+		return true;
+	}
+	l = calloc(1, sizeof(*l));
+	bytes = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0, 6), &len);
+	if (!l || !bytes || !(l->model = classifier_load(bytes, len))) {
+		log_error("routing_model: stored model %s cannot be loaded; keeping the one in force",
+			  PQgetvalue(res, 0, 0));
+		goto done;
+	}
+	l->id = atoll(PQgetvalue(res, 0, 0));
+	snprintf(l->trained_at, sizeof(l->trained_at), "%s", PQgetvalue(res, 0, 1));
+	l->examples = atoll(PQgetvalue(res, 0, 2));
+	l->departments = atoi(PQgetvalue(res, 0, 3));
+	l->has_accuracy = !PQgetisnull(res, 0, 4);
+	l->accuracy = l->has_accuracy ? atof(PQgetvalue(res, 0, 4)) : 0;
+	l->last_event_id = atoll(PQgetvalue(res, 0, 5));
+	M.loaded_id = l->id;
+	M.last_event_id = l->last_event_id;
+	hand_over(l);
+	l = NULL;
+done:
+	loaded_free(l);
+	PQfreemem(bytes);
+	PQclear(res);
+	return true;
+}
+
+/* Was a model newer than the one in force stored meanwhile (by another server)? */
+static bool
+worker_newer_stored(void)
+{
+	PGresult *res = PQexec(M.conn, "SELECT coalesce(max(id), 0) FROM routing_models");
+	bool newer = PQresultStatus(res) == PGRES_TUPLES_OK && atoll(PQgetvalue(res, 0, 0)) > M.loaded_id;
+
+	PQclear(res);
+	return newer;
+}
+
+/* Enough new history since the model in force to retrain by itself? */
+static bool
+worker_due(void)
+{
+	char last[24];
+	const char *params[] = {last};
+	PGresult *res;
+	bool due;
+
+	if (M.config->routing_retrain <= 0 || !M.loaded_id)
+		return false;
+	snprintf(last, sizeof(last), "%lld", M.last_event_id);
+	res = PQexecParams(M.conn,
+			   "SELECT count(*) FROM case_events WHERE id > $1::bigint AND action IN ('sign', 'return', 'visit')",
+			   1, NULL, params, NULL, NULL, 0);
+	due = PQresultStatus(res) == PGRES_TUPLES_OK && atoll(PQgetvalue(res, 0, 0)) >= M.config->routing_retrain;
+	PQclear(res);
+	return due;
+}
+
+/*
+ * Train under the advisory lock and store the model (its NOTIFY reaches every server,
+ * this one too). wait: wait for the lock (another server may be training), else give
+ * up when another server holds it. force: train even when a model newer than the one
+ * in force was stored meanwhile (POST train); otherwise that model is loaded instead.
+ * False when the connection failed.
+ */
+static bool
+worker_train(bool wait, bool force)
+{
+	PGresult *res;
+	Classifier *model = NULL;
+	bool locked, ok = false;
+	long long last_event_id, examples = 0;
+
+	res = PQexec(M.conn, wait ? "SELECT pg_advisory_lock(" ADVISORY_KEY "), true"
+				  : "SELECT true, pg_try_advisory_lock(" ADVISORY_KEY ")");
+	locked = PQresultStatus(res) == PGRES_TUPLES_OK && strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+	PQclear(res);
+	if (!locked)
+		return PQstatus(M.conn) == CONNECTION_OK;
+	if (!force && worker_newer_stored()) {
+		PQclear(PQexec(M.conn, "SELECT pg_advisory_unlock(" ADVISORY_KEY ")"));
+		return PQstatus(M.conn) == CONNECTION_OK;
+	}
+	pthread_mutex_lock(&M.mu);
+	M.training = true;
+	M.train_wanted = false;
+	pthread_mutex_unlock(&M.mu);
+
+	res = PQexec(M.conn, "SELECT coalesce(max(id), 0) FROM case_events");
+	if (!exec_ok(res, PGRES_TUPLES_OK, "read the history position"))
+		goto done;
+	last_event_id = atoll(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	res = PQexec(M.conn, sql_examples);
+	if (!exec_ok(res, PGRES_TUPLES_OK, "read the examples"))
+		goto done;
+	model = worker_fit(res, &examples);
+	if (!model) {
+		log_error("routing_model: training failed (no examples, or out of memory)");
+		ok = true;	/* the connection is fine: keep it */
+		goto done;
+	}
+	ok = worker_store(model, last_event_id);
+	if (ok)
+		log_info("routing_model: trained on %lld examples, %zu departments, held-out accuracy %.3f", examples,
+			 classifier_label_count(model), classifier_info(model)->accuracy);
+done:
+	PQclear(res);
+	classifier_free(model);
+	PQclear(PQexec(M.conn, "SELECT pg_advisory_unlock(" ADVISORY_KEY ")"));
+	pthread_mutex_lock(&M.mu);
+	M.training = false;
+	pthread_mutex_unlock(&M.mu);
+	return ok;
+}
+
+/* The model of the example rows (negative, department, title, text, weight). */
+static Classifier *
+worker_fit(PGresult *rows, long long *examples)
+{
+	int n = PQntuples(rows);
+	ClassifierExample *ex = calloc((size_t)n + 1, sizeof(*ex));
+	const char *labels[CLASSIFIER_LABELS_MAX];
+	size_t nlabels = 0, m = 0;
+	ClassifierParams params;
+	Classifier *model = NULL;
+
+	if (!ex)
+		return NULL;
+	/* Labels: the departments with a positive example (negatives come last). */
+	for (int i = 0; i < n; i++) {
+		const char *dept = PQgetvalue(rows, i, 1);
+		bool negative = PQgetvalue(rows, i, 0)[0] == 't';
+		size_t k;
+
+		for (k = 0; k < nlabels && strcmp(labels[k], dept) != 0; k++)
+			;
+		if (k == nlabels) {
+			if (negative || nlabels == CLASSIFIER_LABELS_MAX)
+				continue;
+			labels[nlabels++] = dept;
+		}
+		ex[m++] = (ClassifierExample){db_value(rows, i, 2), PQgetvalue(rows, i, 3), (uint32_t)k, negative,
+					      (float)atof(PQgetvalue(rows, i, 4))};
+	}
+	classifier_params_default(&params);
+	if (nlabels)
+		model = classifier_train(labels, nlabels, ex, m, &params);
+	*examples = (long long)m;
+	free(ex);
+	return model;
+}
+
+/* Insert the model (announced by its trigger) and keep the newest three. */
+static bool
+worker_store(const Classifier *model, long long last_event_id)
+{
+	const ClassifierInfo *info = classifier_info(model);
+	unsigned char *bytes = NULL;
+	size_t len;
+	char examples[24], departments[24], accuracy[32], last[24];
+	const char *params[5] = {examples, departments, info->accuracy >= 0 ? accuracy : NULL, last, NULL};
+	int lengths[5] = {0, 0, 0, 0, 0}, formats[5] = {0, 0, 0, 0, 1};
+	PGresult *res;
+	bool ok;
+
+	if (!classifier_save(model, &bytes, &len))
+		return true;	/* out of memory: nothing to store, the connection is fine */
+	snprintf(examples, sizeof(examples), "%zu", info->examples);
+	snprintf(departments, sizeof(departments), "%zu", classifier_label_count(model));
+	snprintf(accuracy, sizeof(accuracy), "%.6f", info->accuracy);
+	snprintf(last, sizeof(last), "%lld", last_event_id);
+	params[4] = (const char *)bytes;
+	lengths[4] = (int)len;
+	res = PQexecParams(M.conn,
+			   "WITH m AS (INSERT INTO routing_models (examples, departments, accuracy, last_event_id, model) "
+			   "           VALUES ($1::int, $2::int, $3::float8, $4::bigint, $5::bytea) RETURNING id) "
+			   "DELETE FROM routing_models WHERE id <= (SELECT id FROM m) - 3",
+			   5, NULL, params, lengths, formats, 0);
+	ok = exec_ok(res, PGRES_COMMAND_OK, "store the model");
+	PQclear(res);
+	free(bytes);
+	return ok;
+}
+
+/* Wait up to `seconds` for a wake byte or a notification (0: just look). */
+static void
+worker_wait(int seconds, bool *notified)
+{
+	fd_set fds;
+	int sock = M.conn ? PQsocket(M.conn) : -1, maxfd = M.wake[0];
+	struct timeval tv = {seconds, 0};
+	char buf[64];
+	PGnotify *n;
+
+	/* A NOTIFY that arrived with a command's answer (our own INSERT's) is queued already. */
+	while (M.conn && (n = PQnotifies(M.conn))) {
+		*notified = true;
+		PQfreemem(n);
+		tv.tv_sec = 0;
+	}
+	FD_ZERO(&fds);
+	FD_SET(M.wake[0], &fds);
+	if (sock >= 0) {
+		FD_SET(sock, &fds);
+		if (sock > maxfd)
+			maxfd = sock;
+	}
+	if (select(maxfd + 1, &fds, NULL, NULL, &tv) > 0 && FD_ISSET(M.wake[0], &fds))
+		while (read(M.wake[0], buf, sizeof(buf)) > 0)
+			;
+	if (sock >= 0 && PQconsumeInput(M.conn))
+		while ((n = PQnotifies(M.conn))) {
+			*notified = true;
+			PQfreemem(n);
+		}
+}
+
+static void
+hand_over(Loaded *l)
+{
+	pthread_mutex_lock(&M.mu);
+	loaded_free(M.pending);
+	M.pending = l;
+	pthread_mutex_unlock(&M.mu);
+}
+
+static void
+loaded_free(Loaded *l)
+{
+	if (!l)
+		return;
+	classifier_free(l->model);
+	free(l);
+}
+
+/* True when res has the wanted status; logs why not otherwise. res stays the caller's. */
+static bool
+exec_ok(PGresult *res, ExecStatusType want, const char *what)
+{
+	if (PQresultStatus(res) == want)
+		return true;
+	log_warn("routing_model: cannot %s: %s", what, res ? PQresultErrorMessage(res) : "out of memory");
+	return false;
+}
+
+/* Run a statement whose result is only its status. */
+static bool
+exec_status(PGresult *res, ExecStatusType want, const char *what)
+{
+	bool ok = exec_ok(res, want, what);
+
+	PQclear(res);
+	return ok;
+}
