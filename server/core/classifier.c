@@ -22,6 +22,8 @@ struct Classifier {
 	char (*labels)[CLASSIFIER_LABEL_MAX + 1];
 	float *bias;		/* nlabels */
 	float *w;		/* (1 << dim_bits) * nlabels */
+	uint32_t *vocab;	/* the symbols of the training texts, ascending */
+	uint32_t nvocab;
 	ClassifierInfo info;
 };
 
@@ -54,6 +56,9 @@ static void sgd(Classifier *c, const ClassifierExample *ex, const Features *f, c
 static double fit_temperature(const double *z, const uint32_t *label, size_t n, uint32_t k);
 static double log_loss(const double *z, const uint32_t *label, size_t n, uint32_t k, double t);
 static bool labels_valid(const char *const *labels, size_t n);
+static bool vocab_build(Classifier *c, const ClassifierExample *ex, size_t n);
+static size_t vocab_add_text(uint32_t *out, const char *s);
+static int u32_cmp(const void *a, const void *b);
 static uint64_t xorshift(uint64_t *s);
 
 /*
@@ -85,7 +90,7 @@ classifier_train(const char *const *labels, size_t nlabels, const ClassifierExam
 		return NULL;
 	c = model_new(p->dim_bits, labels, nlabels);
 	skip = calloc(n ? n : 1, sizeof(*skip));
-	if (!c || !skip || !features_build(&f, ex, n, (1u << p->dim_bits) - 1))
+	if (!c || !skip || !features_build(&f, ex, n, (1u << p->dim_bits) - 1) || !vocab_build(c, ex, n))
 		goto fail;
 	for (size_t i = 0; i < n; i++) {
 		skip[i] = ex[i].label >= nlabels || !(ex[i].weight > 0);
@@ -143,11 +148,38 @@ fail:
 	return NULL;
 }
 
+double
+classifier_coverage(const Classifier *c, const char *title, const char *text)
+{
+	const char *parts[2] = {title, text};
+	size_t known = 0, total = 0;
+
+	if (!c)
+		return 0;
+	for (int i = 0; i < 2; i++) {
+		const unsigned char *p = (const unsigned char *)parts[i], *end;
+
+		if (!p)
+			continue;
+		end = p + strlen(parts[i]);
+		while (p < end) {
+			uint32_t sym = normalise(next_symbol(&p, end));
+
+			if (sym == BOUNDARY)
+				continue;
+			total++;
+			known += bsearch(&sym, c->vocab, c->nvocab, sizeof(*c->vocab), u32_cmp) != NULL;
+		}
+	}
+	return total ? (double)known / (double)total : 0;
+}
+
 void
 classifier_free(Classifier *c)
 {
 	if (!c)
 		return;
+	free(c->vocab);
 	free(c->labels);
 	free(c->bias);
 	free(c->w);
@@ -216,7 +248,8 @@ classifier_info(const Classifier *c)
  *********************************
  * Storage: "HLCLASS1", then little-endian u32 dim_bits, u32 nlabels, u64 examples,
  * u64 held_out, u64 held_out_right, f64 accuracy, f64 temperature, the labels (u8
- * length + bytes each), f32 bias[nlabels], f32 w[(1 << dim_bits) * nlabels].
+ * length + bytes each), f32 bias[nlabels], f32 w[(1 << dim_bits) * nlabels], u32 nvocab,
+ * u32 vocab[nvocab].
  *********************************
  */
 
@@ -263,7 +296,7 @@ classifier_save(const Classifier *c, unsigned char **out, size_t *len)
 
 	for (uint32_t k = 0; k < c->nlabels; k++)
 		size += 1 + strlen(c->labels[k]);
-	size += 4 * ((size_t)c->nlabels + nw);
+	size += 4 * ((size_t)c->nlabels + nw) + 4 + 4 * (size_t)c->nvocab;
 	buf = malloc(size);
 	if (!buf)
 		return false;
@@ -286,6 +319,9 @@ classifier_save(const Classifier *c, unsigned char **out, size_t *len)
 		p = put_f32(p, c->bias[k]);
 	for (size_t i = 0; i < nw; i++)
 		p = put_f32(p, c->w[i]);
+	p = put_u64(p, c->nvocab, 4);
+	for (uint32_t i = 0; i < c->nvocab; i++)
+		p = put_u64(p, c->vocab[i], 4);
 	*out = buf;
 	*len = size;
 	return true;
@@ -295,7 +331,7 @@ Classifier *
 classifier_load(const unsigned char *buf, size_t len)
 {
 	const unsigned char *p = buf, *end = buf + len;
-	uint64_t bits, k, ex, held, right, acc, temp;
+	uint64_t bits, k, ex, held, right, acc, temp, nvocab;
 	char labels[CLASSIFIER_LABELS_MAX][CLASSIFIER_LABEL_MAX + 1];
 	const char *names[CLASSIFIER_LABELS_MAX];
 	Classifier *c;
@@ -323,7 +359,10 @@ classifier_load(const unsigned char *buf, size_t len)
 		p += l;
 	}
 	nw = ((size_t)1 << bits) * k;
-	if ((size_t)(end - p) != 4 * (k + nw))
+	if ((size_t)(end - p) < 4 * (k + nw) + 4)
+		return NULL;
+	get_u64(p + 4 * (k + nw), &nvocab, 4);
+	if ((size_t)(end - p) != 4 * (k + nw) + 4 + 4 * nvocab)
 		return NULL;
 	c = model_new((unsigned)bits, names, (size_t)k);
 	if (!c)
@@ -348,6 +387,19 @@ classifier_load(const unsigned char *buf, size_t len)
 		else
 			c->w[i - k] = f;
 	}
+	c->vocab = malloc(sizeof(*c->vocab) * (nvocab ? nvocab : 1));
+	if (!c->vocab) {
+		classifier_free(c);
+		return NULL;
+	}
+	p += 4;
+	for (uint64_t i = 0; i < nvocab; i++) {
+		uint64_t v;
+
+		p = get_u64(p, &v, 4);
+		c->vocab[i] = (uint32_t)v;
+	}
+	c->nvocab = (uint32_t)nvocab;
 	return c;
 }
 
@@ -715,4 +767,56 @@ xorshift(uint64_t *s)
 	*s ^= *s >> 7;
 	*s ^= *s << 17;
 	return *s;
+}
+
+/* The sorted distinct symbols of every example's title and text. */
+static bool
+vocab_build(Classifier *c, const ClassifierExample *ex, size_t n)
+{
+	size_t total = 0, m = 0;
+	uint32_t *all;
+
+	for (size_t i = 0; i < n; i++)
+		total += (ex[i].title ? strlen(ex[i].title) : 0) + (ex[i].text ? strlen(ex[i].text) : 0);
+	all = malloc(sizeof(*all) * (total ? total : 1));
+	if (!all)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		m += vocab_add_text(all + m, ex[i].title);
+		m += vocab_add_text(all + m, ex[i].text);
+	}
+	qsort(all, m, sizeof(*all), u32_cmp);
+	c->nvocab = 0;
+	for (size_t i = 0; i < m; i++)
+		if (i == 0 || all[i] != all[i - 1])
+			all[c->nvocab++] = all[i];
+	c->vocab = all;
+	return true;
+}
+
+/* The symbols of s but boundaries into out (at most strlen(s)); returns how many. */
+static size_t
+vocab_add_text(uint32_t *out, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s, *end;
+	size_t n = 0;
+
+	if (!s)
+		return 0;
+	end = p + strlen(s);
+	while (p < end) {
+		uint32_t sym = normalise(next_symbol(&p, end));
+
+		if (sym != BOUNDARY)
+			out[n++] = sym;
+	}
+	return n;
+}
+
+static int
+u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
 }

@@ -92,6 +92,13 @@ void classifier_free(Classifier *c);
 size_t classifier_predict(const Classifier *c, const char *title, const char *text, ClassifierGuess *top,
 			  size_t ntop);
 
+/*
+ * The share (0..1) of the characters of title and text (blanks and punctuation aside)
+ * that occur somewhere in the training texts: how much of a case the model has any
+ * evidence about. 0 for a NULL model or an empty case.
+ */
+double classifier_coverage(const Classifier *c, const char *title, const char *text);
+
 size_t classifier_label_count(const Classifier *c);
 /* The label's index, or -1 when the model does not know it. */
 int classifier_label_index(const Classifier *c, const char *label);

@@ -16,7 +16,8 @@ route_blend_params_default(BlendParams *p)
 {
 	*p = (BlendParams){.tier_max = {45, 60, 70, 100, 1000000},
 			   .tier_bonus = {5.0, 2.0, 1.5, 1.0, 0.5},
-			   .none_min = 0.3};
+			   .none_min = 0.3,
+			   .coverage_min = 0.8};
 }
 
 bool
@@ -33,7 +34,9 @@ route_blend(const Router *router, const Classifier *model, const RouteInput *in,
 	if (!router_route(router, in, &out->route))
 		return false;
 	out->rules = out->route;
-	nall = classifier_predict(model, in ? in->title : NULL, in ? in->text : NULL, all, CLASSIFIER_LABELS_MAX);
+	if (!in)
+		return true;
+	nall = classifier_predict(model, in->title, in->text, all, CLASSIFIER_LABELS_MAX);
 	out->nsuggestions = nall < 3 ? nall : 3;
 	memcpy(out->suggestion, all, out->nsuggestions * sizeof(*all));
 	if (!nall || out->route.method == ROUTE_CATEGORY ||
@@ -44,7 +47,8 @@ route_blend(const Router *router, const Classifier *model, const RouteInput *in,
 		if (cands[i].admin)
 			return true;
 	if (!ncands) {
-		if (all[0].confidence >= p->none_min) {
+		if (all[0].confidence >= p->none_min &&
+		    classifier_coverage(model, in->title, in->text) >= p->coverage_min) {
 			out->route.method = ROUTE_MODEL;
 			out->route.department = all[0].label;
 		}

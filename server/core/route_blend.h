@@ -11,7 +11,8 @@
  *   rule of d that matches (0 when none does: see BlendParams). The best score wins.
  *   So the model decides among the matching shipped rules, overrides a rule when it is
  *   confident enough to outweigh the rule's tier, and takes over when no rule matches
- *   (then only when its confidence reaches none_min; below it the case stays pending).
+ *   (then only when its confidence reaches none_min and it has seen at least
+ *   coverage_min of the case's characters: text it knows nothing of stays pending).
  * - method "rule" when the winner is the department the rules alone would pick (their
  *   rule_id and matched keywords are kept), "model" otherwise.
  * The parameters were chosen on the hold-out batches 1-7 scored with the rules of their
@@ -33,6 +34,7 @@ typedef struct BlendParams {
 	int tier_max[ROUTE_BLEND_TIERS];
 	double tier_bonus[ROUTE_BLEND_TIERS];	/* added to log p(d), in nats */
 	double none_min;	/* least confidence for the model to route a case no rule matches */
+	double coverage_min;	/* and the least share of its characters the model has seen */
 } BlendParams;
 
 /* What route_blend decided and what the model thinks. */

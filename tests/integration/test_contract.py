@@ -41,7 +41,7 @@ TIMESTAMP_KEYS = {"dispatched_at", "signed_at", "contacted_at", "replied_at", "v
 EVENT_KEYS = {"at", "actor", "role", "action", "from", "to", "data"}
 RULE_KEYS = {"id", "name", "priority", "enabled", "department", "match"}
 MATCH_KEYS = {"any", "all", "none", "districts", "types", "channels", "categories"}
-ROUTE_KEYS = {"department", "method", "rule_id", "rule_name", "matched"}
+ROUTE_KEYS = {"department", "method", "rule_id", "rule_name", "matched", "suggestion"}
 USER_KEYS = {"id", "name", "role", "department"}
 
 CHANNELS = ["phone", "web", "app", "wechat", "kiosk", "hall", "email", "open311"]
