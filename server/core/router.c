@@ -834,6 +834,7 @@ compile(Router *r, const uint32_t *order)
 
 	if (!b)
 		return false;
+	aho_builder_ascii_words(b, true);	/* "5A" is not in "f35a454a8f" */
 	for (size_t i = 0; i < r->nrules; i++) {
 		const RouterMatch *m = &r->rules[i].match;
 
