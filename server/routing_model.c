@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/select.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -27,6 +28,7 @@
 #define CHECK_SECONDS 30		/* how often the worker counts new history */
 #define RETRY_SECONDS 5			/* after a failed connection or query */
 #define PICKUP_MS 100			/* how often the loop looks for a handed-over model */
+#define STOP_WAIT_SECONDS 5		/* how long stopping waits for the thread */
 #define HISTORY_MAX "20000"		/* most recent cases (and returns) trained on */
 
 /* A loaded model and what GET /v1/routing/model says of it. */
@@ -56,6 +58,7 @@ static struct {
 	PGconn *conn;		/* worker */
 	long long loaded_id;	/* worker: the newest model it loaded or trained */
 	long long last_event_id;	/* worker: history that model read */
+	bool db_down;		/* worker: the last connect failed (logged once) */
 } M = {.wake = {-1, -1}, .mu = PTHREAD_MUTEX_INITIALIZER};
 
 /* Positive and negative examples: the seed, confirmed cases, returns (sql/012). Weights:
@@ -133,11 +136,19 @@ void
 routing_model_stop(void)
 {
 	if (M.thread_started) {
+		struct timespec until;
+
 		pthread_mutex_lock(&M.mu);
 		M.stop = true;
 		pthread_mutex_unlock(&M.mu);
 		wake_worker();
-		pthread_join(M.thread, NULL);
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += STOP_WAIT_SECONDS;
+		if (pthread_timedjoin_np(M.thread, NULL, &until) != 0) {
+			/* stuck in a query on a hung database: leave it to the process's exit */
+			log_warn("routing_model: the training thread did not stop within %d s", STOP_WAIT_SECONDS);
+			return;
+		}
 		M.thread_started = false;
 	}
 	if (M.timer)
@@ -270,14 +281,22 @@ static bool
 worker_connect(void)
 {
 	const char *tz[] = {M.config->timezone};
+	/* the configured connection string, with a bound on how long a connect may hang */
+	const char *const keys[] = {"dbname", "connect_timeout", NULL};
+	const char *const values[] = {M.config->db, "5", NULL};
 
-	M.conn = PQconnectdb(M.config->db);
+	M.conn = PQconnectdbParams(keys, values, 1);
 	if (PQstatus(M.conn) != CONNECTION_OK) {
-		log_warn("routing_model: cannot connect; retrying in %d s", RETRY_SECONDS);
+		if (!M.db_down)
+			log_warn("routing_model: cannot connect; retrying every %d s", RETRY_SECONDS);
+		M.db_down = true;
 		PQfinish(M.conn);
 		M.conn = NULL;
 		return false;
 	}
+	if (M.db_down)
+		log_info("routing_model: connected again");
+	M.db_down = false;
 	if (!exec_status(PQexecParams(M.conn, "SELECT set_config('TimeZone', $1, false)", 1, NULL, tz, NULL, NULL, 0),
 			 PGRES_TUPLES_OK, "set the time zone") ||
 	    !exec_status(PQexec(M.conn, "LISTEN routing_model"), PGRES_COMMAND_OK, "listen")) {
