@@ -53,6 +53,7 @@ static struct {
 	bool train_wanted;	/* mu */
 	bool stop;		/* mu */
 	bool training;		/* mu */
+	bool first_done;	/* mu: the first load (or training, or failed connect) has ended */
 	Loaded *current;	/* loop */
 	struct event *timer;	/* loop */
 	PGconn *conn;		/* worker */
@@ -101,6 +102,7 @@ static bool worker_store(const Classifier *model, long long last_event_id);
 static bool worker_due(void);
 static void worker_wait(int seconds, bool *notified);
 static void hand_over(Loaded *l);
+static void settle(void);
 static void loaded_free(Loaded *l);
 static bool exec_ok(PGresult *res, ExecStatusType want, const char *what);
 static bool exec_status(PGresult *res, ExecStatusType want, const char *what);
@@ -161,6 +163,17 @@ routing_model_stop(void)
 		if (M.wake[i] >= 0)
 			close(M.wake[i]);
 	M.wake[0] = M.wake[1] = -1;
+}
+
+bool
+routing_model_settled(void)
+{
+	bool settled;
+
+	pthread_mutex_lock(&M.mu);
+	settled = M.first_done && !M.pending;
+	pthread_mutex_unlock(&M.mu);
+	return settled;
 }
 
 const Classifier *
@@ -255,6 +268,7 @@ worker_main(void *arg)
 		wait = CHECK_SECONDS;
 		if (!M.conn && !worker_connect()) {
 			wait = RETRY_SECONDS;
+			settle();
 			continue;
 		}
 		if (notified) {
@@ -271,6 +285,7 @@ worker_main(void *arg)
 			notified = true;
 			wait = RETRY_SECONDS;
 		}
+		settle();
 	}
 	PQfinish(M.conn);
 	M.conn = NULL;
@@ -548,6 +563,15 @@ hand_over(Loaded *l)
 	pthread_mutex_lock(&M.mu);
 	loaded_free(M.pending);
 	M.pending = l;
+	pthread_mutex_unlock(&M.mu);
+}
+
+/* The worker's first attempt has ended (whatever came of it). */
+static void
+settle(void)
+{
+	pthread_mutex_lock(&M.mu);
+	M.first_done = true;
 	pthread_mutex_unlock(&M.mu);
 }
 

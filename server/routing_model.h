@@ -26,6 +26,10 @@
 bool routing_model_start(App *app);
 /* Stop the thread (waits for a training in progress) and free the model. */
 void routing_model_stop(void);
+/* True once the thread's first attempt to load (or train) a model has ended and what it
+ * loaded is in force; /readyz waits for it, so a fresh server routes with a model from its
+ * first request. Also true when that attempt failed (the database was away). */
+bool routing_model_settled(void);
 /* The model in force, or NULL until one is loaded (routing then uses the rules alone). */
 const Classifier *routing_model_current(void);
 /* Ask the thread to train now (POST /v1/routing/model/train). */
