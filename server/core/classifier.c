@@ -168,7 +168,8 @@ classifier_coverage(const Classifier *c, const char *title, const char *text)
 			if (sym == BOUNDARY)
 				continue;
 			total++;
-			known += bsearch(&sym, c->vocab, c->nvocab, sizeof(*c->vocab), u32_cmp) != NULL;
+			/* ASCII letters and digits (codes, numbers) say little of the matter */
+			known += sym >= 0x80 && bsearch(&sym, c->vocab, c->nvocab, sizeof(*c->vocab), u32_cmp);
 		}
 	}
 	return total ? (double)known / (double)total : 0;

@@ -94,8 +94,9 @@ size_t classifier_predict(const Classifier *c, const char *title, const char *te
 
 /*
  * The share (0..1) of the characters of title and text (blanks and punctuation aside)
- * that occur somewhere in the training texts: how much of a case the model has any
- * evidence about. 0 for a NULL model or an empty case.
+ * that are not ASCII and occur somewhere in the training texts: how much of a case the
+ * model has any evidence about (ASCII letters and digits, reference numbers and codes,
+ * never count as known). 0 for a NULL model or an empty case.
  */
 double classifier_coverage(const Classifier *c, const char *title, const char *text);
 

@@ -213,6 +213,8 @@ test_refusals_and_coverage(void **state)
 	assert_true(classifier_coverage(c, NULL, "停水停电") == 1.0);
 	assert_true(classifier_coverage(c, NULL, "\xe3\x90\x80\xe3\x90\x81停水") == 0.5);
 	assert_true(classifier_coverage(c, NULL, "") == 0);
+	assert_true(classifier_coverage(c, NULL, "f35a454a8f") == 0);
+	assert_true(classifier_coverage(c, NULL, "停水ab") == 0.5);
 	classifier_free(c);
 }
 
