@@ -8,7 +8,7 @@
 # BATCHES="8 9" limits the batches. Needs build/bench/route_offline and the git history.
 set -euo pipefail
 cd "$(dirname "$0")"
-R=../../build/bench/route_offline
+R=${ROUTE_OFFLINE:-../../build/bench/route_offline}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 declare -A AT=([1]=11d4941 [2]=11d4941 [3]=65f6e1f [4]=0faf0ea [5]=d3ea1d6 [6]=c5c6db2 [7]=48da0c5)

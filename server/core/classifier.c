@@ -70,7 +70,7 @@ static uint64_t xorshift(uint64_t *s);
 void
 classifier_params_default(ClassifierParams *p)
 {
-	*p = (ClassifierParams){.dim_bits = 15, .epochs = 25, .learning_rate = 3.0f, .seed = 12345,
+	*p = (ClassifierParams){.dim_bits = 15, .epochs = 10, .learning_rate = 3.0f, .seed = 12345,
 				.holdout_every = 10};
 }
 
