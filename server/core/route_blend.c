@@ -17,7 +17,8 @@ route_blend_params_default(BlendParams *p)
 	*p = (BlendParams){.tier_max = {45, 60, 70, 100, 1000000},
 			   .tier_bonus = {5.0, 2.0, 1.5, 1.0, 0.5},
 			   .none_min = 0.3,
-			   .coverage_min = 0.8};
+			   .coverage_min = 0.8,
+			   .new_min = 0.5};
 }
 
 bool
@@ -46,14 +47,14 @@ route_blend(const Router *router, const Classifier *model, const RouteInput *in,
 	for (size_t i = 0; i < ncands; i++)
 		if (cands[i].admin)
 			return true;
-	if (!ncands) {
-		if (all[0].confidence >= p->none_min &&
-		    classifier_coverage(model, in->title, in->text) >= p->coverage_min) {
-			out->route.method = ROUTE_MODEL;
-			out->route.department = all[0].label;
-		}
+	if ((!ncands && all[0].confidence >= p->none_min) ||
+	    (all[0].confidence >= p->new_min && !router_department_has_rules(router, all[0].label))) {
+		if (classifier_coverage(model, in->title, in->text) >= p->coverage_min)
+			out->route = (RouteResult){.method = ROUTE_MODEL, .department = all[0].label};
 		return true;
 	}
+	if (!ncands)
+		return true;
 	/* Every department the model knows, plus those only rules know. */
 	for (size_t k = 0; k < nall; k++) {
 		double score = log(fmax(all[k].confidence, UNKNOWN_PROB));

@@ -13,6 +13,10 @@
  *   confident enough to outweigh the rule's tier, and takes over when no rule matches
  *   (then only when its confidence reaches none_min and it has seen at least
  *   coverage_min of the case's characters: text it knows nothing of stays pending).
+ * - but first: when the model's best guess is a department no rule names (one created
+ *   since the rules were written, known only from its confirmed cases), the model takes
+ *   the case once its confidence reaches new_min (and it has seen coverage_min of the
+ *   case's characters): the rules cannot speak for that department.
  * - method "rule" when the winner is the department the rules alone would pick (their
  *   rule_id and matched keywords are kept), "model" otherwise.
  * The parameters were chosen on the hold-out batches 1-7 scored with the rules of their
@@ -35,6 +39,7 @@ typedef struct BlendParams {
 	double tier_bonus[ROUTE_BLEND_TIERS];	/* added to log p(d), in nats */
 	double none_min;	/* least confidence for the model to route a case no rule matches */
 	double coverage_min;	/* and the least share of its characters the model has seen */
+	double new_min;		/* least confidence for a department no rule names */
 } BlendParams;
 
 /* What route_blend decided and what the model thinks. */

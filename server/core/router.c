@@ -452,6 +452,15 @@ router_candidates(const Router *r, const RouteInput *in, RouterCandidate *out, s
 	return n;
 }
 
+bool
+router_department_has_rules(const Router *r, const char *department)
+{
+	for (size_t i = 0; r && department && i < r->nrules; i++)
+		if (strcmp(r->rules[i].department, department) == 0)
+			return true;
+	return false;
+}
+
 const char *
 router_method_name(RouteMethod method)
 {

@@ -219,6 +219,9 @@ typedef struct RouterCandidate {
  */
 size_t router_candidates(const Router *router, const RouteInput *in, RouterCandidate *out, size_t max);
 
+/* True when some enabled rule names the department (false for a NULL router). */
+bool router_department_has_rules(const Router *router, const char *department);
+
 /* "rule", "category", "model", or NULL for ROUTE_NONE. */
 const char *router_method_name(RouteMethod method);
 

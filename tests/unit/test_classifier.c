@@ -245,9 +245,14 @@ rules_of(const char *json, bool shipped)
 	return r;
 }
 
+/* Rules for telecom; water and power have rules too (that these texts do not match). */
+#define BLEND_TELECOM \
+	"{\"name\": \"weak\", \"priority\": 300, \"department\": \"telecom\", \"match\": {\"any\": [\"没通知\"]}}," \
+	" {\"name\": \"strong\", \"priority\": 20, \"department\": \"telecom\", \"match\": {\"any\": [\"光纤\"]}}"
 static const char blend_rules[] =
-	"[{\"name\": \"weak\", \"priority\": 300, \"department\": \"telecom\", \"match\": {\"any\": [\"没通知\"]}},"
-	" {\"name\": \"strong\", \"priority\": 20, \"department\": \"telecom\", \"match\": {\"any\": [\"光纤\"]}}]";
+	"[" BLEND_TELECOM ","
+	" {\"name\": \"w\", \"department\": \"water_supply\", \"match\": {\"any\": [\"自来水公司\"]}},"
+	" {\"name\": \"p\", \"department\": \"power_supply\", \"match\": {\"any\": [\"供电所\"]}}]";
 
 static void
 test_blend_model_outvotes_a_weak_shipped_rule_only(void **state)
@@ -282,6 +287,30 @@ test_blend_model_outvotes_a_weak_shipped_rule_only(void **state)
 	assert_int_equal(res.nsuggestions, 0);
 	router_free(shipped);
 	router_free(admin);
+	classifier_free(c);
+}
+
+/* A department no rule names (created after the rules) is the model's to decide, even
+ * against a boundary-tier shipped rule, once the model is confident. */
+static void
+test_blend_department_without_rules(void **state)
+{
+	Classifier *c = train_problem(0, 7);
+	Router *r = rules_of("[" BLEND_TELECOM "]", true);
+	BlendParams p;
+	BlendResult res;
+	RouteInput strong = {.text = "停水了，光纤也断了"};
+
+	(void)state;
+	route_blend_params_default(&p);
+	assert_true(route_blend(r, c, &strong, &p, &res));
+	assert_string_equal(res.rules.department, "telecom");
+	assert_int_equal(res.route.method, ROUTE_MODEL);
+	assert_string_equal(res.route.department, "water_supply");
+	p.new_min = 1.1;	/* never confident enough: the rule holds */
+	assert_true(route_blend(r, c, &strong, &p, &res));
+	assert_int_equal(res.route.method, ROUTE_RULE);
+	router_free(r);
 	classifier_free(c);
 }
 
@@ -320,6 +349,7 @@ main(void)
 		cmocka_unit_test(test_save_and_load),
 		cmocka_unit_test(test_refusals_and_coverage),
 		cmocka_unit_test(test_blend_model_outvotes_a_weak_shipped_rule_only),
+		cmocka_unit_test(test_blend_department_without_rules),
 		cmocka_unit_test(test_blend_without_a_rule),
 	};
 
