@@ -2,15 +2,20 @@
  * routing_model: the training thread and the model in force (see routing_model.h).
  *
  * Threads: the worker owns `conn` and everything named worker_*; the loop owns
- * `current` and the timer. They share only the fields under `mu`: the model handed
- * over (`pending`), the wishes (`train_wanted`, `stop`) and the `training` flag; a byte
- * on the wake pipe interrupts the worker's wait.
+ * `current`, the timers and the pool's callbacks. They share only the fields under
+ * `mu`: the model handed over (`pending`), the wishes (`train_wanted`, `load_wanted`,
+ * `auto_wanted`, `stop`), the newest model id known and the flags; a byte on the wake
+ * pipe interrupts the worker's wait. The worker connects only for a load or a training
+ * and closes the connection after it: an idle server holds no extra connection. The
+ * NOTIFY routing_model (db/listen, the server's one LISTEN connection) and the count of
+ * new history (the pool) reach it through the loop.
  */
 #include "routing_model.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,11 +26,12 @@
 #include <event2/event.h>
 #include <libpq-fe.h>
 
+#include "db/listen.h"
 #include "db/pool.h"
 #include "log.h"
 
 #define ADVISORY_KEY "7236051912"	/* pg_advisory_lock key of training */
-#define CHECK_SECONDS 30		/* how often the worker counts new history */
+#define CHECK_SECONDS 30		/* how often the loop counts new history */
 #define RETRY_SECONDS 5			/* after a failed connection or query */
 #define PICKUP_MS 100			/* how often the loop looks for a handed-over model */
 #define STOP_WAIT_SECONDS 5		/* how long stopping waits for the thread */
@@ -53,7 +59,13 @@ static struct {
 	bool train_wanted;	/* mu */
 	bool stop;		/* mu */
 	bool training;		/* mu */
+	bool load_wanted;	/* mu: a model may have been stored (start, NOTIFY) */
+	bool auto_wanted;	/* mu: enough new history to retrain by itself */
+	long long known_id;	/* mu: the newest model id handed over */
 	bool first_done;	/* mu: the first load (or training, or failed connect) has ended */
+	DbPool *pool;		/* loop */
+	struct event *check;	/* loop: the history count timer */
+	bool counting;		/* loop: a count is in flight */
 	Loaded *current;	/* loop */
 	struct event *timer;	/* loop */
 	PGconn *conn;		/* worker */
@@ -98,15 +110,18 @@ static bool worker_load_newest(bool *none);
 static bool worker_train(bool wait, bool force);
 static bool worker_newer_stored(void);
 static Classifier *worker_fit(PGresult *rows, long long *examples);
-static bool worker_store(const Classifier *model, long long last_event_id);
-static bool worker_due(void);
-static void worker_wait(int seconds, bool *notified);
+static bool worker_store(Loaded *l);
+static void worker_wait(int seconds);
 static void hand_over(Loaded *l);
 static void settle(void);
 static void loaded_free(Loaded *l);
 static bool exec_ok(PGresult *res, ExecStatusType want, const char *what);
 static bool exec_status(PGresult *res, ExecStatusType want, const char *what);
 static void pickup_cb(evutil_socket_t fd, short what, void *arg);
+static void check_cb(evutil_socket_t fd, short what, void *arg);
+static void counted_cb(const DbResult *res, void *arg);
+static void notify_cb(const char *payload, void *arg);
+static void wish(bool *flag);
 static void wake_worker(void);
 
 /*
@@ -118,9 +133,17 @@ static void wake_worker(void);
 bool
 routing_model_start(App *app)
 {
-	struct timeval tv = {0, PICKUP_MS * 1000};
+	struct timeval tv = {0, PICKUP_MS * 1000}, every = {CHECK_SECONDS, 0};
+	sigset_t all, old;
 
 	M.config = app->config;
+	M.pool = app->pool;
+	M.load_wanted = true;
+	if (!db_listener_add(app->listener, "routing_model", notify_cb, NULL))
+		log_warn("routing_model: cannot LISTEN routing_model; other servers' models load at the next start");
+	M.check = event_new(app->base, -1, EV_PERSIST, check_cb, NULL);
+	if (!M.check || evtimer_add(M.check, &every) != 0)
+		return false;
 	if (pipe(M.wake) != 0)
 		return false;
 	fcntl(M.wake[0], F_SETFL, O_NONBLOCK);
@@ -128,10 +151,12 @@ routing_model_start(App *app)
 	M.timer = event_new(app->base, -1, EV_PERSIST, pickup_cb, NULL);
 	if (!M.timer || evtimer_add(M.timer, &tv) != 0)
 		return false;
-	if (pthread_create(&M.thread, NULL, worker_main, NULL) != 0)
-		return false;
-	M.thread_started = true;
-	return true;
+	/* The thread blocks every signal: SIGTERM must reach the loop (see server/worker.c). */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	M.thread_started = pthread_create(&M.thread, NULL, worker_main, NULL) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return M.thread_started;
 }
 
 void
@@ -155,7 +180,9 @@ routing_model_stop(void)
 	}
 	if (M.timer)
 		event_free(M.timer);
-	M.timer = NULL;
+	if (M.check)
+		event_free(M.check);
+	M.timer = M.check = NULL;
 	loaded_free(M.pending);
 	loaded_free(M.current);
 	M.pending = M.current = NULL;
@@ -242,6 +269,59 @@ wake_worker(void)
 		log_warn("routing_model: cannot wake the training thread");
 }
 
+/* Set a wish and wake the worker. */
+static void
+wish(bool *flag)
+{
+	pthread_mutex_lock(&M.mu);
+	*flag = true;
+	pthread_mutex_unlock(&M.mu);
+	wake_worker();
+}
+
+/* NOTIFY routing_model (payload: the new id), or NULL after the listener reconnected. */
+static void
+notify_cb(const char *payload, void *arg)
+{
+	bool known;
+
+	(void)arg;
+	pthread_mutex_lock(&M.mu);
+	known = payload && atoll(payload) <= M.known_id;
+	pthread_mutex_unlock(&M.mu);
+	if (!known)
+		wish(&M.load_wanted);
+}
+
+/* Every CHECK_SECONDS: has enough history accumulated since the model in force? */
+static void
+check_cb(evutil_socket_t fd, short what, void *arg)
+{
+	char last[24];
+	const char *params[] = {last};
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	if (M.config->routing_retrain <= 0 || !M.current || M.counting)
+		return;
+	snprintf(last, sizeof(last), "%lld", M.current->last_event_id);
+	M.counting = db_pool_submit(M.pool,
+				    "SELECT count(*) FROM case_events "
+				    " WHERE id > $1::bigint AND action IN ('sign', 'return', 'visit')",
+				    1, params, counted_cb, NULL);
+}
+
+static void
+counted_cb(const DbResult *res, void *arg)
+{
+	(void)arg;
+	M.counting = false;
+	if (res->status == DB_OK && PQntuples(res->res) == 1 &&
+	    atoll(PQgetvalue(res->res, 0, 0)) >= M.config->routing_retrain)
+		wish(&M.auto_wanted);
+}
+
 /*
  *********************************
  * The worker thread
@@ -251,44 +331,41 @@ wake_worker(void)
 static void *
 worker_main(void *arg)
 {
-	bool notified = true, none = false;
-	int wait = 0;
+	bool retry = false, none = false;
 
 	(void)arg;
 	for (;;) {
-		bool stop, asked, ok = true;
+		bool stop, train, load, automatic, ok = true;
 
-		worker_wait(wait, &notified);
+		worker_wait(retry ? RETRY_SECONDS : -1);
 		pthread_mutex_lock(&M.mu);
 		stop = M.stop;
-		asked = M.train_wanted;
+		train = M.train_wanted;
+		load = M.load_wanted || retry;
+		automatic = M.auto_wanted;
+		M.load_wanted = M.auto_wanted = false;
 		pthread_mutex_unlock(&M.mu);
 		if (stop)
 			break;
-		wait = CHECK_SECONDS;
-		if (!M.conn && !worker_connect()) {
-			wait = RETRY_SECONDS;
+		if (!train && !load && !automatic)
+			continue;
+		retry = false;
+		if (!worker_connect()) {
+			retry = true;
 			settle();
 			continue;
 		}
-		if (notified) {
+		if (load)
 			ok = worker_load_newest(&none);
-			notified = !ok;
+		if (ok && (train || none || automatic)) {
+			ok = worker_train(train || none, train);
+			none = !ok && none;
 		}
-		if (ok && (asked || none || worker_due())) {
-			ok = worker_train(asked || none, asked);
-			none = false;	/* a failure retries through notified */
-		}
-		if (!ok || PQstatus(M.conn) != CONNECTION_OK) {
-			PQfinish(M.conn);
-			M.conn = NULL;
-			notified = true;
-			wait = RETRY_SECONDS;
-		}
+		retry = !ok;
+		PQfinish(M.conn);
+		M.conn = NULL;
 		settle();
 	}
-	PQfinish(M.conn);
-	M.conn = NULL;
 	return NULL;
 }
 
@@ -313,8 +390,7 @@ worker_connect(void)
 		log_info("routing_model: connected again");
 	M.db_down = false;
 	if (!exec_status(PQexecParams(M.conn, "SELECT set_config('TimeZone', $1, false)", 1, NULL, tz, NULL, NULL, 0),
-			 PGRES_TUPLES_OK, "set the time zone") ||
-	    !exec_status(PQexec(M.conn, "LISTEN routing_model"), PGRES_COMMAND_OK, "listen")) {
+			 PGRES_TUPLES_OK, "set the time zone")) {
 		PQfinish(M.conn);
 		M.conn = NULL;
 		return false;
@@ -377,26 +453,6 @@ worker_newer_stored(void)
 	return newer;
 }
 
-/* Enough new history since the model in force to retrain by itself? */
-static bool
-worker_due(void)
-{
-	char last[24];
-	const char *params[] = {last};
-	PGresult *res;
-	bool due;
-
-	if (M.config->routing_retrain <= 0 || !M.loaded_id)
-		return false;
-	snprintf(last, sizeof(last), "%lld", M.last_event_id);
-	res = PQexecParams(M.conn,
-			   "SELECT count(*) FROM case_events WHERE id > $1::bigint AND action IN ('sign', 'return', 'visit')",
-			   1, NULL, params, NULL, NULL, 0);
-	due = PQresultStatus(res) == PGRES_TUPLES_OK && atoll(PQgetvalue(res, 0, 0)) >= M.config->routing_retrain;
-	PQclear(res);
-	return due;
-}
-
 /*
  * Train under the advisory lock and store the model (its NOTIFY reaches every server,
  * this one too). wait: wait for the lock (another server may be training), else give
@@ -409,6 +465,7 @@ worker_train(bool wait, bool force)
 {
 	PGresult *res;
 	Classifier *model = NULL;
+	Loaded *stored = NULL;
 	bool locked, ok = false;
 	long long last_event_id, examples = 0;
 
@@ -441,13 +498,28 @@ worker_train(bool wait, bool force)
 		ok = true;	/* the connection is fine: keep it */
 		goto done;
 	}
-	ok = worker_store(model, last_event_id);
-	if (ok)
-		log_info("routing_model: trained on %lld examples, %zu departments, held-out accuracy %.3f", examples,
-			 classifier_label_count(model), classifier_info(model)->accuracy);
+	log_info("routing_model: trained on %lld examples, %zu departments, held-out accuracy %.3f", examples,
+		 classifier_label_count(model), classifier_info(model)->accuracy);
+	stored = calloc(1, sizeof(*stored));
+	if (!stored) {
+		ok = true;
+		goto done;
+	}
+	*stored = (Loaded){.model = model, .last_event_id = last_event_id, .examples = examples,
+			   .departments = (int)classifier_label_count(model),
+			   .accuracy = classifier_info(model)->accuracy,
+			   .has_accuracy = classifier_info(model)->accuracy >= 0};
+	model = NULL;
+	ok = worker_store(stored);
+	if (ok && stored->id) {
+		M.loaded_id = stored->id;
+		hand_over(stored);	/* in force here at once; the NOTIFY is for the others */
+		stored = NULL;
+	}
 done:
 	PQclear(res);
 	classifier_free(model);
+	loaded_free(stored);
 	PQclear(PQexec(M.conn, "SELECT pg_advisory_unlock(" ADVISORY_KEY ")"));
 	pthread_mutex_lock(&M.mu);
 	M.training = false;
@@ -492,69 +564,57 @@ worker_fit(PGresult *rows, long long *examples)
 	return model;
 }
 
-/* Insert the model (announced by its trigger) and keep the newest three. */
+/* Insert l's model (announced by its trigger), keep the newest three, and fill l's id and
+ * trained_at (id 0 when out of memory). False when the database refused. */
 static bool
-worker_store(const Classifier *model, long long last_event_id)
+worker_store(Loaded *l)
 {
-	const ClassifierInfo *info = classifier_info(model);
 	unsigned char *bytes = NULL;
 	size_t len;
 	char examples[24], departments[24], accuracy[32], last[24];
-	const char *params[5] = {examples, departments, info->accuracy >= 0 ? accuracy : NULL, last, NULL};
+	const char *params[5] = {examples, departments, l->has_accuracy ? accuracy : NULL, last, NULL};
 	int lengths[5] = {0, 0, 0, 0, 0}, formats[5] = {0, 0, 0, 0, 1};
 	PGresult *res;
 	bool ok;
 
-	if (!classifier_save(model, &bytes, &len))
+	if (!classifier_save(l->model, &bytes, &len))
 		return true;	/* out of memory: nothing to store, the connection is fine */
-	snprintf(examples, sizeof(examples), "%zu", info->examples);
-	snprintf(departments, sizeof(departments), "%zu", classifier_label_count(model));
-	snprintf(accuracy, sizeof(accuracy), "%.6f", info->accuracy);
-	snprintf(last, sizeof(last), "%lld", last_event_id);
+	snprintf(examples, sizeof(examples), "%lld", l->examples);
+	snprintf(departments, sizeof(departments), "%d", l->departments);
+	snprintf(accuracy, sizeof(accuracy), "%.6f", l->accuracy);
+	snprintf(last, sizeof(last), "%lld", l->last_event_id);
 	params[4] = (const char *)bytes;
 	lengths[4] = (int)len;
 	res = PQexecParams(M.conn,
 			   "WITH m AS (INSERT INTO routing_models (examples, departments, accuracy, last_event_id, model) "
-			   "           VALUES ($1::int, $2::int, $3::float8, $4::bigint, $5::bytea) RETURNING id) "
-			   "DELETE FROM routing_models WHERE id <= (SELECT id FROM m) - 3",
+			   "           VALUES ($1::int, $2::int, $3::float8, $4::bigint, $5::bytea) "
+			   "           RETURNING id, trained_at), "
+			   "     d AS (DELETE FROM routing_models WHERE id <= (SELECT id FROM m) - 3) "
+			   "SELECT id, to_char(trained_at, 'YYYY-MM-DD\"T\"HH24:MI:SSTZH:TZM') FROM m",
 			   5, NULL, params, lengths, formats, 0);
-	ok = exec_ok(res, PGRES_COMMAND_OK, "store the model");
+	ok = exec_ok(res, PGRES_TUPLES_OK, "store the model");
+	if (ok) {
+		l->id = atoll(PQgetvalue(res, 0, 0));
+		snprintf(l->trained_at, sizeof(l->trained_at), "%s", PQgetvalue(res, 0, 1));
+	}
 	PQclear(res);
 	free(bytes);
 	return ok;
 }
 
-/* Wait up to `seconds` for a wake byte or a notification (0: just look). */
+/* Wait for a wake byte, at most `seconds` (< 0: no limit). */
 static void
-worker_wait(int seconds, bool *notified)
+worker_wait(int seconds)
 {
 	fd_set fds;
-	int sock = M.conn ? PQsocket(M.conn) : -1, maxfd = M.wake[0];
 	struct timeval tv = {seconds, 0};
 	char buf[64];
-	PGnotify *n;
 
-	/* A NOTIFY that arrived with a command's answer (our own INSERT's) is queued already. */
-	while (M.conn && (n = PQnotifies(M.conn))) {
-		*notified = true;
-		PQfreemem(n);
-		tv.tv_sec = 0;
-	}
 	FD_ZERO(&fds);
 	FD_SET(M.wake[0], &fds);
-	if (sock >= 0) {
-		FD_SET(sock, &fds);
-		if (sock > maxfd)
-			maxfd = sock;
-	}
-	if (select(maxfd + 1, &fds, NULL, NULL, &tv) > 0 && FD_ISSET(M.wake[0], &fds))
+	if (select(M.wake[0] + 1, &fds, NULL, NULL, seconds < 0 ? NULL : &tv) > 0)
 		while (read(M.wake[0], buf, sizeof(buf)) > 0)
 			;
-	if (sock >= 0 && PQconsumeInput(M.conn))
-		while ((n = PQnotifies(M.conn))) {
-			*notified = true;
-			PQfreemem(n);
-		}
 }
 
 static void
@@ -563,6 +623,8 @@ hand_over(Loaded *l)
 	pthread_mutex_lock(&M.mu);
 	loaded_free(M.pending);
 	M.pending = l;
+	if (l->id > M.known_id)
+		M.known_id = l->id;
 	pthread_mutex_unlock(&M.mu);
 }
 

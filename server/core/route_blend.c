@@ -16,7 +16,7 @@ route_blend_params_default(BlendParams *p)
 {
 	*p = (BlendParams){.tier_max = {45, 60, 70, 100, 1000000},
 			   .tier_bonus = {5.0, 2.0, 1.5, 1.0, 0.5},
-			   .none_min = 0.3,
+			   .none_min = 0.7,
 			   .coverage_min = 0.8,
 			   .new_min = 0.5};
 }

@@ -99,7 +99,6 @@ def test_route_shows_the_models_view_and_decides_with_it(server):
     # nothing the model knows: the case waits in the pool, and the model says so
     got = route(server, op, text=word())
     assert got["method"] == "none" and got["department"] is None, got
-    assert got["suggestion"]["confidence"] < 0.3, got
     # the explanation: the rules alone and the model's best three
     status, _, got = server.request("POST", "/v1/route?explain=true", {"text": "小区电梯困人好几次了"}, token=op)
     assert status == 200 and got["rules"]["method"] == "rule", got
