@@ -96,7 +96,7 @@ def test_route_shows_the_models_view_and_decides_with_it(server):
     if got["method"] == "model":
         assert got["department"] == got["suggestion"]["department"], got
         assert got["rule_id"] is None and got["rule_name"] is None and got["matched"] == [], got
-    # nothing the model knows: the case waits in the pool, and the model says so
+    # nothing the model knows: the case waits in the pool
     got = route(server, op, text=word())
     assert got["method"] == "none" and got["department"] is None, got
     # the explanation: the rules alone and the model's best three
