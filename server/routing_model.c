@@ -74,14 +74,14 @@ static struct {
 	bool db_down;		/* worker: the last connect failed (logged once) */
 } M = {.wake = {-1, -1}, .mu = PTHREAD_MUTEX_INITIALIZER};
 
-/* Positive and negative examples: the seed, confirmed cases, returns (sql/014). Weights:
+/* Positive and negative examples: the seed, confirmed cases, returns (sql/017). Weights:
  * 1 for a seed, 3 halving every 180 days (at least 0.5) for history. Departments that
  * are disabled are left out. */
 static const char sql_examples[] =
 	"WITH enabled AS (SELECT code FROM departments WHERE enabled), "
 	"hist AS (SELECT c.id, c.department, c.title, c.text, c.created_at FROM cases c "
 	"          WHERE c.department IS NOT NULL "
-	"            AND c.state NOT IN ('pending', 'dispatched', 'answered', 'merged') "
+	"            AND c.state NOT IN ('pending', 'dispatched', 'answered', 'merged', 'declined') "
 	"          ORDER BY c.id DESC LIMIT " HISTORY_MAX "), "
 	"ret AS (SELECT e.case_id, e.data->>'department' AS department, e.at FROM case_events e "
 	"         WHERE e.action = 'return' AND e.data->>'department' IS NOT NULL "
@@ -97,7 +97,7 @@ static const char sql_examples[] =
 	"       greatest(0.5, 3 * power(0.5, extract(epoch FROM now() - r.at) / 86400 / 180))::float8 "
 	"  FROM ret r JOIN cases c ON c.id = r.case_id JOIN enabled e ON e.code = r.department "
 	" WHERE NOT (c.department IS NOT DISTINCT FROM r.department "
-	"            AND c.state NOT IN ('pending', 'dispatched', 'answered', 'merged'))";
+	"            AND c.state NOT IN ('pending', 'dispatched', 'answered', 'merged', 'declined'))";
 
 static const char sql_newest[] =
 	"SELECT id, to_char(trained_at, 'YYYY-MM-DD\"T\"HH24:MI:SSTZH:TZM'), examples, departments, accuracy, "
