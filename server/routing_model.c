@@ -2,13 +2,13 @@
  * routing_model: the training thread and the model in force (see routing_model.h).
  *
  * Threads: the worker owns `conn` and everything named worker_*; the loop owns
- * `current`, the timers and the pool's callbacks. They share only the fields under
- * `mu`: the model handed over (`pending`), the wishes (`train_wanted`, `load_wanted`,
- * `auto_wanted`, `stop`), the newest model id known and the flags; a byte on the wake
- * pipe interrupts the worker's wait. The worker connects only for a load or a training
- * and closes the connection after it: an idle server holds no extra connection. The
- * NOTIFY routing_model (db/listen, the server's one LISTEN connection) and the count of
- * new history (the pool) reach it through the loop.
+ * `current`, the timer and the NOTIFY callback. They share only the fields under `mu`:
+ * the model handed over (`pending`), the wishes (`train_wanted`, `load_wanted`, `stop`),
+ * the newest model id known and the flags; a byte on the wake pipe interrupts the
+ * worker's wait. The worker connects only for a load, a training or the count of new
+ * history (every CHECK_SECONDS) and closes the connection after it: an idle server holds
+ * no extra connection, and none of the pool's. NOTIFY routing_model reaches it through the
+ * loop (db/listen, the server's one LISTEN connection).
  */
 #include "routing_model.h"
 
@@ -31,7 +31,7 @@
 #include "log.h"
 
 #define ADVISORY_KEY "7236051912"	/* pg_advisory_lock key of training */
-#define CHECK_SECONDS 30		/* how often the loop counts new history */
+#define CHECK_SECONDS 30		/* how often the worker counts new history */
 #define RETRY_SECONDS 5			/* after a failed connection or query */
 #define PICKUP_MS 100			/* how often the loop looks for a handed-over model */
 #define STOP_WAIT_SECONDS 5		/* how long stopping waits for the thread */
@@ -60,12 +60,8 @@ static struct {
 	bool stop;		/* mu */
 	bool training;		/* mu */
 	bool load_wanted;	/* mu: a model may have been stored (start, NOTIFY) */
-	bool auto_wanted;	/* mu: enough new history to retrain by itself */
 	long long known_id;	/* mu: the newest model id handed over */
 	bool first_done;	/* mu: the first load (or training, or failed connect) has ended */
-	DbPool *pool;		/* loop */
-	struct event *check;	/* loop: the history count timer */
-	bool counting;		/* loop: a count is in flight */
 	Loaded *current;	/* loop */
 	struct event *timer;	/* loop */
 	PGconn *conn;		/* worker */
@@ -111,15 +107,14 @@ static bool worker_train(bool wait, bool force);
 static bool worker_newer_stored(void);
 static Classifier *worker_fit(PGresult *rows, long long *examples);
 static bool worker_store(Loaded *l);
-static void worker_wait(int seconds);
+static bool worker_wait(int seconds);
+static bool worker_due(void);
 static void hand_over(Loaded *l);
 static void settle(void);
 static void loaded_free(Loaded *l);
 static bool exec_ok(PGresult *res, ExecStatusType want, const char *what);
 static bool exec_status(PGresult *res, ExecStatusType want, const char *what);
 static void pickup_cb(evutil_socket_t fd, short what, void *arg);
-static void check_cb(evutil_socket_t fd, short what, void *arg);
-static void counted_cb(const DbResult *res, void *arg);
 static void notify_cb(const char *payload, void *arg);
 static void wish(bool *flag);
 static void wake_worker(void);
@@ -133,17 +128,13 @@ static void wake_worker(void);
 bool
 routing_model_start(App *app)
 {
-	struct timeval tv = {0, PICKUP_MS * 1000}, every = {CHECK_SECONDS, 0};
+	struct timeval tv = {0, PICKUP_MS * 1000};
 	sigset_t all, old;
 
 	M.config = app->config;
-	M.pool = app->pool;
 	M.load_wanted = true;
 	if (!db_listener_add(app->listener, "routing_model", notify_cb, NULL))
 		log_warn("routing_model: cannot LISTEN routing_model; other servers' models load at the next start");
-	M.check = event_new(app->base, -1, EV_PERSIST, check_cb, NULL);
-	if (!M.check || evtimer_add(M.check, &every) != 0)
-		return false;
 	if (pipe(M.wake) != 0)
 		return false;
 	fcntl(M.wake[0], F_SETFL, O_NONBLOCK);
@@ -180,9 +171,7 @@ routing_model_stop(void)
 	}
 	if (M.timer)
 		event_free(M.timer);
-	if (M.check)
-		event_free(M.check);
-	M.timer = M.check = NULL;
+	M.timer = NULL;
 	loaded_free(M.pending);
 	loaded_free(M.current);
 	M.pending = M.current = NULL;
@@ -293,35 +282,6 @@ notify_cb(const char *payload, void *arg)
 		wish(&M.load_wanted);
 }
 
-/* Every CHECK_SECONDS: has enough history accumulated since the model in force? */
-static void
-check_cb(evutil_socket_t fd, short what, void *arg)
-{
-	char last[24];
-	const char *params[] = {last};
-
-	(void)fd;
-	(void)what;
-	(void)arg;
-	if (M.config->routing_retrain <= 0 || !M.current || M.counting)
-		return;
-	snprintf(last, sizeof(last), "%lld", M.current->last_event_id);
-	M.counting = db_pool_submit(M.pool,
-				    "SELECT count(*) FROM case_events "
-				    " WHERE id > $1::bigint AND action IN ('sign', 'return', 'visit')",
-				    1, params, counted_cb, NULL);
-}
-
-static void
-counted_cb(const DbResult *res, void *arg)
-{
-	(void)arg;
-	M.counting = false;
-	if (res->status == DB_OK && PQntuples(res->res) == 1 &&
-	    atoll(PQgetvalue(res->res, 0, 0)) >= M.config->routing_retrain)
-		wish(&M.auto_wanted);
-}
-
 /*
  *********************************
  * The worker thread
@@ -335,19 +295,19 @@ worker_main(void *arg)
 
 	(void)arg;
 	for (;;) {
-		bool stop, train, load, automatic, ok = true;
+		bool stop, train, load, check, automatic = false, ok = true;
 
-		worker_wait(retry ? RETRY_SECONDS : -1);
+		check = worker_wait(retry ? RETRY_SECONDS : M.config->routing_retrain > 0 ? CHECK_SECONDS : -1) &&
+			!retry && M.loaded_id;
 		pthread_mutex_lock(&M.mu);
 		stop = M.stop;
 		train = M.train_wanted;
 		load = M.load_wanted || retry;
-		automatic = M.auto_wanted;
-		M.load_wanted = M.auto_wanted = false;
+		M.load_wanted = false;
 		pthread_mutex_unlock(&M.mu);
 		if (stop)
 			break;
-		if (!train && !load && !automatic)
+		if (!train && !load && !check)
 			continue;
 		retry = false;
 		if (!worker_connect()) {
@@ -357,6 +317,8 @@ worker_main(void *arg)
 		}
 		if (load)
 			ok = worker_load_newest(&none);
+		if (ok && check && !train && !none)
+			automatic = worker_due();
 		if (ok && (train || none || automatic)) {
 			ok = worker_train(train || none, train);
 			none = !ok && none;
@@ -513,6 +475,7 @@ worker_train(bool wait, bool force)
 	ok = worker_store(stored);
 	if (ok && stored->id) {
 		M.loaded_id = stored->id;
+		M.last_event_id = stored->last_event_id;
 		hand_over(stored);	/* in force here at once; the NOTIFY is for the others */
 		stored = NULL;
 	}
@@ -602,19 +565,41 @@ worker_store(Loaded *l)
 	return ok;
 }
 
-/* Wait for a wake byte, at most `seconds` (< 0: no limit). */
-static void
+/* Wait for a wake byte, at most `seconds` (< 0: no limit). True when the time ran out. */
+static bool
 worker_wait(int seconds)
 {
 	fd_set fds;
 	struct timeval tv = {seconds, 0};
 	char buf[64];
+	int ready;
 
 	FD_ZERO(&fds);
 	FD_SET(M.wake[0], &fds);
-	if (select(M.wake[0] + 1, &fds, NULL, NULL, seconds < 0 ? NULL : &tv) > 0)
+	ready = select(M.wake[0] + 1, &fds, NULL, NULL, seconds < 0 ? NULL : &tv);
+	if (ready > 0)
 		while (read(M.wake[0], buf, sizeof(buf)) > 0)
 			;
+	return ready == 0;
+}
+
+/* Has `routing_retrain` new history (signs, returns, visits) accumulated since the model
+ * in force read it? */
+static bool
+worker_due(void)
+{
+	char last[24];
+	const char *params[] = {last};
+	PGresult *res;
+	bool due;
+
+	snprintf(last, sizeof(last), "%lld", M.last_event_id);
+	res = PQexecParams(M.conn,
+			   "SELECT count(*) FROM case_events WHERE id > $1::bigint AND action IN ('sign', 'return', 'visit')",
+			   1, NULL, params, NULL, NULL, 0);
+	due = PQresultStatus(res) == PGRES_TUPLES_OK && atoll(PQgetvalue(res, 0, 0)) >= M.config->routing_retrain;
+	PQclear(res);
+	return due;
 }
 
 static void
