@@ -70,7 +70,7 @@ static struct {
 	bool db_down;		/* worker: the last connect failed (logged once) */
 } M = {.wake = {-1, -1}, .mu = PTHREAD_MUTEX_INITIALIZER};
 
-/* Positive and negative examples: the seed, confirmed cases, returns (sql/018). Weights:
+/* Positive and negative examples: the seed, confirmed cases, returns (sql/019). Weights:
  * 1 for a seed, 3 halving every 180 days (at least 0.5) for history. Departments that
  * are disabled are left out. */
 static const char sql_examples[] =
