@@ -315,6 +315,8 @@ report() {
 TABLE=$(report)
 printf '\n%s\n' "$TABLE"
 
+# The cluster's figures (deploy/cluster.sh test) share the file: they are kept as they are.
+CLUSTER_FIGURES=$(sed -n '/^# Production cluster under faults/,$p' "$RESULTS" 2>/dev/null || true)
 {
 	printf '# Intake benchmark (bench/intake.sh)\n\n'
 	printf 'Measured %s on %s: %s CPUs (%s), %s MB memory, %s; %s; wrk %s; libevent %s; json-c %s.\n\n' \
@@ -335,5 +337,6 @@ printf '\n%s\n' "$TABLE"
 	printf '%s\n' "${COMMANDS[@]}"
 	printf '```\n\nThe bare INSERT script (written by intake.sh):\n\n```sql\n%s\n```\n' "$(cat "$DIR/insert.sql")"
 	printf '\nThe intake transaction: bench/intake_tx.sql. Raw output: %s/log/runs.log.\n' "${DIR#"$ROOT"/}"
+	[[ -z $CLUSTER_FIGURES ]] || printf '\n%s\n' "$CLUSTER_FIGURES"
 } >"$RESULTS"
 hl_say "written: $RESULTS"

@@ -1,25 +1,31 @@
 #!/usr/bin/python3
-"""Measure routing accuracy on a labelled JSONL file.
+"""Measure routing accuracy on a labelled JSONL file: the rules alone, the model alone, combined.
 
     bench/route_eval.py ../shared/data/routing-dev.jsonl            # via the server's dry run
     bench/route_eval.py --offline ../shared/data/routing-dev.jsonl  # via build/bench/route_offline
+    bench/route_eval.py --offline --loo bench/routing/holdout-8.jsonl  # model trained on the others
 
 Each line of the file is a case: "text" and optionally "title", "district", "channel", "type",
 "urgent", "category", and the expected "department" (lines without one are skipped); "id"
 names the line in --misses.
 
-Online (default): each case's fields go to POST $HOTLINE_URL/v1/route with
+Online (default): each case's fields go to POST $HOTLINE_URL/v1/route?explain=true with
 "Authorization: Bearer $HOTLINE_TOKEN" (deploy/local.sh writes both into var/local.env; any
 role may call the dry run). The answer is {"department", "method", "rule_id", "rule_name",
-"matched"}; nothing is created. 429 and 503 answers are retried after their Retry-After
-(at most --retries times).
+"matched", "suggestion", "rules", "model"}: the combined decision, what the rules alone decide
+("rules") and the model's best guess ("suggestion"); nothing is created. The server's model
+was trained on every shipped labelled file, so online numbers on those files are not held out.
+429 and 503 answers are retried after their Retry-After (at most --retries times).
 
 Offline (--offline): the same file through build/bench/route_offline with the rules of
 sql/003_rules.sql (or --rules FILE: that SQL, or a JSON array of rule bodies), no server.
+With --train FILE (repeatable) or --loo (every bench/routing/*.jsonl but the scored file), a
+model is trained on those files, leaving out any text of the scored file, and the three
+accuracies are reported: the model never saw the batch it is scored on.
 
 Prints the accuracy, the unrouted count (no department) and the top confusions
 (expected -> got, count); --misses lists every miss with the rule that decided it.
---min-accuracy P makes the exit status 1 when the accuracy is below P percent.
+--min-accuracy P makes the exit status 1 when the (combined) accuracy is below P percent.
 Exit status 2 for usage errors and when the server cannot be used.
 Standard library only.
 """
@@ -120,7 +126,7 @@ def route_online(cases, args):
         body = {k: case[k] for k in CASE_FIELDS if k in case and case[k] is not None}
         for attempt in range(args.retries + 1):
             try:
-                status, answer, resp = server.post("/v1/route", body)
+                status, answer, resp = server.post("/v1/route?explain=true", body)
             except OSError as e:
                 die("cannot reach %s: %s" % (url, e))
             if status in (429, 503) and attempt < args.retries:
@@ -151,21 +157,34 @@ def route_offline(path, args):
     cmd = [exe, rules, path, "--json"]
     if args.departments:
         cmd += ["--departments", args.departments]
+    train = list(args.train or [])
+    if args.loo:
+        here = os.path.join(ROOT, "bench", "routing")
+        train += [os.path.join(here, f) for f in sorted(os.listdir(here))
+                  if f.endswith(".jsonl") and os.path.realpath(os.path.join(here, f)) != os.path.realpath(path)]
+    for f in train:
+        cmd += ["--train", f]
     out = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     if out.returncode != 0:
         die("route_offline failed: %s" % out.stderr.strip())
     summary = json.loads(out.stdout)
     misses = []
     if args.misses:
-        out = subprocess.run([exe, rules, path, "--misses"], stdout=subprocess.PIPE, text=True)
+        out = subprocess.run([c for c in cmd if c != "--json"] + ["--misses"], stdout=subprocess.PIPE, text=True)
         misses = [line for line in out.stdout.splitlines() if line.startswith(("MISS", "     "))]
     return summary, misses
 
 
-def report(total, right, unrouted, confusions, top, label):
+def report(total, right, unrouted, confusions, top, label, three=None):
+    """three: (rules right, model right) when a model took part; right is then the combined."""
     pct = 100.0 * right / total if total else 0.0
     print("%s: %d cases" % (label, total))
-    print("accuracy: %d/%d = %.1f%%" % (right, total, pct))
+    if three:
+        for name, n in (("rules alone", three[0]), ("model alone", three[1])):
+            print("%s: %d/%d = %.1f%%" % (name, n, total, 100.0 * n / total if total else 0.0))
+        print("combined: %d/%d = %.1f%%" % (right, total, pct))
+    else:
+        print("accuracy: %d/%d = %.1f%%" % (right, total, pct))
     print("unrouted: %d" % unrouted)
     if confusions:
         print("top confusions (expected -> got, count):")
@@ -181,6 +200,9 @@ def main():
     ap.add_argument("--rules", help="offline: rules file (default sql/003_rules.sql)")
     ap.add_argument("--departments", help="offline: departments.json, for category defaults")
     ap.add_argument("--route-offline", help="offline: path of the route_offline binary")
+    ap.add_argument("--train", action="append", help="offline: train the model on this labelled file too")
+    ap.add_argument("--loo", action="store_true",
+                    help="offline: train the model on every bench/routing/*.jsonl but the scored file")
     ap.add_argument("--misses", action="store_true", help="list every miss")
     ap.add_argument("--top", type=int, default=15, help="confusions to show (default 15)")
     ap.add_argument("--timeout", type=float, default=10.0, help="seconds per request (default 10)")
@@ -193,17 +215,24 @@ def main():
         for line in misses:
             print(line)
         confusions = [(c["pair"], c["count"]) for c in summary["confusions"]]
-        pct = report(summary["total"], summary["right"], summary["unrouted"], confusions, args.top,
-                     "offline (%d rules)" % summary["rules"])
+        if "combined_right" in summary:
+            pct = report(summary["total"], summary["combined_right"], summary["unrouted"], confusions, args.top,
+                         "offline (%d rules, model held out)" % summary["rules"],
+                         (summary["right"], summary["model_right"]))
+        else:
+            pct = report(summary["total"], summary["right"], summary["unrouted"], confusions, args.top,
+                         "offline (%d rules)" % summary["rules"])
     else:
         cases = load_cases(args.file)
         if not cases:
             die("%s holds no labelled case" % args.file)
         results = route_online(cases, args)
-        right = unrouted = 0
+        right = unrouted = rules_right = model_right = 0
         conf = collections.Counter()
         for case, got in zip(cases, results):
             want, dept = case["department"], got.get("department")
+            rules_right += (got.get("rules") or {}).get("department") == want
+            model_right += (got.get("suggestion") or {}).get("department") == want
             if not dept:
                 unrouted += 1
             if dept == want:
@@ -223,7 +252,7 @@ def main():
                 print("     %s%s" % (case["title"] + " | " if case.get("title") else "", case["text"]))
         confusions = sorted(conf.items(), key=lambda kv: (-kv[1], kv[0]))
         pct = report(len(cases), right, unrouted, confusions, args.top,
-                     "server %s" % os.environ.get("HOTLINE_URL"))
+                     "server %s" % os.environ.get("HOTLINE_URL"), (rules_right, model_right))
     if args.min_accuracy is not None and pct < args.min_accuracy:
         return 1
     return 0

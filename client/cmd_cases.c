@@ -35,7 +35,7 @@ static int run_review(Cli *cli, const Args *a);
 static int run_decline(Cli *cli, const Args *a);
 static int run_route(Cli *cli, const Args *a);
 static int run_similar(Cli *cli, const Args *a);
-static int post_probe(Cli *cli, const Args *a, const char *target);
+static int post_probe(Cli *cli, const Args *a, const char *target, RenderFn render);
 static json_object *case_body(const Cli *cli, const Args *a);
 static json_object *text_body(Cli *cli, const Args *a, int *rc);
 static bool add_string(json_object *obj, const char *key, const char *value);
@@ -154,7 +154,8 @@ static const OptSpec merge_opts[] = {
 	IF_MATCH_OPT, {NULL, 0, NULL, NULL},
 };
 static const OptSpec route_opts[] = {
-	{"text", 0, "TEXT", "the case text (required; - reads standard input)"},
+	{"text", 0, "TEXT", "the case text (required unless --explain; - reads standard input)"},
+	{"explain", 0, "TEXT", "route TEXT and explain: the rules' decision and the model's top three"},
 	{"title", 0, "T", "title"},
 	{"district", 0, "D", "district"},
 	{"type", 0, "T", "type"},
@@ -201,7 +202,7 @@ const Command cmd_cases_table[] = {
 	 1, run_review},
 	{"decline", "ID --reason CODE [--note N]", "decline a request (不予受理; operator, manager)",
 	 decline_opts, 1, 1, run_decline},
-	{"route", "--text TEXT [--district D] [--type T] [--channel C]",
+	{"route", "--text TEXT | --explain TEXT [--district D] [--type T] [--channel C]",
 	 "show where a case would go, creating nothing", route_opts, 0, 0, run_route},
 	{"similar", "--text TEXT [--title T] [--district D]",
 	 "open cases of the last 30 days like this one (to merge instead of filing a duplicate)", route_opts, 0, 0,
@@ -495,21 +496,25 @@ run_decline(Cli *cli, const Args *a)
 static int
 run_route(Cli *cli, const Args *a)
 {
-	return post_probe(cli, a, "/v1/route");
+	if (args_get(a, "explain"))
+		return post_probe(cli, a, "/v1/route?explain=true", render_route_explained);
+	return post_probe(cli, a, "/v1/route", render_any);
 }
 
 static int
 run_similar(Cli *cli, const Args *a)
 {
-	return post_probe(cli, a, "/v1/cases/similar");
+	return post_probe(cli, a, "/v1/cases/similar", render_any);
 }
 
-/* POST a case body made of the route options to target, which creates nothing. */
+/* POST a case body made of the route options to target, which creates nothing; the text
+ * is --explain's when given, else --text's. */
 static int
-post_probe(Cli *cli, const Args *a, const char *target)
+post_probe(Cli *cli, const Args *a, const char *target, RenderFn render)
 {
 	static const char *const fields[] = {"title", "district", "type", "channel", "category"};
-	const char *value = cli_need(cli, a, "text");
+	const char *explain = args_get(a, "explain");
+	const char *value = explain ? explain : cli_need(cli, a, "text");
 	char *text = value ? cli_text_value(value) : NULL;
 	json_object *body;
 	int rc;
@@ -520,7 +525,7 @@ post_probe(Cli *cli, const Args *a, const char *target)
 	add_string(body, "text", text);
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 		add_string(body, fields[i], args_get(a, fields[i]));
-	rc = cli_call(cli, EVHTTP_REQ_POST, target, body, render_any);
+	rc = cli_call(cli, EVHTTP_REQ_POST, target, body, render);
 	json_object_put(body);
 	free(text);
 	return rc;

@@ -743,3 +743,43 @@ not_a_list(void)
 	fputs("hotline: the server's answer is not a list; see it with --json\n", stderr);
 	return HL_FAILED;
 }
+
+/* One "department (confidence)" line of the model's view; nothing for null. */
+static void
+print_guess(const char *lead, json_object *g)
+{
+	char dept[128], conf[32];
+
+	if (!json_object_is_type(g, json_type_object))
+		return;
+	printf("%s%s (%.0f%%)\n", lead, render_text(g, "department", dept, sizeof(dept)),
+	       100 * atof(render_text(g, "confidence", conf, sizeof(conf))));
+}
+
+int
+render_route_explained(json_object *doc)
+{
+	json_object *rules = render_get(doc, "rules"), *model = render_get(doc, "model"), *kw;
+	char dept[128], method[32], rule[160], id[32];
+
+	printf("decision: %s (%s)\n", render_text(doc, "department", dept, sizeof(dept))[0] ? dept : "pending",
+	       render_text(doc, "method", method, sizeof(method)));
+	if (json_object_is_type(rules, json_type_object) && render_get(rules, "rule_id")) {
+		printf("rules alone: %s by rule %s %s, matched:", render_text(rules, "department", dept, sizeof(dept)),
+		       render_text(rules, "rule_id", id, sizeof(id)), render_text(rules, "rule_name", rule, sizeof(rule)));
+		kw = render_get(rules, "matched");
+		for (size_t i = 0; json_object_is_type(kw, json_type_array) && i < json_object_array_length(kw); i++)
+			printf(" %s", json_object_get_string(json_object_array_get_idx(kw, i)));
+		printf("\n");
+	} else {
+		printf("rules alone: no rule matches\n");
+	}
+	if (!json_object_is_type(model, json_type_array) || json_object_array_length(model) == 0) {
+		printf("model: none loaded\n");
+		return HL_OK;
+	}
+	printf("model's top three:\n");
+	for (size_t i = 0; i < json_object_array_length(model); i++)
+		print_guess("  ", json_object_array_get_idx(model, i));
+	return HL_OK;
+}

@@ -43,6 +43,10 @@ int render_rules(json_object *doc);
 /* The rates report as a table with a total row. */
 int render_rates(json_object *doc);
 
+/* The explained dry run (route --explain): the decision, what the rules alone decide with
+ * their matched keywords, and the model's top three with confidences. */
+int render_route_explained(json_object *doc);
+
 /* One line after an action: "case 12 (number): now accepted, department x". */
 int render_case_line(json_object *doc);
 

@@ -83,23 +83,40 @@ http_ok() {
 
 # --- state: ports, secrets, configuration files ------------------------------------------------
 
-PORT_KEYS=(ETCD_PORT ETCD_PEER_PORT PG1_PORT PG2_PORT PG1_REST_PORT PG2_REST_PORT PRIMARY_PORT
-	REPLICA_PORT SERVER1_PORT SERVER2_PORT NGINX_PORT)
+# Each port and the component that listens on it.
+PORT_OWNERS=(ETCD_PORT:etcd ETCD_PEER_PORT:etcd PG1_PORT:pg1 PG1_REST_PORT:pg1 PG2_PORT:pg2
+	PG2_REST_PORT:pg2 PRIMARY_PORT:haproxy REPLICA_PORT:haproxy SERVER1_PORT:server1
+	SERVER2_PORT:server2 NGINX_PORT:nginx)
 
 # Ports are chosen once (free ones) and kept in ports.env, so that the cluster comes back on the
-# same addresses: its members find each other by them.
+# same addresses: its members find each other by them. A port that another program took while
+# its component was down is replaced by a free one (the configurations are rendered after).
 load_ports() {
-	local key
+	local pair key
 	if [[ -f $CL/ports.env ]]; then
 		# shellcheck source=/dev/null
 		. "$CL/ports.env"
 	fi
-	for key in "${PORT_KEYS[@]}"; do
-		if [[ -z ${!key:-} ]]; then
+	for pair in "${PORT_OWNERS[@]}"; do
+		key=${pair%%:*}
+		if [[ -z ${!key:-} ]] ||
+			{ ! component_running "${pair#*:}" && ! hl_port_free "${!key}"; }; then
+			[[ -n ${!key:-} ]] && hl_say "port ${!key} ($key) is taken by another program: moving"
 			printf -v "$key" '%s' "$(hl_free_port)"
-			printf '%s=%s\n' "$key" "${!key}" >>"$CL/ports.env"
 		fi
 	done
+	for pair in "${PORT_OWNERS[@]}"; do
+		printf '%s=%s\n' "${pair%%:*}" "$(port_of "${pair%%:*}")"
+	done >"$CL/ports.env"
+}
+
+# component_running NAME: true while NAME (etcd, pg1, haproxy, server1, nginx ...) runs; a node
+# runs while its Patroni or its postmaster does.
+component_running() {
+	case $1 in
+	pg*) pid_of "patroni-$1" >/dev/null || postmaster_pid "$1" >/dev/null ;;
+	*) pid_of "$1" >/dev/null ;;
+	esac
 }
 
 # secret NAME: prints var/cluster/secrets/NAME, made once from random bytes.
@@ -112,7 +129,8 @@ secret() {
 }
 
 # render TEMPLATE OUT OWNER MODE KEY=VALUE...: fills the @KEY@ fields of deploy/cluster/TEMPLATE
-# into etc/OUT, which OWNER may read (MODE). Every field must be given.
+# into etc/OUT, which OWNER may read (MODE), and notes OUT in CHANGED when that changed it.
+# Every field must be given.
 render() {
 	local template=$1 out="$CL/etc/$2" owner=$3 mode=$4 text pair
 	shift 4
@@ -126,8 +144,19 @@ render() {
 		return 1
 	fi
 	(umask 077 && printf '%s\n' "$text" >"$out.new")
+	if cmp -s "$out.new" "$out"; then
+		rm -f "$out.new"
+		return 0
+	fi
+	CHANGED+=("${out##*/}")
 	chown "$owner:" "$out.new" && chmod "$mode" "$out.new" && mv "$out.new" "$out"
 }
+
+# changed OUT: true when this run's render rewrote etc/OUT (a running component must reload).
+changed() {
+	[[ " ${CHANGED[*]} " == *" $1 "* ]]
+}
+CHANGED=()
 
 # The service users: the Debian packages make etcd, haproxy, www-data and postgres; the hotline
 # servers get their own.
@@ -161,6 +190,7 @@ prepare() {
 	owned_dir "$CL/pg" postgres
 	owned_dir "$CL/pg/run" postgres
 	owned_dir "$CL/nginx" www-data
+	reap_nginx_workers
 	load_ports
 	hl_tls_ca "$CL/tls"
 	hl_tls_server_cert "$CL/tls"
@@ -186,6 +216,18 @@ prepare() {
 		NGINX_PORT="$NGINX_PORT" SERVER1_PORT="$SERVER1_PORT" SERVER2_PORT="$SERVER2_PORT"
 	render hotline.conf hotline.conf "$SERVER_USER" 600 PRIMARY_PORT="$PRIMARY_PORT" \
 		REPLICA_PORT="$REPLICA_PORT" DB_PASSWORD="$(secret hotline)"
+}
+
+# An nginx master killed with SIGKILL leaves its workers holding the port: they are still in its
+# process group (start_as made the master a group leader), which goes now.
+reap_nginx_workers() {
+	local group deadline=$((SECONDS + 5))
+	[[ -s $CL/run/nginx.pid ]] && ! pid_of nginx >/dev/null || return 0
+	group=$(<"$CL/run/nginx.pid")
+	kill -KILL -- "-$group" 2>/dev/null || return 0
+	while kill -0 -- "-$group" 2>/dev/null && ((SECONDS < deadline)); do
+		sleep 0.1
+	done
 }
 
 # port_of KEY: the value of the port variable KEY.
@@ -256,6 +298,10 @@ all_nodes_running() {
 }
 
 start_haproxy() {
+	if pid_of haproxy >/dev/null && changed haproxy.cfg; then
+		hl_say "HAProxy's configuration changed: restarting it"
+		stop_pid haproxy
+	fi
 	pid_of haproxy >/dev/null && return 0
 	hl_say "starting HAProxy"
 	start_as haproxy haproxy haproxy -f "$CL/etc/haproxy.cfg"
@@ -318,10 +364,11 @@ start_servers() {
 }
 
 start_nginx() {
+	if pid_of nginx >/dev/null && changed nginx.conf; then
+		hl_say "nginx's configuration changed: reloading it"
+		kill -HUP "$(pid_of nginx)"
+	fi
 	if ! pid_of nginx >/dev/null; then
-		# a master killed with SIGKILL leaves its workers holding the port: they are still in
-		# its process group (start_as made the master a group leader)
-		[[ -s $CL/run/nginx.pid ]] && kill -KILL -- "-$(<"$CL/run/nginx.pid")" 2>/dev/null
 		hl_say "starting nginx"
 		start_as www-data nginx nginx -c "$CL/etc/nginx.conf" -e "$CL/log/nginx-error.log" \
 			-g "daemon off;"

@@ -53,6 +53,7 @@ static const ConfigEntry config_table[] = {
 	INT(stream_max, 0, 100000, "1000"),
 	INT(stream_buffer_max, 4096, 64 * 1024 * 1024, "262144"),
 	INT(auth_fail_budget, 0, 1000000, "100"),
+	INT(routing_retrain, 0, 1000000, "200"),
 	STR(log_level, 1, "info", false),
 };
 #define CONFIG_COUNT (sizeof(config_table) / sizeof(config_table[0]))

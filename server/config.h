@@ -34,6 +34,8 @@ typedef struct Config {
 	int stream_max;           /* GET /v1/stream answers open at once (503 beyond) */
 	int stream_buffer_max;    /* bytes a stream may have unsent before it is dropped */
 	int auth_fail_budget;     /* unknown-token lookups per client address a minute (burst the same), 0 = no limit */
+	int routing_retrain;      /* history events (signs, returns, visits) after which a server retrains
+	                           * the routing model by itself; 0 = only on POST /v1/routing/model/train */
 	char log_level[16];
 } Config;
 

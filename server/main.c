@@ -36,6 +36,7 @@
 #include "janitor.h"
 #include "log.h"
 #include "passwd.h"
+#include "routing_model.h"
 #include "routing_state.h"
 #include "sla_state.h"
 #include "stream_hub.h"
@@ -66,7 +67,7 @@ static const char usage[] =
 	"  db db_read listen port timezone sql_dir web_dir pool_size read_pool_size read_per_user queue_max\n"
 	"  max_body max_headers\n"
 	"  max_connections timeout sweep_interval statement_timeout_ms queue_timeout_ms rate_limit\n"
-	"  token_cache_seconds auth_fail_budget stream_max stream_buffer_max log_level\n";
+	"  token_cache_seconds auth_fail_budget stream_max stream_buffer_max routing_retrain log_level\n";
 
 /* Parse flags and the command; returns the index of the command in argv, or -1. */
 static int
@@ -336,7 +337,8 @@ cmd_serve(const Config *cfg)
 			 ? http_server_start(&s.app, tables, ntables) : NULL;
 	if (s.http)
 		http_server_error_writer(s.http, OPEN311_PATH_PREFIX, open311_reply_error);
-	if (!s.http || !routing_state_start(&s.app) || !sla_state_start(&s.app) || !sweeper_start(&s.app) ||
+	if (!s.http || !routing_state_start(&s.app) || !routing_model_start(&s.app) ||
+	    !sla_state_start(&s.app) || !sweeper_start(&s.app) ||
 	    !janitor_start(&s.app)) {
 		s.exit_code = 1;
 		goto done;
@@ -351,6 +353,7 @@ done:
 	janitor_stop();
 	sweeper_stop();
 	sla_state_stop();
+	routing_model_stop();
 	routing_state_stop();
 	if (s.sigterm)
 		event_free(s.sigterm);

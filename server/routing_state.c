@@ -32,7 +32,7 @@ static const ReloaderConfig routing_state_config = {
 	.load_sql = "SELECT v.version, "
 		    "  (SELECT coalesce(jsonb_agg(jsonb_build_object('id', r.id, 'name', r.name, "
 		    "       'priority', r.priority, 'enabled', r.enabled, 'department', r.department, "
-		    "       'match', r.match) ORDER BY r.id), '[]')::text "
+		    "       'match', r.match, 'shipped', r.shipped) ORDER BY r.id), '[]')::text "
 		    "     FROM rules r JOIN departments d ON d.code = r.department "
 		    "    WHERE r.enabled AND d.enabled), "
 		    "  (SELECT coalesce(jsonb_agg(jsonb_build_array(c.code, c.department) ORDER BY c.code), '[]')::text "
@@ -154,13 +154,17 @@ routing_state_parse_rules(json_object *arr, RouterRule *rules)
 	for (size_t i = 0; i < json_object_array_length(arr); i++) {
 		json_object *row = json_object_array_get_idx(arr, i);
 		int64_t id = json_object_get_int64(json_object_object_get(row, "id"));
+		/* not part of a rule body: the core would refuse the field */
+		bool shipped = json_object_get_boolean(json_object_object_get(row, "shipped"));
 
+		json_object_object_del(row, "shipped");
 		router_rule_init(&rules[n]);
 		if (!router_rule_from_json(row, &rules[n], &err)) {
 			log_error("routing_state: stored rule %lld refused at %s (%s); skipped", (long long)id,
 				  err.field, err.message);
 			continue;
 		}
+		rules[n].shipped = shipped;
 		rules[n++].id = id;
 	}
 	return n;

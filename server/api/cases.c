@@ -24,10 +24,12 @@
 #include "core/case_input.h"
 #include "core/case_render.h"
 #include "core/case_state.h"
+#include "core/route_blend.h"
 #include "core/router.h"
 #include "core/utf8.h"
 #include "http/reply.h"
 #include "log.h"
+#include "routing_model.h"
 #include "routing_state.h"
 #include "sla_state.h"
 #include "token.h"
@@ -94,7 +96,7 @@ typedef struct CaseFacts {
 typedef struct CreatePlan {
 	CaseState state;
 	const char *department; /* NULL unless dispatched */
-	const char *method;     /* "none", "manual", "rule", "category" */
+	const char *method;     /* "none", "manual", "rule", "model", "category" */
 	char rule_id[24];       /* "" unless method is rule */
 	const char *rule_name;
 	char sign_by[TS_TEXT], contact_by[TS_TEXT], finish_by[TS_TEXT]; /* "" unless dispatched */
@@ -697,16 +699,19 @@ action_extra_params(Req *req, CaseAction action, const CaseActionInput *in, Call
 
 /*
  * Decide a new case's initial state and department: the operator's answer (answered),
- * an explicit department (manual), else the router in force (rule, category, or none:
- * pending). False when the router is not loaded yet (the caller answers 503). The
- * strings borrowed from the router stay valid until this loop callback returns.
+ * an explicit department (manual), else the rules and the learned model in force
+ * (core/route_blend: rule, model, category, or none: pending). False when the rules are
+ * not loaded yet (the caller answers 503); without a model the rules decide alone. The
+ * strings borrowed from the router and the model stay valid until this loop callback
+ * returns.
  */
 static bool
 case_route_decide(const CaseInput *in, CreatePlan *plan)
 {
 	const Router *router;
 	RouteInput ri = {in->title, in->text, in->district, in->type, in->channel, in->category};
-	RouteResult res;
+	BlendParams params;
+	BlendResult res;
 
 	memset(plan, 0, sizeof(*plan));
 	plan->method = "none";
@@ -715,14 +720,15 @@ case_route_decide(const CaseInput *in, CreatePlan *plan)
 		plan->method = in->department ? "manual" : "none";
 	} else {
 		router = routing_state_current();
-		if (!router || !router_route(router, &ri, &res))
+		route_blend_params_default(&params);
+		if (!router || !route_blend(router, routing_model_current(), &ri, &params, &res))
 			return false;
-		plan->department = res.department;
-		if (res.method != ROUTE_NONE)
-			plan->method = router_method_name(res.method);
-		if (res.method == ROUTE_RULE) {
-			snprintf(plan->rule_id, sizeof(plan->rule_id), "%lld", (long long)res.rule_id);
-			plan->rule_name = res.rule_name;
+		plan->department = res.route.department;
+		if (res.route.method != ROUTE_NONE)
+			plan->method = router_method_name(res.route.method);
+		if (res.route.method == ROUTE_RULE) {
+			snprintf(plan->rule_id, sizeof(plan->rule_id), "%lld", (long long)res.route.rule_id);
+			plan->rule_name = res.route.rule_name;
 		}
 	}
 	plan->state = case_create_state(in->answer != NULL, plan->department != NULL);

@@ -7,6 +7,7 @@
 #include "app.h"
 #include "http/reply.h"
 #include "metrics.h"
+#include "routing_model.h"
 #include "routing_state.h"
 #include "sla_state.h"
 
@@ -28,12 +29,13 @@ health_ready_cb(Req *req, PGresult *res)
 }
 
 /* Ready means a query round-trips now, not merely that a socket is open, and that the
- * rules and time limits a new case needs are loaded (a create would answer 503 before). */
+ * rules and time limits a new case needs are loaded (a create would answer 503 before),
+ * and the routing model too (trained at the first start: rules alone would route worse). */
 static void
 health_ready(Req *req)
 {
-	if (!routing_state_current() || !sla_state_loaded()) {
-		reply_error(req, 503, "unavailable", NULL, "loading routing rules and time limits");
+	if (!routing_state_current() || !sla_state_loaded() || !routing_model_settled()) {
+		reply_error(req, 503, "unavailable", NULL, "loading routing rules, model and time limits");
 		return;
 	}
 	req_query(req, "SELECT 1", 0, NULL, health_ready_cb);

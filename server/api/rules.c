@@ -28,9 +28,11 @@
 
 #include "app.h"
 #include "core/case_input.h"
+#include "core/route_blend.h"
 #include "core/router.h"
 #include "core/utf8.h"
 #include "http/reply.h"
+#include "routing_model.h"
 #include "routing_state.h"
 
 /* Catalog limits not fixed by the schema's CHECKs. */
@@ -267,37 +269,84 @@ rules_route_checked_cb(Req *req, PGresult *res)
 }
 
 /* Decide as case create does: an answer stays with the hotline (no department), a
- * named department is "manual", otherwise the router decides ("none" when nothing
- * matches: the case would wait in the pending pool). Before the first load: 503. */
+ * named department is "manual", otherwise the rules and the model decide ("none" when
+ * neither does: the case would wait in the pending pool). Every answer also says what
+ * the model thinks ("suggestion"); with ?explain=true also its best three ("model") and
+ * what the rules alone decide ("rules"), for `hotline route --explain`. Before the first
+ * load of the rules: 503. */
 static void
 rules_route_answer(Req *req, const CaseInput *in)
 {
 	const Router *router = routing_state_current();
 	RouteInput ri = {in->title, in->text, in->district, in->type, in->channel, in->category};
-	RouteResult res;
-	json_object *out;
+	BlendResult res;
+	BlendParams params;
+	json_object *out, *rules_only;
+	const char *explain_param = req_param(req, "explain");
+	bool explain = explain_param && strcmp(explain_param, "true") == 0;
 
-	memset(&res, 0, sizeof(res));
-	if (in->department) {
-		res.department = in->department;
-	} else if (!in->answer) {
-		if (!router) {
-			reply_error(req, 503, "unavailable", NULL, "the routing rules are still loading, try again shortly");
-			return;
-		}
-		if (!router_route(router, &ri, &res)) {
-			reply_out_of_memory(req);
-			return;
-		}
+	if (!router) {
+		reply_error(req, 503, "unavailable", NULL, "the routing rules are still loading, try again shortly");
+		return;
 	}
-	out = router_result_to_json(&res);
-	if (out && res.method == ROUTE_NONE)
+	route_blend_params_default(&params);
+	if (!route_blend(router, routing_model_current(), &ri, &params, &res)) {
+		reply_out_of_memory(req);
+		return;
+	}
+	if (in->department || in->answer)
+		res.route = (RouteResult){.department = in->department};
+	out = router_result_to_json(&res.route);
+	rules_only = router_result_to_json(&res.rules);
+	if (out && res.route.method == ROUTE_NONE)
 		json_object_object_add(out, "method", json_object_new_string(in->department ? "manual" : "none"));
+	if (!out || !rules_only || (explain && json_object_object_add(out, "rules", rules_only))) {
+		json_object_put(rules_only);
+		json_object_put(out);
+		reply_out_of_memory(req);
+		return;
+	}
+	if (!explain)
+		json_object_put(rules_only);
+	if (!route_blend_suggestion_to_json(&res, out, explain)) {
+		json_object_put(out);
+		reply_out_of_memory(req);
+		return;
+	}
+	reply_json(req, 200, out);
+}
+
+/*
+ *********************************
+ * The learned model (API.md section 16)
+ *********************************
+ */
+
+static void
+routing_model_get(Req *req)
+{
+	json_object *out = routing_model_describe();
+
 	if (!out) {
 		reply_out_of_memory(req);
 		return;
 	}
 	reply_json(req, 200, out);
+}
+
+/* 202: the training thread takes it from here (GET shows "training" until it is done). */
+static void
+routing_model_train_now(Req *req)
+{
+	json_object *out = json_object_new_object();
+
+	routing_model_train();
+	if (!out) {
+		reply_out_of_memory(req);
+		return;
+	}
+	json_object_object_add(out, "status", json_object_new_string("training"));
+	reply_json(req, 202, out);
 }
 
 /*
@@ -553,6 +602,8 @@ static const Route rules_route_list[] = {
 	{"PUT", "/v1/rules/{id}", ADMIN, BODY_JSON, rules_update},
 	{"DELETE", "/v1/rules/{id}", ADMIN, BODY_NONE, rules_delete},
 	{"POST", "/v1/route", ROLES_ANY, BODY_JSON, route_dry_run},
+	{"GET", "/v1/routing/model", SUPERVISORS, BODY_NONE, routing_model_get},
+	{"POST", "/v1/routing/model/train", ADMIN, BODY_NONE, routing_model_train_now},
 	{"GET", "/v1/departments", ROLES_ANY, BODY_NONE, departments_list},
 	{"POST", "/v1/departments", ADMIN, BODY_JSON, departments_create},
 	{"PUT", "/v1/departments/{arg}", ADMIN, BODY_JSON, departments_update},

@@ -40,6 +40,9 @@ struct AhoBuilder {
 	Edge *edges;		/* hash of the trie's edges */
 	size_t nedges, ecap;	/* ecap: a power of two */
 	uint32_t npatterns;
+	uint8_t *wordlen;	/* per pattern: its length when it is an ASCII word, else 0 */
+	uint32_t wcap;
+	bool ascii_words;	/* aho_builder_ascii_words */
 };
 
 typedef struct ANode {
@@ -60,6 +63,7 @@ struct Aho {
 	int32_t *pat;		/* per node: pattern ending exactly there, -1 when none */
 	uint32_t nnodes;
 	uint32_t npatterns;
+	uint8_t *wordlen;	/* per pattern: its length when it is an ASCII word, else 0 */
 	WEdge *wide;		/* edges of the nodes with more than AHO_LINEAR_MAX children */
 	size_t wmask;
 };
@@ -69,6 +73,8 @@ typedef struct SortEdge {
 } SortEdge;
 
 static inline uint32_t decode(const uint8_t *p, size_t len, size_t *i);
+static inline bool ascii_alnum(uint8_t c);
+static uint8_t word_length(const uint8_t *p, size_t len);
 static bool builder_reserve(AhoBuilder *b, size_t extra);
 static bool edges_grow(AhoBuilder *b, size_t need);
 static inline size_t edge_slot(const Edge *edges, size_t mask, uint64_t key);
@@ -100,6 +106,13 @@ aho_builder_new(void)
 	return b;
 }
 
+void
+aho_builder_ascii_words(AhoBuilder *b, bool on)
+{
+	if (b)
+		b->ascii_words = on;
+}
+
 bool
 aho_builder_add(AhoBuilder *b, const char *pattern, size_t len, uint32_t *id)
 {
@@ -113,6 +126,15 @@ aho_builder_add(AhoBuilder *b, const char *pattern, size_t len, uint32_t *id)
 	 * below can fail half-way and leave a partial pattern behind. */
 	if (len > UINT32_MAX - 1 - b->nnodes || !builder_reserve(b, len))
 		return false;
+	if (b->npatterns == b->wcap) {
+		uint32_t cap = b->wcap ? 2 * b->wcap : 64;
+		uint8_t *w = cap > b->wcap ? realloc(b->wordlen, cap) : NULL;
+
+		if (!w)
+			return false;
+		b->wordlen = w;
+		b->wcap = cap;
+	}
 	mask = b->ecap - 1;
 	while (i < len) {
 		uint32_t sym = decode(p, len, &i);
@@ -129,8 +151,10 @@ aho_builder_add(AhoBuilder *b, const char *pattern, size_t len, uint32_t *id)
 		}
 		node = b->edges[slot].child;
 	}
-	if (b->pat[node] < 0)
+	if (b->pat[node] < 0) {
+		b->wordlen[b->npatterns] = b->ascii_words ? word_length(p, len) : 0;
 		b->pat[node] = (int32_t)b->npatterns++;
+	}
 	if (id)
 		*id = (uint32_t)b->pat[node];
 	return true;
@@ -159,6 +183,8 @@ aho_builder_finish(AhoBuilder *b)
 	a->npatterns = b->npatterns;
 	a->nodes = calloc(n, sizeof(*a->nodes));
 	a->pat = malloc(sizeof(*a->pat) * n);
+	a->wordlen = b->wordlen;	/* taken over: the builder is freed below */
+	b->wordlen = NULL;
 	if (!a->nodes || !a->pat)
 		goto fail;
 
@@ -241,6 +267,7 @@ aho_builder_free(AhoBuilder *b)
 		return;
 	free(b->pat);
 	free(b->edges);
+	free(b->wordlen);
 	free(b);
 }
 
@@ -252,6 +279,7 @@ aho_free(Aho *a)
 	free(a->wide);
 	free(a->nodes);
 	free(a->pat);
+	free(a->wordlen);
 	free(a);
 }
 
@@ -297,7 +325,11 @@ aho_scan(const Aho *a, const char *text, size_t len, uint64_t *seen)
 		for (uint32_t o = nodes[s].out; o != 0; o = nodes[nodes[o].fail].out) {
 			uint32_t id = (uint32_t)pat[o];
 			uint64_t bit = (uint64_t)1 << (id & 63);
+			size_t wl = a->wordlen[id];
 
+			/* an ASCII word occurs only where no ASCII letter or digit flanks it */
+			if (wl && ((i < len && ascii_alnum(p[i])) || (i > wl && ascii_alnum(p[i - wl - 1]))))
+				continue;
 			if (!(seen[id >> 6] & bit)) {
 				seen[id >> 6] |= bit;
 				added++;
@@ -312,6 +344,24 @@ aho_scan(const Aho *a, const char *text, size_t len, uint64_t *seen)
  * Helpers
  *********************************
  */
+
+static inline bool
+ascii_alnum(uint8_t c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* len when the pattern is an ASCII word (letters and digits only, at most 255), else 0. */
+static uint8_t
+word_length(const uint8_t *p, size_t len)
+{
+	if (len > 255)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (!ascii_alnum(p[i]))
+			return 0;
+	return (uint8_t)len;
+}
 
 static inline bool
 cont(uint8_t c)

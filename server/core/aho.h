@@ -8,7 +8,10 @@
  * in patterns and text alike. So for patterns that are valid UTF-8 (the router only
  * builds such) a pattern is found exactly when its bytes, ASCII-folded, occur in the
  * ASCII-folded text: UTF-8 is self-synchronising, so such an occurrence always starts
- * on a character boundary.
+ * on a character boundary. With aho_builder_ascii_words, a pattern made only of ASCII
+ * letters and digits (an ASCII word, up to 255 bytes: "KTV", "5A") is found only where
+ * the text has no ASCII letter or digit right before or right after it ("5A级景区" holds
+ * "5A", "f35a454a8f" does not).
  *
  * Life cycle:
  *   AhoBuilder *b = aho_builder_new();
@@ -35,6 +38,10 @@ typedef struct Aho Aho;
 /* A new empty builder, or NULL when out of memory. Free it with aho_builder_finish
  * (which builds) or aho_builder_free (which does not). */
 AhoBuilder *aho_builder_new(void);
+
+/* From now on, patterns that are ASCII words match only as whole ASCII words (see the
+ * top of this file); off by default. */
+void aho_builder_ascii_words(AhoBuilder *b, bool on);
 
 /* Add one pattern of len bytes (no terminating NUL needed). Patterns equal after ASCII
  * folding share one id: *id receives the existing id then. New ids are dense, starting

@@ -79,6 +79,8 @@ static json_object *list_to_json(const RouterList *l);
 static bool add_keywords(Router *r, AhoBuilder *b, const RouterList *l, uint32_t *off, uint32_t *n,
 			 bool *has_empty);
 static bool compile(Router *r, const uint32_t *order);
+static bool scan_case(const Router *r, const RouteInput *in, uint64_t **seen, uint32_t *type_bit,
+		      uint32_t *channel_bit);
 static bool rule_matches(const Router *r, const CRule *c, const RouteInput *in, const uint64_t *seen,
 			 uint32_t type_bit, uint32_t channel_bit, uint32_t *count);
 static inline bool consider(const Router *r, uint32_t idx, const RouteInput *in, const uint64_t *seen,
@@ -126,6 +128,7 @@ router_rule_copy(RouterRule *dst, const RouterRule *src)
 	dst->id = src->id;
 	dst->priority = src->priority;
 	dst->enabled = src->enabled;
+	dst->shipped = src->shipped;
 	if ((src->name && !(dst->name = strdup(src->name))) ||
 	    (src->department && !(dst->department = strdup(src->department))) ||
 	    !list_copy(&dst->match.any, &src->match.any) || !list_copy(&dst->match.all, &src->match.all) ||
@@ -366,28 +369,13 @@ router_route(const Router *r, const RouteInput *in, RouteResult *out)
 	size_t words;
 	const CRule *best = NULL;
 	uint32_t best_count = 0, type_bit, channel_bit;
-	int ti, ci;
 
 	memset(out, 0, sizeof(*out));
 	if (!r || !in)
 		goto category;
+	if (!scan_case(r, in, &seen, &type_bit, &channel_bit))
+		return false;
 	words = aho_seen_words(r->aho);
-	if (words > SEEN_STACK_WORDS) {
-		seen = calloc(words, sizeof(*seen));
-		if (!seen)
-			return false;
-	} else {
-		memset(seen, 0, words * sizeof(*seen));
-	}
-	if (in->title)
-		aho_scan(r->aho, in->title, strlen(in->title), seen);
-	if (in->text)
-		aho_scan(r->aho, in->text, strlen(in->text), seen);
-
-	ti = enum_index(in->type ? in->type : "complaint", type_names, 6);
-	ci = enum_index(in->channel ? in->channel : "phone", channel_names, 8);
-	type_bit = ti < 0 ? 0 : 1u << ti;
-	channel_bit = ci < 0 ? 0 : 1u << ci;
 
 	for (size_t i = 0; i < r->nalways; i++)
 		if (!consider(r, r->always[i], in, seen, type_bit, channel_bit, &best, &best_count))
@@ -409,6 +397,7 @@ router_route(const Router *r, const RouteInput *in, RouteResult *out)
 		out->department = best->src->department;
 		out->rule_id = best->src->id;
 		out->rule_name = best->src->name;
+		out->shipped = best->src->shipped;
 		for (uint32_t k = 0; k < best->n_pos; k++)
 			if (aho_seen_test(seen, r->pool[best->pos_off + k]))
 				out->matched[out->nmatched++] = r->kw[best->pos_off + k];
@@ -430,6 +419,48 @@ category:
 	return true;
 }
 
+size_t
+router_candidates(const Router *r, const RouteInput *in, RouterCandidate *out, size_t max)
+{
+	uint64_t stack_seen[SEEN_STACK_WORDS];
+	uint64_t *seen = stack_seen;
+	size_t n = 0;
+	uint32_t type_bit, channel_bit, count;
+
+	if (!r || !in || !scan_case(r, in, &seen, &type_bit, &channel_bit))
+		return 0;
+	/* Rules are few (hundreds): testing each beats walking the postings here. */
+	for (size_t i = 0; i < r->nrules; i++) {
+		const CRule *c = &r->crules[i];
+		size_t k;
+
+		if (!rule_matches(r, c, in, seen, type_bit, channel_bit, &count))
+			continue;
+		for (k = 0; k < n && strcmp(out[k].department, c->src->department) != 0; k++)
+			;
+		if (k == n) {
+			if (n == max)
+				continue;
+			out[n++] = (RouterCandidate){c->src->department, c->priority, false};
+		}
+		if (c->priority < out[k].priority)
+			out[k].priority = c->priority;
+		out[k].admin |= !c->src->shipped;
+	}
+	if (seen != stack_seen)
+		free(seen);
+	return n;
+}
+
+bool
+router_department_has_rules(const Router *r, const char *department)
+{
+	for (size_t i = 0; r && department && i < r->nrules; i++)
+		if (strcmp(r->rules[i].department, department) == 0)
+			return true;
+	return false;
+}
+
 const char *
 router_method_name(RouteMethod method)
 {
@@ -438,6 +469,8 @@ router_method_name(RouteMethod method)
 		return "rule";
 	case ROUTE_CATEGORY:
 		return "category";
+	case ROUTE_MODEL:
+		return "model";
 	default:
 		return NULL;
 	}
@@ -810,6 +843,7 @@ compile(Router *r, const uint32_t *order)
 
 	if (!b)
 		return false;
+	aho_builder_ascii_words(b, true);	/* "5A" is not in "f35a454a8f" */
 	for (size_t i = 0; i < r->nrules; i++) {
 		const RouterMatch *m = &r->rules[i].match;
 
@@ -913,6 +947,36 @@ fail:
 	aho_builder_free(b);
 	free(stamp);
 	return false;
+}
+
+/*
+ * Scan title and text into *seen (the caller's stack set of SEEN_STACK_WORDS words, or
+ * a calloc'd one when the automaton needs more: the caller frees it when it differs
+ * from its stack set) and give the bits of the case's type and channel. False when out
+ * of memory.
+ */
+static bool
+scan_case(const Router *r, const RouteInput *in, uint64_t **seen, uint32_t *type_bit, uint32_t *channel_bit)
+{
+	size_t words = aho_seen_words(r->aho);
+	int ti, ci;
+
+	if (words > SEEN_STACK_WORDS) {
+		*seen = calloc(words, sizeof(**seen));
+		if (!*seen)
+			return false;
+	} else {
+		memset(*seen, 0, words * sizeof(**seen));
+	}
+	if (in->title)
+		aho_scan(r->aho, in->title, strlen(in->title), *seen);
+	if (in->text)
+		aho_scan(r->aho, in->text, strlen(in->text), *seen);
+	ti = enum_index(in->type ? in->type : "complaint", type_names, 6);
+	ci = enum_index(in->channel ? in->channel : "phone", channel_names, 8);
+	*type_bit = ti < 0 ? 0 : 1u << ti;
+	*channel_bit = ci < 0 ? 0 : 1u << ci;
+	return true;
 }
 
 /* Does rule c match? On true, *count is its number of distinct matched positives. */

@@ -91,6 +91,9 @@ typedef struct RouterRule {
 	bool enabled;		/* default true */
 	char *department;	/* department code; its existence is the caller's check */
 	RouterMatch match;
+	bool shipped;		/* came with the server (migration), not written through the API:
+				 * the learned model may outvote it (core/route_blend.h). Not part of
+				 * the JSON form; the loader sets it. */
 } RouterRule;
 
 /* A category code and its default department (the `categories` table). */
@@ -102,7 +105,8 @@ typedef struct RouterCategory {
 typedef enum RouteMethod {
 	ROUTE_NONE = 0,		/* no department: the case goes to the pending pool */
 	ROUTE_RULE,		/* a rule matched */
-	ROUTE_CATEGORY		/* no rule matched; the category's default department */
+	ROUTE_CATEGORY,		/* no rule matched; the category's default department */
+	ROUTE_MODEL		/* the learned model decided (core/route_blend.h) */
 } RouteMethod;
 
 /* What router_route looks at. Every pointer may be NULL. Strings are NUL-terminated
@@ -122,6 +126,7 @@ typedef struct RouteResult {
 	const char *department;	/* NULL for ROUTE_NONE */
 	int64_t rule_id;	/* 0 unless ROUTE_RULE */
 	const char *rule_name;	/* NULL unless ROUTE_RULE */
+	bool shipped;		/* ROUTE_RULE: the winning rule is a shipped one */
 	/* ROUTE_RULE only: the winning rule's distinct matched keywords (any, then all, each
 	 * in list order, spelled as in the rule); nmatched is the count used for ties. */
 	size_t nmatched;
@@ -199,7 +204,25 @@ size_t router_keyword_count(const Router *router);
  */
 bool router_route(const Router *router, const RouteInput *in, RouteResult *out);
 
-/* "rule", "category", or NULL for ROUTE_NONE. */
+/* One department with a matching rule, as router_candidates lists them. */
+typedef struct RouterCandidate {
+	const char *department;	/* borrowed from the router */
+	int priority;		/* the best (lowest) priority among its matching rules */
+	bool admin;		/* some matching rule of it was written through the API */
+} RouterCandidate;
+
+/*
+ * Every department that some matching enabled rule names (in no particular order, each
+ * once), with its best priority, into out (at most max); returns how many. Same
+ * matching as router_route, without its shortcut past worse priorities. 0 when a
+ * scratch allocation fails (see router_route) or for a NULL router or input.
+ */
+size_t router_candidates(const Router *router, const RouteInput *in, RouterCandidate *out, size_t max);
+
+/* True when some enabled rule names the department (false for a NULL router). */
+bool router_department_has_rules(const Router *router, const char *department);
+
+/* "rule", "category", "model", or NULL for ROUTE_NONE. */
 const char *router_method_name(RouteMethod method);
 
 /* The dry run's answer: {"department", "method", "rule_id", "rule_name", "matched"},

@@ -12,6 +12,8 @@ import uuid
 
 import pytest
 
+from polling import wait_for
+
 from textcols import assert_columns_line_up
 
 
@@ -166,6 +168,17 @@ def test_route_dry_run_and_rules(hl):
     assert hl("rules", "rm", rid).stdout.strip() == "rule %s deleted" % rid
     after = hl.json("route", "--text", "有关" + word + "的问题", as_="operator")
     assert after.get("rule_id") != r["id"]
+
+
+def test_route_explain_shows_rules_and_the_models_top_three(hl, server):
+    wait_for(lambda: server.request("GET", "/v1/routing/model", token=server.admin_token)[2]["id"],
+             timeout=60, what="the first model")
+    out = hl("route", "--explain", "小区电梯又困人了，物业说等维保", as_="operator").stdout
+    lines = out.splitlines()
+    assert lines[0].startswith("decision: market_regulation ("), out
+    assert lines[1].startswith("rules alone: market_regulation by rule ") and "电梯" in lines[1], out
+    assert lines[2] == "model's top three:" and len(lines) == 6, out
+    assert all(l.startswith("  ") and l.endswith("%)") for l in lines[3:]), out
 
 
 def test_list_filters_pages_and_json(hl):

@@ -53,10 +53,32 @@ keyword_text(const RouterRule *rule)
 }
 
 static bool
+ascii_alnum(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* API.md section 3: a case-insensitive substring, but a keyword of ASCII letters and digits
+ * only occurs where no ASCII letter or digit flanks it. */
+static bool
+keyword_occurs(const char *text, const char *kw)
+{
+	size_t n = strlen(kw);
+	bool word = n > 0;
+
+	for (size_t i = 0; i < n; i++)
+		word = word && ascii_alnum(kw[i]);
+	for (const char *at = strcasestr(text, kw); at; at = strcasestr(at + 1, kw))
+		if (!word || ((at == text || !ascii_alnum(at[-1])) && !ascii_alnum(at[n])))
+			return true;
+	return false;
+}
+
+static bool
 none_occurs(const RouterRule *rule, const char *text)
 {
 	for (size_t i = 0; i < rule->match.none.n; i++)
-		if (strcasestr(text, rule->match.none.items[i]))
+		if (keyword_occurs(text, rule->match.none.items[i]))
 			return true;
 	return false;
 }

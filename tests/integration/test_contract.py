@@ -41,7 +41,7 @@ TIMESTAMP_KEYS = {"dispatched_at", "signed_at", "contacted_at", "replied_at", "v
 EVENT_KEYS = {"at", "actor", "role", "action", "from", "to", "data"}
 RULE_KEYS = {"id", "name", "priority", "enabled", "department", "match"}
 MATCH_KEYS = {"any", "all", "none", "districts", "types", "channels", "categories"}
-ROUTE_KEYS = {"department", "method", "rule_id", "rule_name", "matched"}
+ROUTE_KEYS = {"department", "method", "rule_id", "rule_name", "matched", "suggestion"}
 USER_KEYS = {"id", "name", "role", "department"}
 
 CHANNELS = ["phone", "web", "app", "wechat", "kiosk", "hall", "email", "open311"]
@@ -1694,12 +1694,19 @@ def test_ascii_case_folds_in_all_and_none_too(rapi):
 
 
 def test_rule_ascii_keywords_case_insensitive_plain_substrings(rapi):
+    """ASCII letters fold case; a keyword of ASCII letters and digits only matches where no
+    ASCII letter or digit flanks it (issue 15: `5A` is not in the reference `f35a454a8f`)."""
     kw = ascii_word()
     rule = add_rule(rapi, [kw.upper()[:6] + kw[6:]])
-    assert routed_to(rapi, rule, text="xx" + kw + "yy")["rule_id"] == rule["id"]
+    assert routed_to(rapi, rule, text="xx " + kw + "-yy")["rule_id"] == rule["id"]
     assert route(rapi, text=kw.upper())["rule_id"] == rule["id"]
     assert route(rapi, text="前缀" + kw.title() + "后缀")["rule_id"] == rule["id"]
     assert route(rapi, text=kw[:-1])["rule_id"] is None
+    assert route(rapi, text="xx" + kw + "yy")["rule_id"] != rule["id"]
+    assert route(rapi, text="7" + kw)["rule_id"] != rule["id"]
+    digits = add_rule(rapi, ["5" + kw[:3].upper()], priority=1)
+    assert route(rapi, text="5" + kw[:3] + "级")["rule_id"] == digits["id"]
+    assert route(rapi, text="f35" + kw[:3] + "454")["rule_id"] != digits["id"]
 
 
 def test_keyword_does_not_match_across_title_and_text(rapi):

@@ -108,6 +108,30 @@ rule_with_n_keywords(const char *list, size_t n, const char *kw)
  * Semantics
  */
 
+/* An ASCII word (letters and digits only) matches only where no ASCII letter or digit
+ * flanks it; keywords with other characters stay plain substrings. */
+static void
+test_ascii_words_need_boundaries(void **state)
+{
+	Router *r = build_json("[{\"name\": \"a\", \"department\": \"culture_tourism\", "
+			       "  \"match\": {\"any\": [\"5A\", \"KTV\"]}},"
+			       " {\"name\": \"b\", \"department\": \"telecom\", \"match\": {\"any\": [\"4G网\"]}}]",
+			       NULL, 0);
+
+	(void)state;
+	assert_string_equal(route_text(r, "5A级景区门票太贵"), "culture_tourism");
+	assert_string_equal(route_text(r, "这个景区是5a的"), "culture_tourism");
+	assert_string_equal(route_text(r, "楼下ktv太吵"), "culture_tourism");
+	assert_string_equal(route_text(r, "(KTV)"), "culture_tourism");
+	assert_null(route_text(r, "快递单号f35a454a8f查不到"));
+	assert_null(route_text(r, "车牌豫Q35A12"));
+	assert_null(route_text(r, "KTVS"));
+	assert_null(route_text(r, "A5A"));
+	/* mixed keywords are plain substrings still */
+	assert_string_equal(route_text(r, "家里的14G网络断了"), "telecom");
+	router_free(r);
+}
+
 static void
 test_priority_wins(void **state)
 {
@@ -476,6 +500,28 @@ test_result_json(void **state)
 	router_free(r);
 }
 
+static bool
+alnum(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* The naive form of the router's matching: a substring, and for an ASCII word (letters and
+ * digits only) an occurrence with no ASCII letter or digit on either side. */
+static bool
+occurs(const char *text, const char *kw)
+{
+	size_t n = strlen(kw);
+	bool word = n > 0;
+
+	for (size_t i = 0; i < n; i++)
+		word &= alnum(kw[i]);
+	for (const char *at = strstr(text, kw); at; at = strstr(at + 1, kw))
+		if (!word || ((at == text || !alnum(at[-1])) && !alnum(at[n])))
+			return true;
+	return false;
+}
+
 /* Many rules sharing keywords: compare the engine with a direct evaluation. */
 static void
 test_against_naive(void **state)
@@ -530,11 +576,11 @@ test_against_naive(void **state)
 			size_t ns = 0;
 
 			for (size_t k = 0; k < rr->match.any.n; k++)
-				any |= strstr(text, rr->match.any.items[k]) != NULL;
+				any |= occurs(text, rr->match.any.items[k]);
 			for (size_t k = 0; k < rr->match.all.n; k++)
-				ok &= strstr(text, rr->match.all.items[k]) != NULL;
+				ok &= occurs(text, rr->match.all.items[k]);
 			for (size_t k = 0; k < rr->match.none.n; k++)
-				ok &= strstr(text, rr->match.none.items[k]) == NULL;
+				ok &= !occurs(text, rr->match.none.items[k]);
 			if (!ok || !any)
 				continue;
 			for (int l = 0; l < 2; l++) {
@@ -543,7 +589,7 @@ test_against_naive(void **state)
 				for (size_t k = 0; k < li->n; k++) {
 					bool dup = false;
 
-					if (!strstr(text, li->items[k]))
+					if (!occurs(text, li->items[k]))
 						continue;
 					for (size_t s = 0; s < ns; s++)
 						dup |= strcmp(seen[s], li->items[k]) == 0;
@@ -963,6 +1009,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ascii_words_need_boundaries),
 		cmocka_unit_test(test_priority_wins),
 		cmocka_unit_test(test_tie_on_keyword_count),
 		cmocka_unit_test(test_tie_on_id),
