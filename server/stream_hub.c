@@ -423,6 +423,16 @@ hub_ping_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* True when a connection of pool is up, free and nothing waits for one. */
+static bool
+pool_has_idle_connection(const DbPool *pool)
+{
+	DbPoolStats st;
+
+	db_pool_stats(pool, &st);
+	return st.waiting == 0 && st.in_use < st.connected;
+}
+
 static void
 hub_notify_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -431,8 +441,14 @@ hub_notify_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	hub->notify_armed = false;
-	/* When the pool is full the NOTIFY is skipped: the 2 s backstop reads of the servers
-	 * with streams still find the rows. */
+	/* The NOTIFY only takes a connection that is idle now: queued behind requests it would
+	 * wait with them and be answered by the janitor as one more timed-out query. Meanwhile it
+	 * is tried again in 50 ms, and the 2 s backstop reads of the servers with streams find
+	 * the rows whatever happens to it. */
+	if (!pool_has_idle_connection(hub->app->pool)) {
+		stream_hub_wrote(hub);
+		return;
+	}
 	if (!db_pool_submit(hub->app->pool, "SELECT pg_notify('" STREAM_CHANNEL "', '')", 0, NULL,
 			    hub_notify_sent_cb, hub))
 		log_debug("streams: pool busy, NOTIFY skipped");
