@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang (ASan + UBSan) and runs each for a while.
 #
-#   tests/fuzz/run.sh [SECONDS]   fuzz each target SECONDS (default 60; 0 = replay the corpus only)
+#   tests/fuzz/run.sh [SECONDS [TARGET...]]
+#
+# fuzzes each target (default: every tests/fuzz/fuzz_<name>.c) SECONDS (default 60; 0 = replay
+# the corpus only), one after the other. For long runs start one run.sh per target, each with
+# its own FUZZ_BUILD, under `nice -n 19`.
 #
 # Targets: tests/fuzz/fuzz_<name>.c, linked with every server/core/*.c, json-c and libxml2. The seed
 # corpus tests/fuzz/corpus/<name>/ is read, never written: new inputs go to
@@ -16,7 +20,8 @@ OUT=${FUZZ_BUILD:-$ROOT/build-fuzz}
 SECONDS_EACH=${1:-60}
 CC=${FUZZ_CC:-clang}
 
-[[ $SECONDS_EACH =~ ^[0-9]+$ ]] || { echo "usage: $0 [SECONDS]" >&2; exit 2; }
+[[ $SECONDS_EACH =~ ^[0-9]+$ ]] || { echo "usage: $0 [SECONDS [TARGET...]]" >&2; exit 2; }
+shift $(($# > 0 ? 1 : 0))
 command -v "$CC" >/dev/null || { echo "error: $CC not found (Debian: clang, libclang-rt-14-dev)" >&2; exit 1; }
 
 mkdir -p "$OUT"
@@ -47,11 +52,16 @@ run() {
 	fi
 }
 
-targets=()
-for src in "$FUZZ"/fuzz_*.c; do
-	name=$(basename "$src" .c)
-	name=${name#fuzz_}
-	[[ $name == check ]] || targets+=("$name")
+targets=("$@")
+if ((${#targets[@]} == 0)); then
+	for src in "$FUZZ"/fuzz_*.c; do
+		name=$(basename "$src" .c)
+		name=${name#fuzz_}
+		[[ $name == check ]] || targets+=("$name")
+	done
+fi
+for t in "${targets[@]}"; do
+	[[ -f $FUZZ/fuzz_$t.c && $t != check ]] || { echo "error: no target tests/fuzz/fuzz_$t.c" >&2; exit 2; }
 done
 
 failed=()

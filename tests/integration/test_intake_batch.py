@@ -243,3 +243,89 @@ def test_open311_requests_batch_with_the_others_and_keep_their_extras(srv, op):
         "WHERE c.address = '%s' ORDER BY c.id" % district, db=srv.db).splitlines()
     assert sorted(rows) == sorted("open311|开放接口 %d|p%d@example.org|%d" % (i, i, i) for i in range(10))
     assert len(set(numbers)) == 10
+
+
+def test_refusals_replays_and_expired_keys_in_one_batch(srv, op):
+    """The set-based batch answers each case as case_create would alone: an unknown department or
+    category is refused (422, its key not claimed, nothing written); a key committed before the
+    batch is replayed (200, same case) or refused with another body (422); a key whose record
+    expired is taken over (201, a new case); a refused case's key is free for the next body."""
+    district = "批区" + uuid.uuid4().hex[:8]
+    old, expired, retried = ("replay-" + uuid.uuid4().hex, "expired-" + uuid.uuid4().hex,
+                             "retried-" + uuid.uuid4().hex)
+    earlier = {"text": "早先受理的来电", "district": district}
+    status, _, first = srv.request("POST", "/v1/cases", earlier, token=op, headers={"Idempotency-Key": old})
+    assert status == 201
+    status, _, gone = srv.request("POST", "/v1/cases", dict(earlier, text="过期键的来电"), token=op,
+                                  headers={"Idempotency-Key": expired})
+    assert status == 201
+    srv.cluster.psql("UPDATE idempotency_keys SET expires_at = now() - interval '1 second' WHERE key = '%s'"
+                     % expired, db=srv.db)
+    bodies = [
+        {"text": "部门不存在", "district": district, "department": "no_such_dept"},  # 0: 422 department
+        {"text": "分类不存在", "district": district, "category": "no_such.01"},     # 1: 422 category
+        earlier,                                                                  # 2: 200 replay
+        dict(earlier, text="同键改了内容"),                                         # 3: 422 mismatch
+        {"text": "过期键重新受理", "district": district},                            # 4: 201 takes over
+        {"text": "被拒后同键重发（坏）", "district": district, "department": "no_such_dept"},  # 5: 422
+        {"text": "被拒后同键重发（好）", "district": district},                       # 6: 201
+        {"text": "无键正常来电", "district": district},                              # 7: 201
+    ]
+    headers = [{"Idempotency-Key": k} for k in (old, uuid.uuid4().hex, old, old, expired, retried, retried)]
+    headers.append(None)
+    tx0, split0 = metric(srv, "hotline_intake_transactions_total"), metric(srv, "hotline_intake_batches_split_total")
+
+    with creates_held(srv, op, {"text": "先到的一件", "district": district}) as send:
+        replies = []
+        for body, h in zip(bodies, headers):
+            replies.append(send(body, h))
+            # in this order: a refused case's key must be free for the one after it
+            wait_waiting(srv, len(replies))
+
+    assert metric(srv, "hotline_intake_transactions_total") - tx0 == 2
+    assert metric(srv, "hotline_intake_batches_split_total") == split0
+    got = [r[0] for r in replies]
+    assert_error(got[0], 422, "invalid_field", "department")
+    assert_error(got[1], 422, "invalid_field", "category")
+    assert got[2][0] == 200 and got[2][2]["id"] == first["id"] and got[2][2]["text"] == earlier["text"]
+    assert_error(got[3], 422, "idempotency_mismatch")
+    assert got[4][0] == 201 and got[4][2]["id"] != gone["id"] and got[4][2]["text"] == bodies[4]["text"]
+    assert_error(got[5], 422, "invalid_field", "department")
+    assert got[6][0] == 201 and got[6][2]["text"] == bodies[6]["text"]
+    assert got[7][0] == 201 and got[7][2]["text"] == bodies[7]["text"]
+    # the keys now name the cases they created; nothing else was written
+    assert srv.cluster.psql("SELECT k.key = '%s', c.text FROM idempotency_keys k JOIN cases c ON c.id = k.case_id "
+                            "WHERE k.key IN ('%s', '%s') ORDER BY 1" % (expired, expired, retried), db=srv.db) \
+        == "f|%s\nt|%s" % (bodies[6]["text"], bodies[4]["text"])
+    assert srv.cluster.psql("SELECT count(*) FROM cases WHERE district = '%s'" % district, db=srv.db) == "6"
+    assert srv.cluster.psql("SELECT count(*) FROM case_events e JOIN cases c ON c.id = e.case_id "
+                            "WHERE c.district = '%s'" % district, db=srv.db) == "6"
+    assert srv.cluster.psql("SELECT case_facts_drift()", db=srv.db) == "0"
+
+
+def test_batched_rule_routing_counts_every_case(srv, op):
+    """Cases routed by rules in one batch: each case names its rule, and the rule counts grow by
+    the number of cases each rule dispatched (one counter row per rule and batch)."""
+    district = "批区" + uuid.uuid4().hex[:8]
+    bodies = [{"text": "风光路占道经营摆摊，影响通行（%d）" % i, "district": district} for i in range(6)]
+    before = dict(line.split("|") for line in srv.cluster.psql(
+        "SELECT rule_id, sum(dispatched) FROM rule_counts GROUP BY rule_id", db=srv.db).splitlines() if line)
+
+    with creates_held(srv, op, {"text": "先到的一件", "district": district}) as send:
+        replies = send_all(send, bodies)
+        wait_waiting(srv, len(bodies))
+
+    routed = [r[0][2] for r in replies]
+    assert all(r[0][0] == 201 for r in replies), replies
+    assert all(c["routing"]["method"] == "rule" for c in routed), routed
+    per_rule = {}
+    for c in routed:
+        per_rule[str(c["routing"]["rule_id"])] = per_rule.get(str(c["routing"]["rule_id"]), 0) + 1
+    after = dict(line.split("|") for line in srv.cluster.psql(
+        "SELECT rule_id, sum(dispatched) FROM rule_counts GROUP BY rule_id", db=srv.db).splitlines() if line)
+    for rule, n in per_rule.items():
+        assert int(after[rule]) - int(before.get(rule, 0)) == n, (rule, before, after)
+    assert srv.cluster.psql("SELECT count(*) FROM case_events e JOIN cases c ON c.id = e.case_id "
+                            "WHERE c.district = '%s' AND e.data #>> '{routing,method}' = 'rule'" % district,
+                            db=srv.db) == str(len(bodies))
+    assert srv.cluster.psql("SELECT case_facts_drift()", db=srv.db) == "0"
