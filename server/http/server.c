@@ -118,17 +118,25 @@ http_server_start(App *app, const RouteTable *const *tables, int ntables)
 						      EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
 	evhttp_set_default_content_type(srv->http, "application/json; charset=utf-8");
 	evhttp_set_gencb(srv->http, server_request_cb, srv);
+	the_server = srv;
+	if (cfg->port == 0)
+		return srv;
 	srv->bound = evhttp_bind_socket_with_handle(srv->http, cfg->listen, (ev_uint16_t)cfg->port);
 	if (!srv->bound) {
 		log_error("cannot listen on %s:%d", cfg->listen, cfg->port);
 		goto fail;
 	}
-	the_server = srv;
 	log_info("listening on http://%s:%d", cfg->listen, cfg->port);
 	return srv;
 fail:
 	http_server_free(srv);
 	return NULL;
+}
+
+bool
+http_server_accept_fd(HttpServer *srv, int fd)
+{
+	return evhttp_accept_socket_with_handle(srv->http, fd) != NULL;
 }
 
 void

@@ -12,8 +12,12 @@
 
 typedef struct HttpServer HttpServer;
 
-/* Bind and start serving; NULL (with a logged reason) when the address cannot be bound. */
+/* Bind and start serving; NULL (with a logged reason) when the address cannot be bound.
+ * Port 0 binds nothing: connections come only through http_server_accept_fd. */
 HttpServer *http_server_start(App *app, const RouteTable *const *tables, int ntables);
+/* Also accept connections on fd, a listening stream socket of any family (the HTTP fuzz
+ * target's Unix socket); evhttp owns it from now on. False when evhttp refused it. */
+bool http_server_accept_fd(HttpServer *srv, int fd) __attribute__((warn_unused_result));
 /* Stop accepting; call done() once every in-flight request has been answered (or at once). */
 void http_server_drain(HttpServer *srv, void (*done)(void *arg), void *arg);
 void http_server_free(HttpServer *srv);

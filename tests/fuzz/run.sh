@@ -7,7 +7,8 @@
 # the corpus only), one after the other. For long runs start one run.sh per target, each with
 # its own FUZZ_BUILD, under `nice -n 19`.
 #
-# Targets: tests/fuzz/fuzz_<name>.c, linked with every server/core/*.c, json-c and libxml2. The seed
+# Targets: tests/fuzz/fuzz_<name>.c, linked with every server/core/*.c, json-c and libxml2;
+# fuzz_http with the whole server but main.c, libevent and libpq too (it needs no network). The seed
 # corpus tests/fuzz/corpus/<name>/ is read, never written: new inputs go to
 # $FUZZ_BUILD/corpus/<name>/ (default build-fuzz/ in the checkout), crashes to
 # $FUZZ_BUILD/crashes/<name>/. A crash fails the run; keep its input as a regression seed by
@@ -32,9 +33,16 @@ FLAGS=(-std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror -fno-omit-frame-point
 	-I"$ROOT/server" -I"$FUZZ" "${JSONC_CFLAGS[@]}")
 
 build() {
-	local name=$1
+	local name=$1 shell=() libs=()
+	if [[ $name == http ]]; then
+		for f in "$ROOT"/server/*.c "$ROOT"/server/{http,db,api}/*.c; do
+			[[ $f == "$ROOT/server/main.c" ]] || shell+=("$f")
+		done
+		read -r -a libs <<<"$(pkg-config --cflags --libs libevent libpq)"
+		libs+=("-DHOTLINE_SQL_DIR=\"$ROOT/sql\"")
+	fi
 	"$CC" "${FLAGS[@]}" -o "$OUT/fuzz_$name" "$FUZZ/fuzz_$name.c" "$FUZZ/fuzz_check.c" \
-		"$ROOT"/server/core/*.c "${JSONC_LIBS[@]}" -lm
+		"$ROOT"/server/core/*.c ${shell[@]+"${shell[@]}"} ${libs[@]+"${libs[@]}"} "${JSONC_LIBS[@]}" -lm
 }
 
 # run NAME: replays the seeds, then fuzzes for SECONDS_EACH; the exit status is libFuzzer's.
@@ -43,7 +51,9 @@ run() {
 	mkdir -p "$work" "$crashes"
 	export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 	export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-	local common=(-dict="$FUZZ/json.dict" -max_len=16384 -timeout=10 -rss_limit_mb=2048
+	local dict=$FUZZ/json.dict
+	[[ -f $FUZZ/$name.dict ]] && dict=$FUZZ/$name.dict
+	local common=(-dict="$dict" -max_len=16384 -timeout=10 -rss_limit_mb=2048
 		-artifact_prefix="$crashes" -print_final_stats=1)
 	if ((SECONDS_EACH == 0)); then
 		"$OUT/fuzz_$name" "${common[@]}" -runs=0 "$seeds"
