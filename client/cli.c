@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/ymd.h"
+
 static void describe_answer(const HttpRequest *req, char *msg, size_t len);
 static const char *list_separator_at(const char *s, size_t *len);
 
@@ -308,11 +310,7 @@ cli_one_of(const Cli *cli, const char *name, const char *value, const char *cons
 bool
 cli_date(const Cli *cli, const char *name, const char *text)
 {
-	int y, m, d;
-	char tail;
-
-	if (strlen(text) == 10 && sscanf(text, "%4d-%2d-%2d%c", &y, &m, &d, &tail) == 3 &&
-	    text[4] == '-' && text[7] == '-' && m >= 1 && m <= 12 && d >= 1 && d <= 31)
+	if (ymd_parse(text, NULL))
 		return true;
 	cli_usage(cli, "--%s must be a date written YYYY-MM-DD, not '%s'", name, text);
 	return false;

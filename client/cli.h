@@ -95,23 +95,23 @@ int cli_call(Cli *cli, enum evhttp_cmd_type method, const char *target, json_obj
 char *cli_read_input(const char *path, size_t *len);
 
 /* Parse text as a positive integer id, or print a usage error. */
-bool cli_id(const Cli *cli, const char *text, long long *id);
+bool cli_id(const Cli *cli, const char *text, long long *id) __attribute__((warn_unused_result));
 
 /* Parse text as an integer within [min, max] for option name, or print a
  * usage error. */
 bool cli_int(const Cli *cli, const char *name, const char *text, long long min, long long max,
-	     long long *out);
+	     long long *out) __attribute__((warn_unused_result));
 
 /* Whether value is one of allowed (NULL-terminated), else prints a usage
  * error naming option name and the choices. */
-bool cli_one_of(const Cli *cli, const char *name, const char *value, const char *const *allowed);
+bool cli_one_of(const Cli *cli, const char *name, const char *value, const char *const *allowed) __attribute__((warn_unused_result));
 
 /* Whether text is a YYYY-MM-DD date (else prints a usage error). */
-bool cli_date(const Cli *cli, const char *name, const char *text);
+bool cli_date(const Cli *cli, const char *name, const char *text) __attribute__((warn_unused_result));
 
 /* Append "?name=value" or "&name=value" (value URL-encoded) to target;
  * nothing when value is NULL. Returns false when out of memory. */
-bool cli_query(struct evbuffer *target, const char *name, const char *value);
+bool cli_query(struct evbuffer *target, const char *name, const char *value) __attribute__((warn_unused_result));
 
 /* The NUL-terminated text of b, owned by b; append nothing to b after. */
 const char *cli_buffer_text(struct evbuffer *b);

@@ -46,8 +46,8 @@ static int case_table(json_object *arr);
 static Table *table_from(const Column *cols, size_t n);
 static void due_text(json_object *c, char *buf, size_t len);
 static void rate_text(json_object *row, const char *key, char *buf, size_t len);
-static void rates_row(Table *t, json_object *row, const char *key);
-static int print_table(Table *t);
+static bool rates_row(Table *t, json_object *row, const char *key) __attribute__((warn_unused_result));
+static int print_table(Table *t, bool complete);
 static int not_a_list(void);
 
 /*
@@ -137,6 +137,7 @@ render_history(json_object *doc)
 	json_object *items = render_items(doc);
 	Table *t = items ? table_from(cols, sizeof(cols) / sizeof(cols[0])) : NULL;
 	char at[64], stamp[64], actor[128], role[32], action[64], from[32], to[32];
+	bool complete = true;
 
 	if (t == NULL)
 		return items ? HL_FAILED : not_a_list();
@@ -158,9 +159,9 @@ render_history(json_object *doc)
 			d,
 		};
 
-		table_add_row(t, cells);
+		complete = table_add_row(t, cells) && complete;
 	}
-	return print_table(t);
+	return print_table(t, complete);
 }
 
 int
@@ -175,6 +176,7 @@ render_rules(json_object *doc)
 	json_object *items = render_items(doc);
 	Table *t = items ? table_from(cols, sizeof(cols) / sizeof(cols[0])) : NULL;
 	char id[32], prio[32], enabled[16], dept[64], name[256], only[512];
+	bool complete = true;
 
 	if (t == NULL)
 		return items ? HL_FAILED : not_a_list();
@@ -208,12 +210,12 @@ render_rules(json_object *doc)
 			any, all, none, only,
 		};
 
-		table_add_row(t, cells);
+		complete = table_add_row(t, cells) && complete;
 		free(any);
 		free(all);
 		free(none);
 	}
-	return print_table(t);
+	return print_table(t, complete);
 }
 
 int
@@ -228,6 +230,7 @@ render_rates(json_object *doc)
 	json_object *rows = render_get(doc, "rows");
 	Table *t;
 	char from[32], to[32], by[32];
+	bool complete = true;
 
 	if (!json_object_is_type(rows, json_type_array))
 		return not_a_list();
@@ -242,11 +245,11 @@ render_rates(json_object *doc)
 		char key[256];
 
 		render_text(row, "key", key, sizeof(key));
-		rates_row(t, row, key[0] ? key : "(none)");
+		complete = rates_row(t, row, key[0] ? key : "(none)") && complete;
 	}
 	if (render_get(doc, "total"))
-		rates_row(t, render_get(doc, "total"), "(total)");
-	return print_table(t);
+		complete = rates_row(t, render_get(doc, "total"), "(total)") && complete;
+	return print_table(t, complete);
 }
 
 int
@@ -472,10 +475,16 @@ render_section(json_object *doc, int depth)
 	flatten(doc, NULL, false, &p);
 	printed = p.n > 0;
 	kv = kv_new();
-	for (size_t i = 0; kv && i < p.n; i++)
-		kv_add(kv, p.key[i], p.value[i]);
+	for (size_t i = 0; kv && i < p.n; i++) {
+		if (!kv_add(kv, p.key[i], p.value[i])) {
+			kv_free(kv);
+			kv = NULL;
+		}
+	}
 	if (kv)
 		kv_print(kv, stdout);
+	else
+		fputs("hotline: out of memory while printing the answer\n", stderr);
 	kv_free(kv);
 	pairs_free(&p);
 	json_object_object_foreach(doc, key, v)
@@ -536,6 +545,7 @@ generic_table(json_object *arr)
 	const char **headers = NULL, **cells = NULL;
 	Table *t = NULL;
 	int rc = HL_FAILED;
+	bool complete = true;
 
 	if (rows == NULL)
 		return HL_FAILED;
@@ -573,9 +583,9 @@ generic_table(json_object *arr)
 	for (size_t i = 0; i < n; i++) {
 		for (size_t k = 0; k < cols.n; k++)
 			cells[k] = pairs_find(&rows[i], cols.key[k]);
-		table_add_row(t, cells);
+		complete = table_add_row(t, cells) && complete;
 	}
-	rc = print_table(t);
+	rc = print_table(t, complete);
 	t = NULL;
 done:
 	table_free(t);
@@ -599,6 +609,7 @@ case_table(json_object *arr)
 	Table *t = table_from(cols, sizeof(cols) / sizeof(cols[0]));
 	char id[32], stamp[64], created[64], state[32], type[32], dept[64], district[128];
 	char due[64], flags[64], title[1024];
+	bool complete = true;
 
 	if (t == NULL)
 		return HL_FAILED;
@@ -630,9 +641,9 @@ case_table(json_object *arr)
 			due, flags, title,
 		};
 
-		table_add_row(t, cells);
+		complete = table_add_row(t, cells) && complete;
 	}
-	return print_table(t);
+	return print_table(t, complete);
 }
 
 static Table *
@@ -696,7 +707,7 @@ rate_text(json_object *row, const char *key, char *buf, size_t len)
 		snprintf(buf, len, "%.1f%%", json_object_get_double(v) * 100.0);
 }
 
-static void
+static bool
 rates_row(Table *t, json_object *row, const char *key)
 {
 	char received[32], answered[32], dispatched[32], response[32], on_time[32];
@@ -722,13 +733,19 @@ rates_row(Table *t, json_object *row, const char *key)
 		render_text(row, "overdue_open", overdue, sizeof(overdue)),
 	};
 
-	table_add_row(t, cells);
+	return table_add_row(t, cells);
 }
 
-/* Print and free t. */
+/* Print and free t; complete is false when a row could not be added (out of memory): then
+ * nothing is printed, since a listing with rows silently missing would mislead. */
 static int
-print_table(Table *t)
+print_table(Table *t, bool complete)
 {
+	if (!complete) {
+		table_free(t);
+		fputs("hotline: out of memory while building the table\n", stderr);
+		return HL_FAILED;
+	}
 	if (table_rows(t) == 0)
 		puts("(none)");
 	else

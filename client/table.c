@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/utf8.h"
+
 #define ELLIPSIS "\xe2\x80\xa6"	/* U+2026, one column */
 #define REPLACEMENT 0xFFFDu
 
@@ -98,40 +100,10 @@ table_cp_width(uint32_t cp)
 size_t
 table_utf8_decode(const char *s, size_t len, uint32_t *cp)
 {
-	const unsigned char *u = (const unsigned char *)s;
-	size_t n;
-	uint32_t v;
+	size_t n = utf8_decode(s, len, cp);
 
-	if (u[0] < 0x80) {
-		*cp = u[0];
-		return 1;
-	}
-	if (u[0] >= 0xC2 && u[0] <= 0xDF) {
-		n = 2;
-		v = u[0] & 0x1F;
-	} else if (u[0] >= 0xE0 && u[0] <= 0xEF) {
-		n = 3;
-		v = u[0] & 0x0F;
-	} else if (u[0] >= 0xF0 && u[0] <= 0xF4) {
-		n = 4;
-		v = u[0] & 0x07;
-	} else {
-		goto bad;
-	}
-	if (n > len)
-		goto bad;
-	for (size_t i = 1; i < n; i++) {
-		if ((u[i] & 0xC0) != 0x80)
-			goto bad;
-		v = (v << 6) | (u[i] & 0x3F);
-	}
-	/* Overlong forms, surrogates and values past U+10FFFF are malformed. */
-	if ((n == 3 && v < 0x800) || (n == 4 && (v < 0x10000 || v > 0x10FFFF)) ||
-	    (v >= 0xD800 && v <= 0xDFFF))
-		goto bad;
-	*cp = v;
-	return n;
-bad:
+	if (n)
+		return n;
 	*cp = REPLACEMENT;
 	return 1;
 }
@@ -396,27 +368,7 @@ sanitize_cp(const char *s, size_t len, uint32_t *cp, int *width)
 static void
 put_cp(char *out, size_t *pos, uint32_t cp)
 {
-	unsigned char *o = (unsigned char *)out + *pos;
-
-	if (cp < 0x80) {
-		o[0] = (unsigned char)cp;
-		*pos += 1;
-	} else if (cp < 0x800) {
-		o[0] = (unsigned char)(0xC0 | (cp >> 6));
-		o[1] = (unsigned char)(0x80 | (cp & 0x3F));
-		*pos += 2;
-	} else if (cp < 0x10000) {
-		o[0] = (unsigned char)(0xE0 | (cp >> 12));
-		o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-		o[2] = (unsigned char)(0x80 | (cp & 0x3F));
-		*pos += 3;
-	} else {
-		o[0] = (unsigned char)(0xF0 | (cp >> 18));
-		o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
-		o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-		o[3] = (unsigned char)(0x80 | (cp & 0x3F));
-		*pos += 4;
-	}
+	*pos += utf8_encode(cp, out + *pos);
 }
 
 static void

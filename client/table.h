@@ -45,7 +45,7 @@ void table_set_right(Table *t, size_t col);
 
 /* Append a row of ncols cells (copied; NULL prints as empty).
  * Returns false when out of memory. */
-bool table_add_row(Table *t, const char *const *cells);
+bool table_add_row(Table *t, const char *const *cells) __attribute__((warn_unused_result));
 
 /* Rows added so far. */
 size_t table_rows(const Table *t);
@@ -61,7 +61,7 @@ KvBlock *kv_new(void);
 
 /* Append key and value (both copied). A value with newlines continues on
  * lines indented to the value column. Returns false when out of memory. */
-bool kv_add(KvBlock *kv, const char *key, const char *value);
+bool kv_add(KvBlock *kv, const char *key, const char *value) __attribute__((warn_unused_result));
 
 void kv_print(const KvBlock *kv, FILE *out);
 

@@ -188,6 +188,23 @@ config_describe(const Config *cfg, char *buf, size_t len)
 	}
 }
 
+void
+config_usage(FILE *out)
+{
+	fputs("settings (--KEY=VALUE, HOTLINE_<KEY> in the environment, or KEY = VALUE lines in --config):\n", out);
+	for (size_t i = 0; i < CONFIG_COUNT; i++) {
+		const ConfigEntry *e = &config_table[i];
+
+		if (e->type == CF_INT)
+			fprintf(out, "  %-22s %ld..%ld, default %s\n", e->name, e->min, e->max, e->default_value);
+		else if (e->secret)
+			fprintf(out, "  %-22s text of at most %ld bytes, secret (never logged)\n", e->name, e->max);
+		else
+			fprintf(out, "  %-22s text of at most %ld bytes, default \"%s\"\n", e->name, e->max,
+				e->default_value);
+	}
+}
+
 /*
  *********************************
  * Helpers

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 typedef struct Config {
 	char db[1024];            /* libpq conninfo (secret: never logged whole) */
@@ -47,18 +48,22 @@ void config_defaults(Config *cfg);
  * Returns false and writes a message into err (size errlen) when the key is unknown or
  * the value is out of bounds.
  */
-bool config_set(Config *cfg, const char *key, const char *value, char *err, size_t errlen);
+bool config_set(Config *cfg, const char *key, const char *value, char *err, size_t errlen) __attribute__((warn_unused_result));
 
 /* Apply a file of "key = value" lines ('#' comments, blank lines). */
-bool config_load_file(Config *cfg, const char *path, char *err, size_t errlen);
+bool config_load_file(Config *cfg, const char *path, char *err, size_t errlen) __attribute__((warn_unused_result));
 
 /* Apply HOTLINE_<KEY> variables from envp (NULL-terminated "NAME=value" strings). */
-bool config_load_env(Config *cfg, char *const *envp, char *err, size_t errlen);
+bool config_load_env(Config *cfg, char *const *envp, char *err, size_t errlen) __attribute__((warn_unused_result));
 
 /* Check what no single setting can: required keys present. */
-bool config_check(const Config *cfg, char *err, size_t errlen);
+bool config_check(const Config *cfg, char *err, size_t errlen) __attribute__((warn_unused_result));
 
 /* Write the effective configuration into buf as one line, secrets masked. */
 void config_describe(const Config *cfg, char *buf, size_t len);
+
+/* Write the settings section of the usage text to out: every setting of the table with its
+ * bounds and default, so the usage never misses one. */
+void config_usage(FILE *out);
 
 #endif

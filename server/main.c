@@ -63,11 +63,15 @@ static const char usage[] =
 	"  migrate            apply the migrations of sql_dir that the database lacks\n"
 	"  create-admin NAME [LOGIN]  create an admin user and print its token; with LOGIN,\n"
 	"                     also a login whose password is the first line of stdin\n"
-	"settings (also HOTLINE_<KEY> in the environment, or KEY = VALUE lines in --config):\n"
-	"  db db_read listen port timezone sql_dir web_dir pool_size read_pool_size read_per_user queue_max\n"
-	"  max_body max_headers\n"
-	"  max_connections timeout sweep_interval statement_timeout_ms queue_timeout_ms rate_limit\n"
-	"  token_cache_seconds auth_fail_budget stream_max stream_buffer_max routing_retrain log_level\n";
+	"  version            print the version\n";
+
+/* The commands, then every setting of the config table (config_usage). */
+static void
+print_usage(FILE *out)
+{
+	fputs(usage, out);
+	config_usage(out);
+}
 
 /* Parse flags and the command; returns the index of the command in argv, or -1. */
 static int
@@ -95,7 +99,7 @@ parse_args(int argc, char **argv, Config *cfg)
 			continue;
 		}
 		if (strcmp(argv[j], "--help") == 0) {
-			fputs(usage, stdout);
+			print_usage(stdout);
 			exit(0);
 		}
 		eq = strchr(argv[j], '=');
@@ -393,7 +397,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(name, "help") == 0) {
-		fputs(usage, stdout);
+		print_usage(stdout);
 		return 0;
 	}
 	if (!config_check(&cfg, err, sizeof(err))) {
@@ -417,6 +421,7 @@ main(int argc, char **argv)
 	}
 	if (strcmp(name, "serve") == 0)
 		return cmd_serve(&cfg);
-	fprintf(stderr, "hotline-server: unknown command '%s'\n%s", name, usage);
+	fprintf(stderr, "hotline-server: unknown command '%s'\n", name);
+	print_usage(stderr);
 	return 2;
 }

@@ -14,7 +14,7 @@
 #include "core/router.h"
 
 /* Start loading (asynchronously) and watching for changes. */
-bool routing_state_start(App *app);
+bool routing_state_start(App *app) __attribute__((warn_unused_result));
 /* The current router, or NULL until the first load has finished (callers answer 503). */
 const Router *routing_state_current(void);
 /* Ask for a reload now (after this server changed rules or categories). */

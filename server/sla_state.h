@@ -14,7 +14,7 @@
 #include "app.h"
 #include "core/sla.h"
 
-bool sla_state_start(App *app);
+bool sla_state_start(App *app) __attribute__((warn_unused_result));
 void sla_state_stop(void);
 /* Ask for a reload now (after this server changed the policy or a calendar). */
 void sla_state_reload(void);
@@ -27,15 +27,16 @@ void sla_state_reload_then(void (*done)(void *arg), void *arg);
 /* The three clocks of a dispatch at `at` for a case of this type and urgency.
  * False until the policy is loaded, or for an unknown type. */
 bool sla_state_deadlines(const char *type, bool urgent, time_t at, time_t *sign_by, time_t *contact_by,
-			 time_t *finish_by);
+			 time_t *finish_by) __attribute__((warn_unused_result));
 /* finish_by of a case reopened at `at` (整改时限). */
-bool sla_state_rectify(time_t at, time_t *finish_by);
+bool sla_state_rectify(time_t at, time_t *finish_by) __attribute__((warn_unused_result));
 /* finish_by moved by n approved working days. */
-bool sla_state_extend(time_t finish_by, int workdays, time_t *out);
+bool sla_state_extend(time_t finish_by, int workdays, time_t *out) __attribute__((warn_unused_result));
 /* A copy of the policy in force (its review flag, its rules' clock kinds); false until loaded. */
-bool sla_state_policy(SlaPolicy *out);
+bool sla_state_policy(SlaPolicy *out) __attribute__((warn_unused_result));
 /* A deadline moved by a suspension from `since` to `until` (core sla_resume_deadline). */
-bool sla_state_resume(time_t deadline, bool workdays, time_t since, time_t until, time_t *out);
+bool sla_state_resume(time_t deadline, bool workdays, time_t since, time_t until, time_t *out)
+	__attribute__((warn_unused_result));
 /* The policy's warn_at fraction (0..1), for the sweeper. */
 double sla_state_warn_at(void);
 /* True once the policy and calendars have been loaded (for /readyz). */

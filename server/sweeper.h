@@ -15,7 +15,7 @@
 
 /* Start the timer on app->base (the first pass runs one interval from now).
  * False when the timer cannot be created. */
-bool sweeper_start(App *app);
+bool sweeper_start(App *app) __attribute__((warn_unused_result));
 /* Stop the timer; a pass still waiting for the database is ignored when it ends. */
 void sweeper_stop(void);
 

@@ -24,9 +24,11 @@
 #include "core/case_input.h"
 #include "core/case_render.h"
 #include "core/case_state.h"
+#include "core/codes.h"
 #include "core/route_blend.h"
 #include "core/router.h"
 #include "core/utf8.h"
+#include "core/ymd.h"
 #include "http/reply.h"
 #include "log.h"
 #include "routing_model.h"
@@ -42,7 +44,7 @@
 #define TS_TEXT 32            /* "2026-11-28T01:30:00Z" and its NUL, with room */
 #define STATES_TEXT 128       /* "{pending,dispatched,...}" of every state */
 #define CALL_PARAMS_MAX 20
-#define CO_TEXT (CASE_CO_MAX * (CASE_CODE_MAX + 3) + 3) /* ["a","b"] */
+#define CO_TEXT (CASE_CO_MAX * (DEPARTMENT_CODE_MAX + 3) + 3) /* ["a","b"] */
 
 /* One action endpoint: its path and the SQL function that performs it. */
 typedef struct ActionEndpoint {
@@ -308,7 +310,7 @@ cases_list(Req *req)
 	CallParams p = {0};
 
 	if (!param_enum(req, "state", state_name_valid, &state, &err) ||
-	    !param_text(req, "department", CASE_CODE_MAX, &department, &err) ||
+	    !param_text(req, "department", DEPARTMENT_CODE_MAX, &department, &err) ||
 	    !param_text(req, "district", CASE_DISTRICT_MAX, &district, &err) ||
 	    !param_enum(req, "type", router_type_valid, &type, &err) ||
 	    !param_enum(req, "channel", router_channel_valid, &channel, &err) ||
@@ -843,7 +845,8 @@ state_arrays(CaseAction action, const CaseMove *move, CallParams *p)
 	for (size_t i = 0; i < n; i++) {
 		CaseState s = CASE_STATE_NONE;
 
-		case_state_parse(names[i], &s);
+		if (!case_state_parse(names[i], &s))
+			return false;
 		fo += (size_t)snprintf(p->from + fo, sizeof(p->from) - fo, "%s%s", i ? "," : "", names[i]);
 		to += (size_t)snprintf(p->to + to, sizeof(p->to) - to, "%s%s", i ? "," : "",
 				       case_state_name(case_action_target(action, s, move)));
@@ -901,20 +904,16 @@ param_bool(Req *req, const char *name, const char **out, ApiError *err)
 	return true;
 }
 
-/* A calendar date YYYY-MM-DD, checked for the month's length (leap years too). */
+/* A calendar date YYYY-MM-DD (core/ymd). */
 static bool
 param_date(Req *req, const char *name, const char **out, ApiError *err)
 {
-	static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	const char *v = req_param(req, name);
-	int y, m, d, end = 0;
 
 	*out = NULL;
 	if (!v || !*v)
 		return true;
-	if (strlen(v) != 10 || v[4] != '-' || v[7] != '-' || strspn(v, "0123456789-") != 10 ||
-	    sscanf(v, "%4d-%2d-%2d%n", &y, &m, &d, &end) != 3 || end != 10 || y < 1 || m < 1 || m > 12 || d < 1 ||
-	    d > mdays[m - 1] || (m == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))))
+	if (!ymd_parse(v, NULL))
 		return api_error_set(err, 400, "bad_request", name, "%s must be a date YYYY-MM-DD", name);
 	*out = v;
 	return true;

@@ -28,6 +28,7 @@
 
 #include "app.h"
 #include "core/case_input.h"
+#include "core/codes.h"
 #include "core/route_blend.h"
 #include "core/router.h"
 #include "core/utf8.h"
@@ -37,8 +38,6 @@
 
 /* Catalog limits not fixed by the schema's CHECKs. */
 #define CATALOG_POSITION_MAX 1000000
-#define DEPARTMENT_CODE_MAX 40
-#define CATEGORY_CODE_MAX 63 /* it must fit a path segment */
 
 /* A committed write's answer, kept until the router reloads (rules_written_cb). */
 typedef struct RulesWritten {
@@ -90,7 +89,6 @@ static bool catalog_check(Req *req, const CatalogField *fields, CatalogCheck che
 static bool catalog_field_ok(json_object *v, const CatalogField *f, ApiError *err);
 static bool department_codes_ok(json_object *body, bool create, ApiError *err);
 static bool category_codes_ok(json_object *body, bool create, ApiError *err);
-static bool department_code_ok(json_object *v);
 static void path_id_text(const Req *req, char *buf, size_t size);
 
 /*
@@ -494,7 +492,7 @@ catalog_field_ok(json_object *v, const CatalogField *f, ApiError *err)
 static bool
 department_codes_ok(json_object *body, bool create, ApiError *err)
 {
-	if (create && !department_code_ok(json_object_object_get(body, "code")))
+	if (create && !department_code_valid(json_object_get_string(json_object_object_get(body, "code"))))
 		return api_error_set(err, 422, "invalid_field", "code",
 				     "code must be a lower-case letter, then up to %d letters, digits or _",
 				     DEPARTMENT_CODE_MAX - 1);
@@ -508,34 +506,20 @@ category_codes_ok(json_object *body, bool create, ApiError *err)
 {
 	json_object *dept = json_object_object_get(body, "department");
 	json_object *code = json_object_object_get(body, "code");
-	const char *c, *d;
-	size_t n, digits;
+	const char *d;
+	size_t n;
 
-	if (dept && !department_code_ok(dept))
+	if (dept && !department_code_valid(json_object_get_string(dept)))
 		return api_error_set(err, 422, "invalid_field", "department", "unknown department %s",
 				     json_object_get_string(dept));
 	if (!create || !code)
 		return true;
-	c = json_object_get_string(code);
 	d = json_object_get_string(dept);
-	n = strlen(d);
-	digits = strncmp(c, d, n) == 0 && c[n] == '.' ? strspn(c + n + 1, "0123456789") : 0;
-	if (digits < 2 || c[n + 1 + digits] != '\0')
+	if (!category_code_valid(json_object_get_string(code), &n) || n != strlen(d) ||
+	    strncmp(json_object_get_string(code), d, n) != 0)
 		return api_error_set(err, 422, "invalid_field", "code",
 				     "code must be <department>.<two or more digits>, as %s.01", d);
 	return true;
-}
-
-/* ^[a-z][a-z0-9_]*$, at most DEPARTMENT_CODE_MAX bytes. */
-static bool
-department_code_ok(json_object *v)
-{
-	const char *s = json_object_get_string(v);
-	size_t len = (size_t)json_object_get_string_len(v);
-
-	if (len == 0 || len > DEPARTMENT_CODE_MAX || s[0] < 'a' || s[0] > 'z')
-		return false;
-	return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") == len;
 }
 
 /*

@@ -23,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/utf8.h"
+
 #define AHO_RAW 0x110000u	/* symbol of an invalid byte b: AHO_RAW + b */
 #define AHO_SYM_BITS 21		/* every symbol is below 1 << 21 */
 #define AHO_NONE 0u		/* "no child": the root is never anybody's child */
@@ -363,45 +365,21 @@ word_length(const uint8_t *p, size_t len)
 	return (uint8_t)len;
 }
 
-static inline bool
-cont(uint8_t c)
-{
-	return (c & 0xC0) == 0x80;
-}
-
 /* The symbol at p[*i] (advancing *i): a code point of a valid shortest-form UTF-8
  * sequence, ASCII letters folded to lower case, or AHO_RAW + byte for an invalid byte. */
 static inline uint32_t
 decode(const uint8_t *p, size_t len, size_t *i)
 {
-	size_t at = *i, left = len - at;
-	uint8_t c = p[at];
+	size_t at = *i, n;
+	uint32_t cp;
 
-	if (c < 0x80) {
+	if (p[at] < 0x80) {
 		*i = at + 1;
-		return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
+		return (p[at] >= 'A' && p[at] <= 'Z') ? p[at] + ('a' - 'A') : p[at];
 	}
-	if (c >= 0xE0 && c <= 0xEF && left >= 3 && cont(p[at + 1]) && cont(p[at + 2])) {
-		uint32_t cp = ((uint32_t)(c & 0x0F) << 12) | ((uint32_t)(p[at + 1] & 0x3F) << 6) | (p[at + 2] & 0x3F);
-
-		if (cp >= 0x800 && (cp < 0xD800 || cp > 0xDFFF)) {
-			*i = at + 3;
-			return cp;
-		}
-	} else if (c >= 0xC2 && c <= 0xDF && left >= 2 && cont(p[at + 1])) {
-		*i = at + 2;
-		return ((uint32_t)(c & 0x1F) << 6) | (p[at + 1] & 0x3F);
-	} else if (c >= 0xF0 && c <= 0xF4 && left >= 4 && cont(p[at + 1]) && cont(p[at + 2]) && cont(p[at + 3])) {
-		uint32_t cp = ((uint32_t)(c & 0x07) << 18) | ((uint32_t)(p[at + 1] & 0x3F) << 12) |
-			      ((uint32_t)(p[at + 2] & 0x3F) << 6) | (p[at + 3] & 0x3F);
-
-		if (cp >= 0x10000 && cp <= 0x10FFFF) {
-			*i = at + 4;
-			return cp;
-		}
-	}
-	*i = at + 1;
-	return AHO_RAW + c;
+	n = utf8_decode((const char *)p + at, len - at, &cp);
+	*i = at + (n ? n : 1);
+	return n ? cp : AHO_RAW + p[at];
 }
 
 /* Make room for `extra` more nodes and edges. */

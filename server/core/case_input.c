@@ -13,12 +13,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/codes.h"
 #include "core/utf8.h"
 
 typedef enum FieldKind {
 	FIELD_TEXT,   /* string, min..max characters */
 	FIELD_ENUM,   /* string, one of values */
-	FIELD_CODE,   /* department or category code: [a-z0-9_.], 1..max bytes */
+	FIELD_DEPARTMENT, /* department code (core/codes) */
+	FIELD_CATEGORY,   /* category code (core/codes) */
 	FIELD_PHONE,  /* digits, '+' and '-', 0..max */
 	FIELD_BOOL,   /* true or false: OptBool */
 	FIELD_NUMBER, /* finite number in min..max: OptDouble */
@@ -60,7 +62,7 @@ static const FieldSpec create_fields[] = {
 	{"channel", FIELD_ENUM, false, 0, 0, channels, NULL, IN(channel)},
 	{"type", FIELD_ENUM, false, 0, 0, types, NULL, IN(type)},
 	{"urgent", FIELD_BOOL, false, 0, 0, NULL, NULL, IN(urgent)},
-	{"category", FIELD_CODE, false, 1, CASE_CODE_MAX, NULL, NULL, IN(category)},
+	{"category", FIELD_CATEGORY, false, 0, 0, NULL, NULL, IN(category)},
 	{"title", FIELD_TEXT, false, 0, CASE_TITLE_MAX, NULL, NULL, IN(title)},
 	{"text", FIELD_TEXT, true, 1, CASE_TEXT_MAX, NULL, NULL, IN(text)},
 	{"district", FIELD_TEXT, false, 0, CASE_DISTRICT_MAX, NULL, NULL, IN(district)},
@@ -68,7 +70,7 @@ static const FieldSpec create_fields[] = {
 	{"lat", FIELD_NUMBER, false, -90, 90, NULL, NULL, IN(lat)},
 	{"lon", FIELD_NUMBER, false, -180, 180, NULL, NULL, IN(lon)},
 	{"caller", FIELD_OBJECT, false, 0, 0, NULL, caller_fields, 0},
-	{"department", FIELD_CODE, false, 1, CASE_CODE_MAX, NULL, NULL, IN(department)},
+	{"department", FIELD_DEPARTMENT, false, 0, 0, NULL, NULL, IN(department)},
 	{"answer", FIELD_TEXT, false, 1, CASE_TEXT_MAX, NULL, NULL, IN(answer)},
 	{"kb", FIELD_INT, false, 1, CASE_ID_MAX, NULL, NULL, IN(kb)},
 	{NULL, 0, false, 0, 0, NULL, NULL, 0},
@@ -78,7 +80,7 @@ static const FieldSpec no_fields[] = {
 	{NULL, 0, false, 0, 0, NULL, NULL, 0},
 };
 static const FieldSpec dispatch_fields[] = {
-	{"department", FIELD_CODE, true, 1, CASE_CODE_MAX, NULL, NULL, ACT(department)},
+	{"department", FIELD_DEPARTMENT, true, 0, 0, NULL, NULL, ACT(department)},
 	{"co", FIELD_CODES, false, 0, CASE_CO_MAX, NULL, NULL, ACT(co)},
 	{NULL, 0, false, 0, 0, NULL, NULL, 0},
 };
@@ -315,7 +317,8 @@ validate_value(json_object *val, const FieldSpec *f, const char *path, void *out
 	switch (f->kind) {
 	case FIELD_TEXT:
 	case FIELD_ENUM:
-	case FIELD_CODE:
+	case FIELD_DEPARTMENT:
+	case FIELD_CATEGORY:
 	case FIELD_PHONE:
 		return validate_string(val, f, path, out, err);
 	case FIELD_NUMBER:
@@ -360,11 +363,16 @@ validate_string(json_object *val, const FieldSpec *f, const char *path, void *ou
 					     path);
 		break;
 	}
-	case FIELD_CODE:
-		if (nchars < f->min || nchars > f->max || !all_chars_in(s, "abcdefghijklmnopqrstuvwxyz0123456789_."))
+	case FIELD_DEPARTMENT:
+		if (!department_code_valid(s))
 			return api_error_set(err, 422, "invalid_field", path,
-					     "%s must be a code of 1 to %.0f lowercase letters, digits, '_' or '.'",
-					     path, f->max);
+					     "%s must be a department code: a lowercase letter, then up to %d lowercase "
+					     "letters, digits or '_'", path, DEPARTMENT_CODE_MAX - 1);
+		break;
+	case FIELD_CATEGORY:
+		if (!category_code_valid(s, NULL))
+			return api_error_set(err, 422, "invalid_field", path,
+					     "%s must be a category code: <department>.<two or more digits>", path);
 		break;
 	case FIELD_PHONE:
 		if (nchars > f->max || !all_chars_in(s, "0123456789+-"))
@@ -381,11 +389,11 @@ validate_string(json_object *val, const FieldSpec *f, const char *path, void *ou
 	return true;
 }
 
-/* An array of at most f->max distinct codes, each as FIELD_CODE checks one. */
+/* An array of at most f->max distinct department codes, each as FIELD_DEPARTMENT checks one. */
 static bool
 validate_codes(json_object *val, const FieldSpec *f, const char *path, void *out, ApiError *err)
 {
-	static const FieldSpec code = {"", FIELD_CODE, true, 1, CASE_CODE_MAX, NULL, NULL, 0};
+	static const FieldSpec code = {"", FIELD_DEPARTMENT, true, 0, 0, NULL, NULL, 0};
 	CodeList *list = (CodeList *)((char *)out + f->offset);
 	size_t n;
 

@@ -30,7 +30,6 @@
 #define CASE_CALLER_NAME_MAX 50
 #define CASE_PHONE_MAX 20
 #define CASE_NOTE_MAX 1000     /* note, reason, comment */
-#define CASE_CODE_MAX 47       /* department and category codes */
 #define CASE_EXTEND_MAX_WORKDAYS 60
 #define CASE_CO_MAX 5          /* co-departments of one dispatch (API.md section 9) */
 
@@ -98,7 +97,7 @@ extern const char *const case_decline_reasons[];
  * Validate a create body. body must be a JSON object (the HTTP layer refuses
  * anything else as bad_json). Returns true and fills *out, or false with err set.
  */
-bool case_input_create(json_object *body, CaseInput *out, ApiError *err);
+bool case_input_create(json_object *body, CaseInput *out, ApiError *err) __attribute__((warn_unused_result));
 
 /*
  * The validated create input as a new JSON object with the defaults filled in and
@@ -112,6 +111,6 @@ json_object *case_input_to_json(const CaseInput *in);
  * where the action requires no field. Returns true and fills *out, or false with
  * err set (also for CASE_CREATE, which has its own function).
  */
-bool case_input_action(CaseAction action, json_object *body, CaseActionInput *out, ApiError *err);
+bool case_input_action(CaseAction action, json_object *body, CaseActionInput *out, ApiError *err) __attribute__((warn_unused_result));
 
 #endif

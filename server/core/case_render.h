@@ -99,13 +99,13 @@ typedef struct CaseRow {
  * query's columns and CaseColumn disagree) or when memory ran out (out->failed); out's
  * text is then unusable.
  */
-bool case_render_inbox_item(TextBuf *out, const CaseRow *row);
+bool case_render_inbox_item(TextBuf *out, const CaseRow *row) __attribute__((warn_unused_result));
 
 /*
  * Append the whole page to out: {"items": [the first min(n, limit) rows], "next": ...}
  * where next is the cursor of row limit - 1 when there are more than limit rows (the
  * query asks for limit + 1 to know), else null. False as case_render_inbox_item.
  */
-bool case_render_inbox_page(TextBuf *out, const CaseRow *rows, size_t n, size_t limit);
+bool case_render_inbox_page(TextBuf *out, const CaseRow *rows, size_t n, size_t limit) __attribute__((warn_unused_result));
 
 #endif

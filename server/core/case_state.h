@@ -57,13 +57,13 @@ typedef enum CaseAction {
 /* "pending", "dispatched", ...; "none" for CASE_STATE_NONE, "unknown" when out of range. */
 const char *case_state_name(CaseState state);
 /* Parse a state name (not "none"); false when unknown. */
-bool case_state_parse(const char *name, CaseState *out);
+bool case_state_parse(const char *name, CaseState *out) __attribute__((warn_unused_result));
 /* True for every state but closed and merged (and none). */
 bool case_state_open(CaseState state);
 
 /* "create", "dispatch", ...; "unknown" when out of range. */
 const char *case_action_name(CaseAction action);
-bool case_action_parse(const char *name, CaseAction *out);
+bool case_action_parse(const char *name, CaseAction *out) __attribute__((warn_unused_result));
 
 /* Roles that may perform the action, as a mask of (1u << role), like http/routes.h ROLE_BIT.
  * A department performs an own-department action only on a case it leads, and assist

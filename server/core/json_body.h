@@ -16,6 +16,6 @@
  * no key twice in one object (RFC 8259 grammar, core/json_strict.h).
  * On success *out holds a new reference the caller puts; on failure err is a 400 bad_json.
  */
-bool json_body_parse(const char *buf, size_t len, json_object **out, ApiError *err);
+bool json_body_parse(const char *buf, size_t len, json_object **out, ApiError *err) __attribute__((warn_unused_result));
 
 #endif

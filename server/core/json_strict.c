@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/utf8.h"
+
 /* A decoded key of the object being read: its bytes live in the scanner's scratch buffer. */
 typedef struct KeyRef {
 	size_t off, len;
@@ -65,35 +67,6 @@ scan_hex4(Scan *s, uint32_t *out)
 	return true;
 }
 
-/* Append code point cp as UTF-8 to out (when not NULL). */
-static size_t
-put_utf8(char *out, uint32_t cp)
-{
-	char tmp[4];
-	char *o = out ? out : tmp;
-
-	if (cp < 0x80) {
-		o[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		o[0] = (char)(0xC0 | cp >> 6);
-		o[1] = (char)(0x80 | (cp & 0x3F));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		o[0] = (char)(0xE0 | cp >> 12);
-		o[1] = (char)(0x80 | (cp >> 6 & 0x3F));
-		o[2] = (char)(0x80 | (cp & 0x3F));
-		return 3;
-	}
-	o[0] = (char)(0xF0 | cp >> 18);
-	o[1] = (char)(0x80 | (cp >> 12 & 0x3F));
-	o[2] = (char)(0x80 | (cp >> 6 & 0x3F));
-	o[3] = (char)(0x80 | (cp & 0x3F));
-	return 4;
-}
-
 /* One escape after the backslash; decoded into out (when not NULL), length in *n. */
 static bool
 scan_escape(Scan *s, char *out, size_t *n)
@@ -128,7 +101,7 @@ scan_escape(Scan *s, char *out, size_t *n)
 	} else if (cp >= 0xDC00 && cp <= 0xDFFF) {
 		return scan_fail(s, "unpaired surrogate escape");
 	}
-	*n = put_utf8(out, cp);
+	*n = utf8_encode(cp, out);
 	return true;
 }
 

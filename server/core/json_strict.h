@@ -16,6 +16,6 @@
  * follows RFC 8259, nests at most max_depth arrays/objects, and has no object with the
  * same key twice (compared after unescaping). On false, *why names the problem (static).
  */
-bool json_strict_check(const char *buf, size_t len, int max_depth, const char **why);
+bool json_strict_check(const char *buf, size_t len, int max_depth, const char **why) __attribute__((warn_unused_result));
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/textbuf.h"
+#include "core/ymd.h"
 
 /* A column of the rates report: a count (den < 0) or the fraction num / den. */
 typedef struct RateColumn {
@@ -66,34 +67,14 @@ hotspot_by_name(HotspotBy by)
 }
 
 bool
-rates_date_valid(const char *text)
-{
-	static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	int year, month, day;
-
-	if (!text || strlen(text) != 10 || text[4] != '-' || text[7] != '-')
-		return false;
-	for (int i = 0; i < 10; i++)
-		if (i != 4 && i != 7 && (text[i] < '0' || text[i] > '9'))
-			return false;
-	year = atoi(text);
-	month = atoi(text + 5);
-	day = atoi(text + 8);
-	if (year < 1000 || month < 1 || month > 12 || day < 1 || day > mdays[month - 1])
-		return false;
-	/* February 29 only in leap years. */
-	return !(month == 2 && day == 29 && !(year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)));
-}
-
-bool
 rates_query_parse(const char *from, const char *to, const char *by, const char *format, const char *accept,
 		  RatesQuery *out, ApiError *err)
 {
 	int v = RATES_BY_DEPARTMENT;
 
-	if (!from || !rates_date_valid(from))
+	if (!ymd_parse(from, NULL))
 		return api_error_set(err, 400, "bad_request", "from", "from must be a date YYYY-MM-DD");
-	if (!to || !rates_date_valid(to))
+	if (!ymd_parse(to, NULL))
 		return api_error_set(err, 400, "bad_request", "to", "to must be a date YYYY-MM-DD");
 	/* Same-length YYYY-MM-DD texts order like the dates they name. */
 	if (strcmp(from, to) >= 0)

@@ -107,9 +107,6 @@ typedef struct Hotspot {
 const char *rates_by_name(RatesBy by);
 const char *hotspot_by_name(HotspotBy by);
 
-/* True when text is a real calendar date written YYYY-MM-DD (years 1000-9999). */
-bool rates_date_valid(const char *text);
-
 /*
  * Validate the rates query parameters (any may be NULL = absent). from and to are
  * required dates with from < to; by defaults to department; format may be absent or
@@ -118,26 +115,26 @@ bool rates_date_valid(const char *text);
  * naming the parameter.
  */
 bool rates_query_parse(const char *from, const char *to, const char *by, const char *format,
-		       const char *accept, RatesQuery *out, ApiError *err);
+		       const char *accept, RatesQuery *out, ApiError *err) __attribute__((warn_unused_result));
 
 /* Validate days, by and top of the hot-spot query (NULL = default); 400 bad_request otherwise. */
 bool hotspot_query_parse(const char *days, const char *by, const char *top, HotspotQuery *out,
-			 ApiError *err);
+			 ApiError *err) __attribute__((warn_unused_result));
 
 /* Validate the overdue report's limit (cases listed per department; NULL = default). */
-bool overdue_query_parse(const char *limit, int *out, ApiError *err);
+bool overdue_query_parse(const char *limit, int *out, ApiError *err) __attribute__((warn_unused_result));
 
 /*
  * Parse RC__COUNT decimal texts (as libpq gives them; NULL counts as 0) into *out.
  * False when one is not a non-negative integer that fits.
  */
-bool rates_counts_parse(const char *const *texts, RateCounts *out);
+bool rates_counts_parse(const char *const *texts, RateCounts *out) __attribute__((warn_unused_result));
 
 /* sum += c, count by count. */
 void rates_counts_add(RateCounts *sum, const RateCounts *c);
 
 /* num / den into *out; false (and *out untouched) when den is 0. */
-bool rates_fraction(int64_t num, int64_t den, double *out);
+bool rates_fraction(int64_t num, int64_t den, double *out) __attribute__((warn_unused_result));
 
 /*
  * The shortest decimal text that reads back as exactly d ("0.5", "0.6666666666666666",
@@ -180,7 +177,7 @@ json_object *rates_double_json(double d);
 void rates_csv_text(TextBuf *t, const char *s);
 
 /* growth = (count - previous) / previous; false when previous is 0 (null). */
-bool rates_hotspot_growth(int64_t count, int64_t previous, double *out);
+bool rates_hotspot_growth(int64_t count, int64_t previous, double *out) __attribute__((warn_unused_result));
 /* The rising rule of the module comment. */
 bool rates_hotspot_rising(int64_t count, int64_t previous);
 

@@ -15,6 +15,6 @@ typedef enum Role {
 /* "operator", "department", ... ; never NULL for a valid role. */
 const char *role_name(Role role);
 /* Parse a role name; false when unknown. */
-bool role_parse(const char *name, Role *out);
+bool role_parse(const char *name, Role *out) __attribute__((warn_unused_result));
 
 #endif

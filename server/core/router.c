@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "core/aho.h"
+#include "core/codes.h"
 
 #define SEEN_STACK_WORDS 512	/* 32768 keywords before router_route needs malloc */
 
@@ -64,7 +65,6 @@ struct Router {
 static const char *const type_names[] = {"consult", "complaint", "help", "report", "suggestion", "praise"};
 static const char *const channel_names[] = {"phone", "web", "app", "wechat", "kiosk", "hall", "email", "open311"};
 
-static bool utf8_chars(const char *s, size_t len, size_t *chars);
 static bool is_blank(const char *s);
 static int enum_index(const char *v, const char *const *names, size_t n);
 static uint32_t enum_mask(const RouterList *l, const char *const *names, size_t n);
@@ -74,7 +74,6 @@ static bool parse_string_field(json_object *v, const char *field, size_t min, si
 			       ApiError *err);
 static bool parse_list(json_object *v, const char *field, ListKind kind, RouterList *out, ApiError *err);
 static bool parse_match(json_object *v, RouterMatch *m, ApiError *err);
-static bool department_code_valid(const char *s);
 static json_object *list_to_json(const RouterList *l);
 static bool add_keywords(Router *r, AhoBuilder *b, const RouterList *l, uint32_t *off, uint32_t *n,
 			 bool *has_empty);
@@ -204,7 +203,7 @@ router_rule_from_json(json_object *obj, RouterRule *out, ApiError *err)
 		api_error_set(err, 422, "missing_field", "department", "department is required");
 		goto fail;
 	}
-	if (!parse_string_field(v, "department", 1, 40, &out->department, err))
+	if (!parse_string_field(v, "department", 1, DEPARTMENT_CODE_MAX, &out->department, err))
 		goto fail;
 	if (!department_code_valid(out->department)) {
 		api_error_set(err, 422, "invalid_field", "department", "department must be a department code");
@@ -526,54 +525,6 @@ router_channel_valid(const char *channel)
  *********************************
  */
 
-/* Strict UTF-8 check (no overlong forms, no surrogates, nothing past U+10FFFF, no NUL);
- * *chars receives the number of code points. */
-static bool
-utf8_chars(const char *s, size_t len, size_t *chars)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, n = 0;
-
-	while (i < len) {
-		unsigned char c = p[i];
-		size_t k;
-		uint32_t cp;
-
-		if (c == 0)
-			return false;
-		if (c < 0x80) {
-			i++;
-			n++;
-			continue;
-		} else if (c >= 0xC2 && c <= 0xDF) {
-			k = 1;
-			cp = c & 0x1F;
-		} else if (c >= 0xE0 && c <= 0xEF) {
-			k = 2;
-			cp = c & 0x0F;
-		} else if (c >= 0xF0 && c <= 0xF4) {
-			k = 3;
-			cp = c & 0x07;
-		} else {
-			return false;
-		}
-		if (len - i <= k)
-			return false;
-		for (size_t j = 1; j <= k; j++) {
-			if ((p[i + j] & 0xC0) != 0x80)
-				return false;
-			cp = (cp << 6) | (p[i + j] & 0x3F);
-		}
-		if ((k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) || cp > 0x10FFFF ||
-		    (cp >= 0xD800 && cp <= 0xDFFF))
-			return false;
-		i += k + 1;
-		n++;
-	}
-	*chars = n;
-	return true;
-}
-
 static bool
 is_blank(const char *s)
 {
@@ -649,7 +600,7 @@ parse_string_field(json_object *v, const char *field, size_t min, size_t max, ch
 		return api_error_set(err, 422, "invalid_field", field, "%s must be a string", field);
 	s = json_object_get_string(v);
 	len = (size_t)json_object_get_string_len(v);
-	if (!utf8_chars(s, len, &chars))
+	if (!utf8_validate(s, len, &chars))
 		return api_error_set(err, 422, "invalid_field", field, "%s must be valid UTF-8 text", field);
 	if (chars < min || chars > max)
 		return api_error_set(err, 422, "invalid_field", field, "%s must be %zu to %zu characters", field,
@@ -766,20 +717,6 @@ parse_match(json_object *v, RouterMatch *m, ApiError *err)
 		if (!parse_list(l, lists[i].field, lists[i].kind, (RouterList *)((char *)m + lists[i].offset), err))
 			return false;	/* the caller clears the lists already filled */
 	}
-	return true;
-}
-
-/* ^[a-z][a-z0-9_]{0,39}$, as the departments table requires. */
-static bool
-department_code_valid(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n < 1 || n > 40 || !(s[0] >= 'a' && s[0] <= 'z'))
-		return false;
-	for (size_t i = 1; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
-			return false;
 	return true;
 }
 

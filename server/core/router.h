@@ -202,7 +202,7 @@ size_t router_keyword_count(const Router *router);
  * Cost: one pass over title and text plus the candidate rules whose `any` keywords
  * occurred (and the rules with an empty `any`), best first.
  */
-bool router_route(const Router *router, const RouteInput *in, RouteResult *out);
+bool router_route(const Router *router, const RouteInput *in, RouteResult *out) __attribute__((warn_unused_result));
 
 /* One department with a matching rule, as router_candidates lists them. */
 typedef struct RouterCandidate {

@@ -70,7 +70,7 @@ void sla_policy_default(SlaPolicy *out);
  * A body that is not an object is 400 bad_json. On success fills *out; on
  * failure *out is unspecified.
  */
-bool sla_policy_from_json(json_object *body, SlaPolicy *out, ApiError *err);
+bool sla_policy_from_json(json_object *body, SlaPolicy *out, ApiError *err) __attribute__((warn_unused_result));
 
 /* The policy as GET /v1/sla answers it (durations in canonical text).
  * Returns a new object the caller releases with json_object_put(), or NULL
@@ -88,7 +88,7 @@ const SlaRule *sla_pick(const SlaPolicy *p, const char *type, bool urgent);
  * outputs alone, when no rule matches.
  */
 bool sla_deadlines(const SlaPolicy *p, const Workcal *cal, const char *type, bool urgent,
-		   time_t dispatched_at, time_t *sign_by, time_t *contact_by, time_t *finish_by);
+		   time_t dispatched_at, time_t *sign_by, time_t *contact_by, time_t *finish_by) __attribute__((warn_unused_result));
 
 /* finish_by of a case reopened at `reopened_at`: reopened_at + p->rectify. */
 time_t sla_rectify_deadline(const SlaPolicy *p, const Workcal *cal, time_t reopened_at);

@@ -33,7 +33,8 @@ TokenCache *token_cache_new(size_t slots, double ttl);
 void token_cache_free(TokenCache *tc);
 /* The user of key (TOKEN_CACHE_KEY_LEN hex digits) into *out; false when absent, expired or
  * known to be unknown. */
-bool token_cache_get(const TokenCache *tc, const char *key, double now, User *out);
+bool token_cache_get(const TokenCache *tc, const char *key, double now, User *out)
+	__attribute__((warn_unused_result));
 /* The generation to pass to token_cache_put for a lookup starting now. */
 unsigned long token_cache_generation(const TokenCache *tc);
 /* Remember key's user as read at generation gen; ignored if the cache was invalidated since. */

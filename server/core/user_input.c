@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "core/codes.h"
 #include "core/utf8.h"
 
 /* Refuse every key of body not among the NULL-terminated allowed names. */
@@ -80,7 +81,7 @@ user_input_parse(json_object *body, UserInput *out, ApiError *err)
 	if (!user_input_fields(body, err, "name", "role", "department", "login", "password", (const char *)NULL) ||
 	    !user_input_required(body, "name", 1, USER_NAME_MAX_CHARS, &out->name, err) ||
 	    !user_input_required(body, "role", 1, 20, &role, err) ||
-	    !user_input_string(body, "department", 1, 40, &out->department, err) ||
+	    !user_input_string(body, "department", 1, DEPARTMENT_CODE_MAX, &out->department, err) ||
 	    !user_input_string(body, "login", 1, USER_LOGIN_MAX, &out->login, err) ||
 	    !user_input_string(body, "password", USER_PASSWORD_MIN_CHARS, USER_PASSWORD_MAX_CHARS, &out->password,
 			       err))
@@ -94,6 +95,8 @@ user_input_parse(json_object *body, UserInput *out, ApiError *err)
 	if (out->role != ROLE_DEPARTMENT && out->department)
 		return api_error_set(err, 422, "invalid_field", "department",
 				     "only department users belong to a department");
+	if (out->department && !department_code_valid(out->department))
+		return api_error_set(err, 422, "invalid_field", "department", "no such department");
 	if (out->login && !user_login_well_formed(out->login))
 		return api_error_set(err, 422, "invalid_field", "login",
 				     "login must be 3 to 32 of a-z, 0-9, '.', '_' and '-'");

@@ -35,7 +35,7 @@ typedef struct UserCredentials {
  * other field. Pointers in out borrow from body. Whether the department exists and the
  * login is free is checked by the caller against the database.
  */
-bool user_input_parse(json_object *body, UserInput *out, ApiError *err);
+bool user_input_parse(json_object *body, UserInput *out, ApiError *err) __attribute__((warn_unused_result));
 
 /*
  * POST /v1/login {"login", "password"}: both strings of at most 200 characters (a login

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/ymd.h"
+
 struct Workcal {
 	size_t n;
 	WorkcalYear years[]; /* sorted by year, each year once */
@@ -39,11 +41,7 @@ static const UnitInfo units[] = {
 	{"wd", DURATION_WORKDAYS, WORKCAL_MAX_WORKDAYS, 0},
 };
 
-#define DATE_TEXT_LEN 10 /* "YYYY-MM-DD" */
-
 static const UnitInfo *unit_info(DurationUnit unit);
-static bool is_leap(int year);
-static int days_in_month(int year, int month);
 static int weekday_of(int year, int month, int mday);
 static bool date_make(int year, int month, int mday, Date *out);
 static void date_next(Date *d);
@@ -245,20 +243,6 @@ unit_info(DurationUnit unit)
 	return NULL;
 }
 
-static bool
-is_leap(int year)
-{
-	return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-}
-
-static int
-days_in_month(int year, int month)
-{
-	static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-
-	return days[month - 1] + (month == 2 && is_leap(year));
-}
-
 /* Day of the week, 0 = Sunday, by Sakamoto's method: the month offsets
  * shift a year that starts in March so leap days fall at its end. */
 static int
@@ -278,7 +262,7 @@ date_make(int year, int month, int mday, Date *out)
 	int m;
 
 	if (year < 1 || year > 9999 || month < 1 || month > 12 || mday < 1 ||
-	    mday > days_in_month(year, month))
+	    mday > ymd_days_in_month(year, month))
 		return false;
 	out->year = year;
 	out->month = month;
@@ -286,7 +270,7 @@ date_make(int year, int month, int mday, Date *out)
 	out->wday = weekday_of(year, month, mday);
 	out->yday = mday - 1;
 	for (m = 1; m < month; m++)
-		out->yday += days_in_month(year, m);
+		out->yday += ymd_days_in_month(year, m);
 	return true;
 }
 
@@ -295,7 +279,7 @@ date_next(Date *d)
 {
 	d->wday = (d->wday + 1) % 7;
 	d->yday++;
-	if (++d->mday <= days_in_month(d->year, d->month))
+	if (++d->mday <= ymd_days_in_month(d->year, d->month))
 		return;
 	d->mday = 1;
 	if (++d->month <= 12)
@@ -321,22 +305,9 @@ date_works(const Workcal *cal, const Date *d)
 static bool
 date_parse(const char *text, int year, Date *out)
 {
-	int v[3] = {0, 0, 0}, part = 0, i;
+	Ymd d;
 
-	if (strlen(text) != DATE_TEXT_LEN)
-		return false;
-	for (i = 0; i < DATE_TEXT_LEN; i++) {
-		if (i == 4 || i == 7) {
-			if (text[i] != '-')
-				return false;
-			part++;
-		} else if (text[i] >= '0' && text[i] <= '9') {
-			v[part] = v[part] * 10 + (text[i] - '0');
-		} else {
-			return false;
-		}
-	}
-	return v[0] == year && date_make(v[0], v[1], v[2], out);
+	return ymd_parse(text, &d) && d.year == year && date_make(d.year, d.month, d.day, out);
 }
 
 /* Mark every date of body[name] as `kind` in y. */

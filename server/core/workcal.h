@@ -70,7 +70,7 @@ typedef struct Workcal Workcal;
  * else (empty, "0wd", "+1h", "1.5h", " 1h", "01h", "1 h", "1d", over the
  * bound) and fills err (when not NULL) with 422 invalid_field naming `field`.
  */
-bool workcal_duration_parse(const char *text, const char *field, Duration *out, ApiError *err);
+bool workcal_duration_parse(const char *text, const char *field, Duration *out, ApiError *err) __attribute__((warn_unused_result));
 
 /* Write the canonical text of d ("3wd") into buf; buf should hold
  * DURATION_TEXT_MAX bytes. Returns buf. */
@@ -86,7 +86,7 @@ char *workcal_duration_format(Duration d, char *buf, size_t len);
  * both lists (its place in "workdays"). A body that is not an object is
  * 400 bad_json. On success fills *out; on failure *out is unspecified.
  */
-bool workcal_year_from_json(int year, json_object *body, WorkcalYear *out, ApiError *err);
+bool workcal_year_from_json(int year, json_object *body, WorkcalYear *out, ApiError *err) __attribute__((warn_unused_result));
 
 /* The body of GET /v1/calendar/{year}: both lists, each in date order.
  * Returns a new object the caller releases with json_object_put(), or NULL

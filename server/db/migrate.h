@@ -9,7 +9,7 @@
 #include <stdbool.h>
 
 /* Apply every migration of sql_dir not yet applied, in order. Prints progress to stderr. */
-bool migrate_apply(const char *conninfo, const char *sql_dir);
+bool migrate_apply(const char *conninfo, const char *sql_dir) __attribute__((warn_unused_result));
 
 typedef enum MigrateState {
 	MIGRATE_CURRENT,     /* the database has exactly the migrations we know */

@@ -33,7 +33,7 @@ void conn_guard_free(ConnGuard *g);
 /* evhttp has read req completely: stop the deadline and remember req as the one the
  * connection waits for, so that a close marks it not alive. False when the connection is
  * over the cap (or unknown): answer 503 and close it. */
-bool conn_guard_request_begin(ConnGuard *g, struct evhttp_connection *evcon, Req *req);
+bool conn_guard_request_begin(ConnGuard *g, struct evhttp_connection *evcon, Req *req) __attribute__((warn_unused_result));
 /* req has been answered (the answer may still be in the output buffer); the caller will call
  * conn_guard_wait_next once it is written, unless the connection closes first (abandoned). */
 void conn_guard_request_end(ConnGuard *g, struct evhttp_connection *evcon, Req *req);

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "core/case_input.h"
+#include "core/codes.h"
 
 /* A JSON string literal of n copies of the UTF-8 character ch: "\"中中…\"" (caller frees). */
 static char *
@@ -312,8 +313,13 @@ test_codes(void **state)
 	check_field("department", "\"\"", "invalid_field");
 	check_field("department", "\"x'; DROP TABLE cases; --\"", "invalid_field");
 	check_field("category", "7", "invalid_field");
-	check_length("department", "a", 47, true);
-	check_length("department", "a", 48, false);
+	check_field("category", "\"urban_mgmt\"", "invalid_field");    /* no number */
+	check_field("category", "\"urban_mgmt.3\"", "invalid_field");  /* one digit */
+	check_field("category", "\"urban_mgmt.03.1\"", "invalid_field");
+	check_field("department", "\"urban_mgmt.03\"", "invalid_field"); /* a category's code */
+	check_field("department", "\"1urban\"", "invalid_field");
+	check_length("department", "a", DEPARTMENT_CODE_MAX, true);
+	check_length("department", "a", DEPARTMENT_CODE_MAX + 1, false);
 }
 
 static void

@@ -82,6 +82,33 @@ test_config_env_and_file(void **state)
 	remove(path);
 }
 
+/* The usage text lists every setting (each name=value of config_describe), with its bounds. */
+static void
+test_config_usage_lists_every_setting(void **state)
+{
+	Config cfg;
+	char described[4096], *text = NULL, *save = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+
+	(void)state;
+	assert_non_null(out);
+	config_usage(out);
+	fclose(out);
+	config_defaults(&cfg);
+	config_describe(&cfg, described, sizeof(described));
+	for (char *pair = strtok_r(described, " ", &save); pair; pair = strtok_r(NULL, " ", &save)) {
+		char line[80];
+
+		*strchr(pair, '=') = '\0';
+		snprintf(line, sizeof(line), "\n  %s ", pair);
+		assert_non_null(strstr(text, line));
+	}
+	assert_non_null(strstr(text, "\n  intake_transactions    1..64, default 4\n"));
+	assert_non_null(strstr(text, "\n  intake_batch_max       1..256, default 32\n"));
+	free(text);
+}
+
 static void
 test_error_json(void **state)
 {
@@ -287,6 +314,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_config_defaults_and_bounds),
+		cmocka_unit_test(test_config_usage_lists_every_setting),
 		cmocka_unit_test(test_config_env_and_file),
 		cmocka_unit_test(test_error_json),
 		cmocka_unit_test(test_sha256_vectors),

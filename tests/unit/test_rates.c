@@ -331,24 +331,6 @@ test_counts_add(void **state)
 }
 
 static void
-test_date_valid(void **state)
-{
-	static const char *const good[] = {"2026-01-01", "2024-02-29", "2000-02-29", "2026-12-31", "1000-01-01"};
-	static const char *const bad[] = {
-		"", "2026-1-01", "2026-01-1", "2026/01/01", "2026-00-10", "2026-13-01", "2026-04-31",
-		"2025-02-29", "1900-02-29", "2026-01-32", "0999-01-01", "2026-01-01T00", " 2026-01-01",
-		"2026-01-0a", "+026-01-01",
-	};
-
-	(void)state;
-	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
-		assert_true(rates_date_valid(good[i]));
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_false(rates_date_valid(bad[i]));
-	assert_false(rates_date_valid(NULL));
-}
-
-static void
 expect_bad(const char *from, const char *to, const char *by, const char *format, const char *field_name)
 {
 	RatesQuery q;
@@ -527,7 +509,6 @@ main(void)
 		cmocka_unit_test(test_csv_header_only),
 		cmocka_unit_test(test_counts_parse),
 		cmocka_unit_test(test_counts_add),
-		cmocka_unit_test(test_date_valid),
 		cmocka_unit_test(test_query_parse),
 		cmocka_unit_test(test_hotspot_query_parse),
 		cmocka_unit_test(test_overdue_query_parse),

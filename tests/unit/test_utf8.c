@@ -132,6 +132,51 @@ test_every_two_byte_lead(void **state)
 	}
 }
 
+/* Decoding gives the code point and length of every well-formed sequence, and 0 for what
+ * utf8_validate refuses; encoding is its inverse over every scalar value. */
+static void
+test_decode_encode_round_trip(void **state)
+{
+	char buf[4];
+	uint32_t cp = 0;
+
+	(void)state;
+	for (uint32_t v = 0; v <= 0x10FFFF; v++) {
+		size_t n;
+
+		if (v >= 0xD800 && v <= 0xDFFF)
+			continue;
+		n = utf8_encode(v, buf);
+		assert_int_equal(n, v < 0x80 ? 1 : v < 0x800 ? 2 : v < 0x10000 ? 3 : 4);
+		assert_int_equal(utf8_encode(v, NULL), n);
+		assert_int_equal(utf8_decode(buf, n, &cp), n);
+		assert_int_equal(cp, v);
+		if (n > 1)
+			assert_int_equal(utf8_decode(buf, n - 1, &cp), 0); /* truncated */
+	}
+	assert_int_equal(utf8_decode("\xe4\xb8\xad\xe6\x96\x87", 6, &cp), 3);
+	assert_int_equal(cp, 0x4E2D);
+	assert_int_equal(utf8_decode("", 1, &cp), 1); /* NUL decodes; utf8_validate refuses it */
+	assert_int_equal(cp, 0);
+}
+
+static void
+test_decode_refuses_malformed(void **state)
+{
+	static const char *const bad[] = {
+		"\xc0\xaf", "\xc1\xbf", "\xe0\x80\xaf", "\xed\xa0\x80", "\xf0\x80\x80\xaf", "\xf4\x90\x80\x80",
+		"\xf5\x80\x80\x80", "\xff", "\x80", "\xbf", "\xe4\x41\xad",
+	};
+	uint32_t cp = 7;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(utf8_decode(bad[i], strlen(bad[i]), &cp), 0);
+		assert_false(utf8_validate(bad[i], strlen(bad[i]), NULL));
+	}
+	assert_int_equal(cp, 7); /* untouched */
+}
+
 int
 main(void)
 {
@@ -143,6 +188,8 @@ main(void)
 		cmocka_unit_test(test_nul_refused),
 		cmocka_unit_test(test_truncated_by_length),
 		cmocka_unit_test(test_every_two_byte_lead),
+		cmocka_unit_test(test_decode_encode_round_trip),
+		cmocka_unit_test(test_decode_refuses_malformed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
