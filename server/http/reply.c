@@ -108,8 +108,15 @@ reply_send(Req *req, int status, const char *content_type, const char *prefix, c
 			evhttp_add_header(h, "Cache-Control", "no-store");
 		if ((status == 503 || status == 429) && !evhttp_find_header(h, "Retry-After"))
 			evhttp_add_header(h, "Retry-After", "1");
-		buf = evbuffer_new();
-		if (buf) {
+		if (evhttp_request_get_command(ev) == EVHTTP_REQ_HEAD) {
+			/* An answer to HEAD has no content (RFC 9110 9.3.2), but libevent 2.1 writes
+			 * the buffer anyway and no Content-Length: a keep-alive client would read the
+			 * body as the start of the next answer. Its length, and no buffer. */
+			char length[24];
+
+			snprintf(length, sizeof(length), "%zu", (prefix ? strlen(prefix) : 0) + len);
+			evhttp_add_header(h, "Content-Length", length);
+		} else if ((buf = evbuffer_new())) {
 			if (prefix)
 				evbuffer_add(buf, prefix, strlen(prefix));
 			evbuffer_add(buf, body, len);

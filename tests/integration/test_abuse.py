@@ -460,3 +460,26 @@ def test_body_past_twice_the_limit_is_cut_off(abuser, chunk):
     assert a.status in (None, 413), a
     assert case_count(abuser) == before
     assert abuser.request("GET", "/healthz")[0] == 200
+
+
+def test_head_answer_has_no_body_and_the_next_answer_follows(abuser):
+    """An answer to HEAD carries no content (RFC 9110 9.3.2); libevent 2.1 wrote the JSON body
+    anyway, without a Content-Length, so a keep-alive client read that body as the start of the
+    next answer (found by fuzz_http). Now: the head only, with the length a GET would get, and the
+    pipelined request after it is answered on the same connection."""
+    data = ("HEAD /v1/cases HTTP/1.1\r\nHost: t\r\n\r\n").encode() + \
+        get(abuser.port, "/healthz", extra="Connection: close\r\n")
+    chunks = []
+    with socket.create_connection(("127.0.0.1", abuser.port), timeout=5) as s:
+        s.sendall(data)
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            chunks.append(b)
+    raw = b"".join(chunks)
+    head, sep, rest = raw.partition(b"\r\n\r\n")
+    assert sep and head.startswith(b"HTTP/1.1 405 "), raw[:300]
+    assert re.search(rb"(?im)^content-length: [1-9][0-9]*\r?$", head), head
+    assert rest.startswith(b"HTTP/1.1 200 "), raw[:600]
+    assert [a.status for a in parse_answers(rest)] == [200]
