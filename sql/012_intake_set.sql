@@ -159,3 +159,10 @@ BEGIN
 	       a.ord::integer - 1
 	  FROM a;
 END $$;
+
+-- Its statements run with generic plans: a custom plan (PostgreSQL's choice for the first five
+-- calls of each statement, and after, whenever it cannot tell them apart) re-plans the four
+-- statements on every call, about 0.2 ms of a batch of 8 (measured in one session).
+ALTER FUNCTION case_create_batch(bigint[], text[], text[], text[], text[], jsonb[], text[], text[], text[],
+                                 bigint[], text[], timestamptz[], timestamptz[], timestamptz[], timestamptz[])
+	SET plan_cache_mode = force_generic_plan;
