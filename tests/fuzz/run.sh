@@ -13,6 +13,8 @@
 # $FUZZ_BUILD/corpus/<name>/ (default build-fuzz/ in the checkout), crashes to
 # $FUZZ_BUILD/crashes/<name>/. A crash fails the run; keep its input as a regression seed by
 # copying it into tests/fuzz/corpus/<name>/ once fixed (every run replays the seeds first).
+# FUZZ_TIMEOUT (default 10) is the seconds one input may take before it counts as a hang: raise
+# it for long runs on a shared machine, where a starved process can stall that long.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
@@ -53,7 +55,7 @@ run() {
 	export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 	local dict=$FUZZ/json.dict
 	[[ -f $FUZZ/$name.dict ]] && dict=$FUZZ/$name.dict
-	local common=(-dict="$dict" -max_len=16384 -timeout=10 -rss_limit_mb=2048
+	local common=(-dict="$dict" -max_len=16384 -timeout="${FUZZ_TIMEOUT:-10}" -rss_limit_mb=2048
 		-artifact_prefix="$crashes" -print_final_stats=1)
 	if ((SECONDS_EACH == 0)); then
 		"$OUT/fuzz_$name" "${common[@]}" -runs=0 "$seeds"
