@@ -15,7 +15,8 @@
 #     straight into PostgreSQL (pgbench --rate): what the database alone can do at that rate;
 # each with the server's RSS and CPU and the machine's CPU. Prints one table with the ratios
 # and the targets, and writes it with the machine and the exact commands to bench/RESULTS.md
-# (overwritten). Extra server settings: HL_BENCH_SERVER_ARGS (e.g. "--pool_size=8").
+# (overwritten, except the "## Fuzzing" section and the cluster's, which are kept). Extra server
+# settings: HL_BENCH_SERVER_ARGS (e.g. "--pool_size=8").
 # HL_BENCH_STREAMS=N keeps N event streams (GET /v1/stream) open and read for the whole run,
 # as N department clerks would (bench/streams.py), and reports what they received.
 # Everything it started is stopped at the end; the cluster is made anew on every run.
@@ -317,6 +318,9 @@ printf '\n%s\n' "$TABLE"
 
 # The cluster's figures (deploy/cluster.sh test) share the file: they are kept as they are.
 CLUSTER_FIGURES=$(sed -n '/^# Production cluster under faults/,$p' "$RESULTS" 2>/dev/null || true)
+# So is the hour of fuzzing ("## Fuzzing" up to the cluster's section, tests/fuzz/run.sh).
+FUZZ_FIGURES=$(sed -n '/^## Fuzzing/,/^# Production cluster under faults/p' "$RESULTS" 2>/dev/null |
+	sed '/^# Production cluster under faults/d' || true)
 {
 	printf '# Intake benchmark (bench/intake.sh)\n\n'
 	printf 'Measured %s on %s: %s CPUs (%s), %s MB memory, %s; %s; wrk %s; libevent %s; json-c %s.\n\n' \
@@ -337,6 +341,7 @@ CLUSTER_FIGURES=$(sed -n '/^# Production cluster under faults/,$p' "$RESULTS" 2>
 	printf '%s\n' "${COMMANDS[@]}"
 	printf '```\n\nThe bare INSERT script (written by intake.sh):\n\n```sql\n%s\n```\n' "$(cat "$DIR/insert.sql")"
 	printf '\nThe intake transaction: bench/intake_tx.sql. Raw output: %s/log/runs.log.\n' "${DIR#"$ROOT"/}"
+	[[ -z $FUZZ_FIGURES ]] || printf '\n%s\n' "$FUZZ_FIGURES"
 	[[ -z $CLUSTER_FIGURES ]] || printf '\n%s\n' "$CLUSTER_FIGURES"
 } >"$RESULTS"
 hl_say "written: $RESULTS"
