@@ -12,19 +12,9 @@
 #include <event2/event.h>
 #include <libpq-fe.h>
 
-#include "api/assess.h"
+#include "api/api.h"
 #include "api/cases.h"
-#include "api/health.h"
-#include "api/intake_aids.h"
-#include "api/kb.h"
 #include "api/open311.h"
-#include "api/reports.h"
-#include "api/rules.h"
-#include "api/session.h"
-#include "api/sla.h"
-#include "api/stream.h"
-#include "api/track.h"
-#include "api/users.h"
 #include "app.h"
 #include "config.h"
 #include "core/user.h"
@@ -297,7 +287,7 @@ schema_ok(const Config *cfg)
 static int
 cmd_serve(const Config *cfg)
 {
-	static const RouteTable *tables[24];
+	static const RouteTable *tables[API_ROUTE_TABLES_MAX];
 	Server s = {0};
 	DbPoolConfig pc = {"main", cfg->db, cfg->timezone, cfg->pool_size, cfg->queue_max, cfg->statement_timeout_ms};
 	/* the slow-read lane reads from the db_read replica when there is one */
@@ -323,19 +313,7 @@ cmd_serve(const Config *cfg)
 	s.app.listener = s.app.base ? db_listener_new(s.app.base, cfg->db) : NULL;
 	s.app.streams = s.app.pool && s.app.listener ? stream_hub_new(&s.app) : NULL;
 	s.app.web = static_files_load(cfg->web_dir);
-	tables[ntables++] = health_routes();
-	tables[ntables++] = users_routes();
-	tables[ntables++] = session_routes();
-	tables[ntables++] = stream_routes();
-	tables[ntables++] = cases_routes();
-	tables[ntables++] = sla_routes();
-	tables[ntables++] = reports_routes();
-	tables[ntables++] = rules_routes();
-	tables[ntables++] = assess_routes();
-	tables[ntables++] = open311_routes();
-	tables[ntables++] = track_routes();
-	tables[ntables++] = intake_aids_routes();
-	tables[ntables++] = kb_routes();
+	ntables = api_route_tables(tables);
 	s.http = s.app.pool && s.app.reads && s.app.read_slots && s.app.intakes && s.app.tokens &&
 		 s.app.hasher && s.app.streams && s.app.web
 			 ? http_server_start(&s.app, tables, ntables) : NULL;

@@ -7,9 +7,10 @@
 #include <string.h>
 
 #include "core/case_input.h"
+#include "core/codes.h"
 #include "core/pg_array.h"
-#include "core/rates.h"
 #include "core/utf8.h"
+#include "core/ymd.h"
 
 #define ATTRIBUTE_PREFIX "attribute["
 
@@ -118,7 +119,7 @@ open311_filter(const char *ids, const char *codes, const char *start, const char
 	memset(out, 0, sizeof(*out));
 	if (ids && *ids && !(out->ids = list_literal(ids, "service_request_id", OPEN311_ID_MAX, id_chars, err)))
 		goto fail;
-	if (codes && *codes && !(out->codes = list_literal(codes, "service_code", CASE_CODE_MAX, NULL, err)))
+	if (codes && *codes && !(out->codes = list_literal(codes, "service_code", CATEGORY_CODE_MAX, NULL, err)))
 		goto fail;
 	if (!filter_status(status, &out->status, err) || !filter_window(start, end, now, out, err))
 		goto fail;
@@ -140,6 +141,7 @@ bool
 open311_datetime_parse(const char *text, time_t *out)
 {
 	char date[11];
+	Ymd ymd;
 	int hour, minute, second = 0, zone_hours = 0, zone_minutes = 0, sign = 1;
 	const char *p;
 	int64_t days;
@@ -148,7 +150,7 @@ open311_datetime_parse(const char *text, time_t *out)
 		return false;
 	memcpy(date, text, 10);
 	date[10] = '\0';
-	if (!rates_date_valid(date) || !parse_digits(text + 11, 2, &hour) || text[13] != ':' ||
+	if (!ymd_parse(date, &ymd) || !parse_digits(text + 11, 2, &hour) || text[13] != ':' ||
 	    !parse_digits(text + 14, 2, &minute) || hour > 23 || minute > 59)
 		return false;
 	p = text + 16;
@@ -181,7 +183,7 @@ open311_datetime_parse(const char *text, time_t *out)
 	}
 	if (*p)
 		return false;
-	days = days_from_civil(atoi(date), atoi(date + 5), atoi(date + 8));
+	days = days_from_civil(ymd.year, ymd.month, ymd.day);
 	*out = (time_t)(days * 86400 + hour * 3600 + minute * 60 + second) -
 	       (time_t)sign * (zone_hours * 3600 + zone_minutes * 60);
 	return true;

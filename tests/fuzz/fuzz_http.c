@@ -15,8 +15,8 @@
  * - the server closes the connection within a bounded number of loop turns once the client
  *   has sent everything (no request is left hanging without an answer);
  * - what the server writes is a sequence of HTTP responses, each with a 3-digit status
- *   of 100-599, and a JSON body of the server's own (Content-Type application/json) parses
- *   back with the server's strict parser (json_body_parse).
+ *   of 100-599, and a body labelled application/json is one strict JSON text (RFC 8259, no
+ *   key twice: json_strict_check) of valid UTF-8.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -33,15 +33,14 @@
 #include <event2/event.h>
 #include <event2/util.h>
 
+#include "api/api.h"
 #include "api/cases.h"
-#include "api/health.h"
-#include "api/reports.h"
-#include "api/rules.h"
-#include "api/sla.h"
-#include "api/users.h"
+#include "api/open311.h"
 #include "app.h"
 #include "config.h"
-#include "core/json_body.h"
+#include "core/json_strict.h"
+#include "core/user_slots.h"
+#include "core/utf8.h"
 #include "fuzz_check.h"
 #include "http/server.h"
 #include "log.h"
@@ -97,9 +96,9 @@ users_cache(void)
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	static const RouteTable *tables[6];
-	DbPoolConfig pc;
-	int fd;
+	static const RouteTable *tables[API_ROUTE_TABLES_MAX];
+	DbPoolConfig pc, rc;
+	int fd, ntables;
 
 	(void)argc;
 	(void)argv;
@@ -107,23 +106,24 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	config_defaults(&config);
 	/* no server listens there: every connection attempt fails at once */
 	snprintf(config.db, sizeof(config.db), "host=/nonexistent/hotline-fuzz port=1 connect_timeout=1");
-	config.port = 0; /* bind nothing: connections come in through http_server_serve_fd */
+	config.port = 0; /* bind nothing: connections come in through http_server_accept_fd */
 	config.rate_limit = 1000000;
 	config.token_cache_seconds = 3600;
-	pc = (DbPoolConfig){config.db, config.timezone, 1, config.queue_max, config.statement_timeout_ms};
+	/* as main.c's cmd_serve wires it */
+	pc = (DbPoolConfig){"main", config.db, config.timezone, 1, config.queue_max, config.statement_timeout_ms};
+	rc = (DbPoolConfig){"read", config.db, config.timezone, 1, config.queue_max, config.statement_timeout_ms};
 	app.config = &config;
 	app.base = event_base_new();
 	app.pool = app.base ? db_pool_new(app.base, &pc) : NULL;
+	app.reads = app.base ? db_pool_new(app.base, &rc) : NULL;
+	app.read_slots = user_slots_new(64, config.read_per_user);
 	app.intakes = app.pool ? cases_intake_batch_new(app.pool, &config) : NULL;
 	app.tokens = token_cache_new(64, config.token_cache_seconds);
-	tables[0] = health_routes();
-	tables[1] = users_routes();
-	tables[2] = cases_routes();
-	tables[3] = sla_routes();
-	tables[4] = reports_routes();
-	tables[5] = rules_routes();
-	server = app.intakes && app.tokens ? http_server_start(&app, tables, 6) : NULL;
+	ntables = api_route_tables(tables);
+	server = app.reads && app.read_slots && app.intakes && app.tokens ? http_server_start(&app, tables, ntables)
+									      : NULL;
 	FUZZ_ASSERT(server != NULL, "the server started without a network");
+	http_server_error_writer(server, OPEN311_PATH_PREFIX, open311_reply_error);
 	address.sun_family = AF_UNIX;
 	/* abstract namespace: sun_path[0] is NUL, the name follows */
 	address_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
@@ -193,11 +193,12 @@ check_responses(const char *out, size_t len, bool heads)
 		FUZZ_ASSERT(body_len <= (size_t)(end - head_end - 4), "the body is as long as announced");
 		v = header_value(p, head_end, "content-type", &vlen);
 		if (v && vlen >= 16 && strncmp(v, "application/json", 16) == 0 && body_len > 0) {
-			json_object *obj = NULL;
-			ApiError err;
+			const char *why = NULL;
 
-			FUZZ_ASSERT(json_body_parse(head_end + 4, body_len, &obj, &err), "a JSON body parses strictly");
-			json_object_put(obj);
+			/* any JSON value: Open311's errors are arrays */
+			FUZZ_ASSERT(json_strict_check(head_end + 4, body_len, 64, &why) &&
+					    utf8_validate(head_end + 4, body_len, NULL),
+				    "a JSON body is one strict JSON text of valid UTF-8");
 		}
 		p = head_end + 4 + body_len;
 	}

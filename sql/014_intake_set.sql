@@ -22,7 +22,8 @@
 --     second statement, whose new snapshot sees the other transaction's key and case;
 --   - a key whose record expired is taken over, as in case_create.
 -- If anything raises, nothing of the batch commits and the server sends each case again alone
--- through case_create (server/db/batch.c).
+-- through case_create (server/db/batch.c). As 013's case_create, the `create` history row takes
+-- the body's "history" object (what a channel such as Open311 sent that a case has no column for).
 --
 -- Locks, so that two batches (or a batch and a lone case_create) never wait in a circle: the
 -- keys are claimed first, all of them (the cases' INSERT reads the claim's whole answer before
@@ -106,7 +107,7 @@ BEGIN
 		       jsonb_strip_nulls(jsonb_build_object('department', (made.c).department, 'routing',
 		               jsonb_build_object('method', (made.c).routing_method, 'rule_id', (made.c).routing_rule_id,
 		                                  'rule_name', (made.c).routing_rule_name)))
-		       || jsonb_build_object('channel', (made.c).channel)
+		       || jsonb_build_object('channel', (made.c).channel) || coalesce(n.input->'history', '{}')
 		  FROM made JOIN n ON n.id = (made.c).id
 		 ORDER BY (made.c).id),
 	counts AS (
