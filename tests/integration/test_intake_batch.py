@@ -10,7 +10,6 @@ import contextlib
 import signal
 import threading
 import time
-import urllib.parse
 import uuid
 
 import pytest
@@ -330,31 +329,3 @@ def test_batched_rule_routing_counts_every_case(srv, op):
                             "WHERE c.district = '%s' AND e.data #>> '{routing,method}' = 'rule'" % district,
                             db=srv.db) == str(len(bodies))
     assert srv.cluster.psql("SELECT case_facts_drift()", db=srv.db) == "0"
-
-
-def test_open311_request_in_a_batch_keeps_what_its_channel_sent(srv, op):
-    """An Open311 request goes through the same intake; in a batch, its `create` history row still
-    carries what the channel sent that a case has no column for (013's case_create does so for a
-    lone create; the set-based batch must too)."""
-    district = "批区" + uuid.uuid4().hex[:8]
-    form = {"api_key": op, "service_code": "urban_mgmt.01", "lat": "32.98", "long": "114.02",
-            "address_string": district, "description": "批量中的 Open311 来件", "email": "jane@example.org",
-            "device_id": "dev-batch"}
-    reply = []
-
-    with creates_held(srv, op, {"text": "先到的一件", "district": district}) as send:
-        t = threading.Thread(target=lambda: reply.append(srv.request(
-            "POST", "/open311/v2/requests.json", raw=urllib.parse.urlencode(form),
-            headers={"Content-Type": "application/x-www-form-urlencoded"}, timeout=60)))
-        t.start()
-        other = send({"text": "同一批的普通来电", "district": district})
-        wait_waiting(srv, 2)
-    t.join(60)
-
-    assert reply and reply[0][0] == 200, reply
-    assert other[0][0] == 201, other
-    number = reply[0][2][0]["service_request_id"]
-    assert srv.cluster.psql(
-        "SELECT e.data #>> '{open311,email}', e.data #>> '{open311,device_id}', e.data ->> 'channel' "
-        "FROM case_events e JOIN cases c ON c.id = e.case_id WHERE c.number = '%s' AND e.action = 'create'"
-        % number, db=srv.db) == "jane@example.org|dev-batch|open311"
