@@ -460,9 +460,8 @@ facts_read(PGresult *res, CaseFacts *facts)
 	facts->suspended_since = db_value(res, 0, FACT_SUSPENDED_SINCE);
 	facts->suspended_at = facts->suspended_since ? (time_t)atoll(PQgetvalue(res, 0, FACT_SUSPENDED_SINCE + 1)) : 0;
 	origin = db_value(res, 0, FACT_ORIGIN);
-	facts->origin = CASE_STATE_NONE;
-	if (origin)
-		case_state_parse(origin, &facts->origin);
+	if (!origin || !case_state_parse(origin, &facts->origin))
+		facts->origin = CASE_STATE_NONE; /* none, or a state this server does not know */
 	facts->clock_workdays = db_value(res, 0, FACT_CLOCK_WORKDAYS);
 }
 

@@ -22,8 +22,9 @@
 --     second statement, whose new snapshot sees the other transaction's key and case;
 --   - a key whose record expired is taken over, as in case_create.
 -- If anything raises, nothing of the batch commits and the server sends each case again alone
--- through case_create (server/db/batch.c). As 013's case_create, the `create` history row takes
--- the body's "history" object (what a channel such as Open311 sent that a case has no column for).
+-- through case_create (server/db/batch.c). As 014's case_create: the `create` history row takes
+-- the body's "history" object (013: what a channel such as Open311 sent that a case has no column
+-- for), and a dispatched case keeps the kind of its clocks (p_clock_workdays, 014).
 --
 -- Locks, so that two batches (or a batch and a lone case_create) never wait in a circle: the
 -- keys are claimed first, all of them (the cases' INSERT reads the claim's whole answer before
@@ -39,7 +40,8 @@ CREATE OR REPLACE FUNCTION case_create_batch(p_user_id bigint[], p_user_name tex
                                              p_key text[], p_input jsonb[], p_state text[],
                                              p_department text[], p_method text[], p_rule_id bigint[],
                                              p_rule_name text[], p_sign_by timestamptz[], p_contact_by timestamptz[],
-                                             p_finish_by timestamptz[], p_at timestamptz[])
+                                             p_finish_by timestamptz[], p_at timestamptz[],
+                                             p_clock_workdays smallint[])
 RETURNS TABLE(status integer, body text, item integer)
 LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
@@ -57,9 +59,10 @@ BEGIN
 		            THEN case_error('invalid_field', format('unknown department %s', x.department), 'department')
 		       END AS refusal
 		  FROM unnest(p_user_id, p_user_name, p_role, p_dept, p_key, p_input, p_state, p_department,
-		              p_method, p_rule_id, p_rule_name, p_sign_by, p_contact_by, p_finish_by, p_at)
+		              p_method, p_rule_id, p_rule_name, p_sign_by, p_contact_by, p_finish_by, p_at, p_clock_workdays)
 		       WITH ORDINALITY AS x(user_id, user_name, role, dept, key, input, state, department,
-		                            method, rule_id, rule_name, sign_by, contact_by, finish_by, at, ord)),
+		                            method, rule_id, rule_name, sign_by, contact_by, finish_by, at, clock_workdays,
+		                            ord)),
 	-- lead: of the cases not refused with the same user and key, the first
 	led AS (
 		SELECT i.*, CASE WHEN i.refusal IS NULL AND i.key IS NOT NULL
@@ -85,7 +88,8 @@ BEGIN
 		INSERT INTO cases AS c (id, created_at, number, created_by, channel, type, urgent, category, title, text,
 		                        district, address, lat, lon, caller_name, caller_phone, caller_confidential, answer,
 		                        state, department, last_department, routing_method, routing_rule_id,
-		                        routing_rule_name, sign_by, contact_by, finish_by, dispatched_at, first_dispatched_at)
+		                        routing_rule_name, sign_by, contact_by, finish_by, dispatched_at, first_dispatched_at,
+		                        clock_workdays)
 		SELECT n.id, n.at, to_char(n.at, 'YYYYMMDD') || '-' || lpad((n.id % 1000000)::text, 6, '0'), n.user_id,
 		       n.input->>'channel', n.input->>'type', coalesce((n.input->>'urgent')::boolean, false),
 		       n.input->>'category', n.input->>'title', n.input->>'text', n.input->>'district',
@@ -94,7 +98,8 @@ BEGIN
 		       coalesce((n.input#>>'{caller,confidential}')::boolean, false), n.input->>'answer', n.state,
 		       n.department, n.department, coalesce(n.method, 'none'), n.rule_id, n.rule_name,
 		       n.sign_by, n.contact_by, n.finish_by,
-		       CASE WHEN n.state = 'dispatched' THEN n.at END, CASE WHEN n.state = 'dispatched' THEN n.at END
+		       CASE WHEN n.state = 'dispatched' THEN n.at END, CASE WHEN n.state = 'dispatched' THEN n.at END,
+		       CASE WHEN n.state = 'dispatched' THEN n.clock_workdays END
 		  FROM n
 		 WHERE n.id IS NOT NULL AND (n.key IS NULL OR n.id IN (SELECT claim.case_id FROM claim))
 		 ORDER BY n.id
