@@ -20,6 +20,7 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/http_struct.h>
 
 #include "core/fnv.h"
 #include "core/json_body.h"
@@ -283,6 +284,14 @@ server_request_cb(struct evhttp_request *ev, void *arg)
 	if (srv->draining) {
 		evhttp_add_header(evhttp_request_get_output_headers(ev), "Connection", "close");
 		reply_error(req, 503, "unavailable", NULL, "server is shutting down, try again");
+		return;
+	}
+	if (ev->major != 1) {
+		/* libevent answers any other version (HTTP/107.1, from an overflowing number) without a
+		 * Content-Length and keeps the connection: its answers could not be told apart. Found by
+		 * fuzz_http. */
+		evhttp_add_header(evhttp_request_get_output_headers(ev), "Connection", "close");
+		reply_error(req, 400, "bad_request", NULL, "only HTTP/1.0 and HTTP/1.1 are served");
 		return;
 	}
 	if (path && static_path(path)) {

@@ -242,6 +242,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	FUZZ_ASSERT(closed, "the server closes the connection after the client's end of input");
 	close(client);
+	if (getenv("FUZZ_HTTP_DUMP")) /* replaying one input: show what the server wrote */
+		fwrite(out, 1, got, stderr);
 	if (got < OUTPUT_MAX)
 		check_responses(out, got, memmem(data, size, "HEAD", 4) != NULL);
 	return 0;

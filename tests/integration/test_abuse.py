@@ -483,3 +483,25 @@ def test_head_answer_has_no_body_and_the_next_answer_follows(abuser):
     assert re.search(rb"(?im)^content-length: [1-9][0-9]*\r?$", head), head
     assert rest.startswith(b"HTTP/1.1 200 "), raw[:600]
     assert [a.status for a in parse_answers(rest)] == [200]
+
+
+def test_other_http_versions_are_refused_and_the_connection_closed(abuser):
+    """libevent takes a request line of HTTP/0.x, or one whose major number overflows
+    (HTTP/7777777777771.1 became version 107.1), and answered it without a Content-Length on a
+    kept-alive connection, so its answer ran into the next one (found by fuzz_http). Now: 400
+    bad_request and the connection closes, which ends that answer; nothing after it is read."""
+    for version in (b"HTTP/7777777777771.1", b"HTTP/0.1"):
+        data = b"GET /healthz " + version + b"\r\nHost: t\r\n\r\n" + get(abuser.port, "/healthz")
+        chunks = []
+        with socket.create_connection(("127.0.0.1", abuser.port), timeout=5) as s:
+            s.sendall(data)
+            while True:
+                b = s.recv(65536)
+                if not b:
+                    break
+                chunks.append(b)
+        raw = b"".join(chunks)
+        head, _, body = raw.partition(b"\r\n\r\n")
+        assert re.match(rb"HTTP/\S+ 400 ", head), raw[:300]
+        assert re.search(rb"(?im)^connection: close\r?$", head), head
+        assert json.loads(body)["error"]["code"] == "bad_request", raw
