@@ -104,6 +104,18 @@ def one_answer(port, data, timeout=5.0, half_close=False):
     assert len(answers) <= 1, answers
     return answers[0] if answers else Answer()
 
+def raw_until_close(port, data, timeout=5):
+    """Sends data on a new connection and returns every byte the server wrote until it closed."""
+    chunks = []
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(data)
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            chunks.append(b)
+    return b"".join(chunks)
+
 
 def read_one_answer(s):
     """Reads exactly one answer (with a Content-Length) off a connection that stays open."""
@@ -469,15 +481,7 @@ def test_head_answer_has_no_body_and_the_next_answer_follows(abuser):
     pipelined request after it is answered on the same connection."""
     data = ("HEAD /v1/cases HTTP/1.1\r\nHost: t\r\n\r\n").encode() + \
         get(abuser.port, "/healthz", extra="Connection: close\r\n")
-    chunks = []
-    with socket.create_connection(("127.0.0.1", abuser.port), timeout=5) as s:
-        s.sendall(data)
-        while True:
-            b = s.recv(65536)
-            if not b:
-                break
-            chunks.append(b)
-    raw = b"".join(chunks)
+    raw = raw_until_close(abuser.port, data)
     head, sep, rest = raw.partition(b"\r\n\r\n")
     assert sep and head.startswith(b"HTTP/1.1 405 "), raw[:300]
     assert re.search(rb"(?im)^content-length: [1-9][0-9]*\r?$", head), head
@@ -492,15 +496,7 @@ def test_other_http_versions_are_refused_and_the_connection_closed(abuser):
     bad_request and the connection closes, which ends that answer; nothing after it is read."""
     for version in (b"HTTP/7777777777771.1", b"HTTP/0.1"):
         data = b"GET /healthz " + version + b"\r\nHost: t\r\n\r\n" + get(abuser.port, "/healthz")
-        chunks = []
-        with socket.create_connection(("127.0.0.1", abuser.port), timeout=5) as s:
-            s.sendall(data)
-            while True:
-                b = s.recv(65536)
-                if not b:
-                    break
-                chunks.append(b)
-        raw = b"".join(chunks)
+        raw = raw_until_close(abuser.port, data)
         head, _, body = raw.partition(b"\r\n\r\n")
         assert re.match(rb"HTTP/\S+ 400 ", head), raw[:300]
         assert re.search(rb"(?im)^connection: close\r?$", head), head
