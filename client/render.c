@@ -262,6 +262,7 @@ render_articles(json_object *doc)
 	json_object *items = render_items(doc);
 	Table *t = items ? table_from(cols, sizeof(cols) / sizeof(cols[0])) : NULL;
 	char id[32], title[1024], dept[64], body[4096];
+	bool complete = true;
 
 	if (t == NULL)
 		return items ? HL_FAILED : not_a_list();
@@ -272,10 +273,10 @@ render_articles(json_object *doc)
 				       render_text(r, "department", dept, sizeof(dept)), tags ? tags : "",
 				       render_text(r, "body", body, sizeof(body))};
 
-		table_add_row(t, cells);
+		complete = table_add_row(t, cells) && complete;
 		free(tags);
 	}
-	return print_table(t);
+	return print_table(t, complete);
 }
 
 int

@@ -7,6 +7,7 @@ first create of the test takes the one intake transaction (intake_transactions=1
 inside PostgreSQL; the next ones wait in the server (hotline_intake_waiting shows them); then
 the lock is released and the server sends them in batches of at most intake_batch_max."""
 import contextlib
+import re
 import signal
 import threading
 import time
@@ -329,3 +330,29 @@ def test_batched_rule_routing_counts_every_case(srv, op):
                             "WHERE c.district = '%s' AND e.data #>> '{routing,method}' = 'rule'" % district,
                             db=srv.db) == str(len(bodies))
     assert srv.cluster.psql("SELECT case_facts_drift()", db=srv.db) == "0"
+
+
+def test_track_codes_and_kb_in_one_batch(srv, op):
+    """015's intake aids through the set-based batch: each created case answers its own tracking
+    code, which /v1/track accepts; the same key and body twice in the batch answer the same case
+    with the same code; a direct answer naming no enabled knowledge-base article is refused
+    (422 kb) and writes nothing."""
+    district = "批区" + uuid.uuid4().hex[:8]
+    key = {"Idempotency-Key": "track-" + uuid.uuid4().hex}
+    same = {"text": "同键的来电带查询码", "district": district}
+    bodies = [same, same, {"text": "另一件", "district": district},
+              {"text": "引用不存在的知识", "district": district, "answer": "已答复", "kb": 987654321}]
+
+    with creates_held(srv, op, {"text": "先到的一件", "district": district}) as send:
+        replies = send_all(send, bodies, [key, key, None, None])
+        wait_waiting(srv, len(bodies))
+
+    (s1, _, a), (s2, _, b), (s3, _, c) = (r[0] for r in replies[:3])
+    assert sorted([s1, s2]) == [200, 201] and a["id"] == b["id"], replies[:2]
+    assert re.fullmatch(r"\d{6}", a["track_code"]) and a["track_code"] == b["track_code"], (a, b)
+    assert s3 == 201 and re.fullmatch(r"\d{6}", c["track_code"]) and c["id"] != a["id"]
+    assert_error(replies[3][0], 422, "invalid_field", "kb")
+    for case in (a, c):
+        status, _, tracked = srv.request("GET", "/v1/track/%s?code=%s" % (case["number"], case["track_code"]))
+        assert status == 200, tracked
+    assert srv.cluster.psql("SELECT count(*) FROM cases WHERE district = '%s'" % district, db=srv.db) == "3"

@@ -22,9 +22,11 @@
 --     second statement, whose new snapshot sees the other transaction's key and case;
 --   - a key whose record expired is taken over, as in case_create.
 -- If anything raises, nothing of the batch commits and the server sends each case again alone
--- through case_create (server/db/batch.c). As 014's case_create: the `create` history row takes
+-- through case_create (server/db/batch.c). As 015's case_create: the `create` history row takes
 -- the body's "history" object (013: what a channel such as Open311 sent that a case has no column
--- for), and a dispatched case keeps the kind of its clocks (p_clock_workdays, 014).
+-- for), a dispatched case keeps the kind of its clocks (p_clock_workdays, 014), a body's "kb" must
+-- name an enabled article (else 422 kb) and is stored, and the tracking code (p_track_code, 015)
+-- is stored hashed, kept with the key, and answered after the case's last key, on replays too.
 --
 -- Locks, so that two batches (or a batch and a lone case_create) never wait in a circle: the
 -- keys are claimed first, all of them (the cases' INSERT reads the claim's whole answer before
@@ -41,7 +43,7 @@ CREATE OR REPLACE FUNCTION case_create_batch(p_user_id bigint[], p_user_name tex
                                              p_department text[], p_method text[], p_rule_id bigint[],
                                              p_rule_name text[], p_sign_by timestamptz[], p_contact_by timestamptz[],
                                              p_finish_by timestamptz[], p_at timestamptz[],
-                                             p_clock_workdays smallint[])
+                                             p_clock_workdays smallint[], p_track_code text[])
 RETURNS TABLE(status integer, body text, item integer)
 LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
@@ -57,12 +59,17 @@ BEGIN
 		            WHEN x.department IS NOT NULL AND NOT EXISTS (
 		                 SELECT 1 FROM departments WHERE code = x.department AND enabled)
 		            THEN case_error('invalid_field', format('unknown department %s', x.department), 'department')
+		            WHEN x.input->>'kb' IS NOT NULL AND NOT EXISTS (
+		                 SELECT 1 FROM kb_articles WHERE id = (x.input->>'kb')::bigint AND enabled)
+		            THEN case_error('invalid_field', format('no enabled knowledge-base article %s', x.input->>'kb'),
+		                            'kb')
 		       END AS refusal
 		  FROM unnest(p_user_id, p_user_name, p_role, p_dept, p_key, p_input, p_state, p_department,
-		              p_method, p_rule_id, p_rule_name, p_sign_by, p_contact_by, p_finish_by, p_at, p_clock_workdays)
+		              p_method, p_rule_id, p_rule_name, p_sign_by, p_contact_by, p_finish_by, p_at, p_clock_workdays,
+		              p_track_code)
 		       WITH ORDINALITY AS x(user_id, user_name, role, dept, key, input, state, department,
 		                            method, rule_id, rule_name, sign_by, contact_by, finish_by, at, clock_workdays,
-		                            ord)),
+		                            track_code, ord)),
 	-- lead: of the cases not refused with the same user and key, the first
 	led AS (
 		SELECT i.*, CASE WHEN i.refusal IS NULL AND i.key IS NOT NULL
@@ -70,18 +77,23 @@ BEGIN
 		            END AS lead
 		  FROM i),
 	-- id: the case it creates, if it is not refused and has no key or leads its key
-	n AS (
+	ids AS (
 		SELECT led.*, CASE WHEN led.refusal IS NULL AND coalesce(led.lead = led.ord, true) THEN nextval(v_seq) END AS id
 		  FROM led),
+	-- and its number
+	n AS (
+		SELECT ids.*, to_char(ids.at, 'YYYYMMDD') || '-' || lpad((ids.id % 1000000)::text, 6, '0') AS number
+		  FROM ids),
 	-- new keys, or ones whose record expired (the reaper had not deleted them yet)
 	claim AS (
-		INSERT INTO idempotency_keys AS k (user_id, key, request_hash, response_status, case_id)
-		SELECT n.user_id, n.key, n.hash, 201, n.id FROM n
+		INSERT INTO idempotency_keys AS k (user_id, key, request_hash, response_status, case_id, track_code)
+		SELECT n.user_id, n.key, n.hash, 201, n.id, n.track_code FROM n
 		 WHERE n.key IS NOT NULL AND n.id IS NOT NULL
 		 ORDER BY n.user_id, n.key
 		ON CONFLICT (user_id, key) DO UPDATE
 		   SET request_hash = excluded.request_hash, response_status = 201, response_body = NULL,
-		       case_id = excluded.case_id, created_at = excluded.created_at, expires_at = excluded.expires_at
+		       case_id = excluded.case_id, created_at = excluded.created_at, expires_at = excluded.expires_at,
+		       track_code = excluded.track_code
 		 WHERE k.expires_at < now()
 		RETURNING k.case_id),
 	made AS (
@@ -89,8 +101,8 @@ BEGIN
 		                        district, address, lat, lon, caller_name, caller_phone, caller_confidential, answer,
 		                        state, department, last_department, routing_method, routing_rule_id,
 		                        routing_rule_name, sign_by, contact_by, finish_by, dispatched_at, first_dispatched_at,
-		                        clock_workdays)
-		SELECT n.id, n.at, to_char(n.at, 'YYYYMMDD') || '-' || lpad((n.id % 1000000)::text, 6, '0'), n.user_id,
+		                        clock_workdays, track_hash, kb)
+		SELECT n.id, n.at, n.number, n.user_id,
 		       n.input->>'channel', n.input->>'type', coalesce((n.input->>'urgent')::boolean, false),
 		       n.input->>'category', n.input->>'title', n.input->>'text', n.input->>'district',
 		       n.input->>'address', (n.input->>'lat')::double precision, (n.input->>'lon')::double precision,
@@ -99,7 +111,9 @@ BEGIN
 		       n.department, n.department, coalesce(n.method, 'none'), n.rule_id, n.rule_name,
 		       n.sign_by, n.contact_by, n.finish_by,
 		       CASE WHEN n.state = 'dispatched' THEN n.at END, CASE WHEN n.state = 'dispatched' THEN n.at END,
-		       CASE WHEN n.state = 'dispatched' THEN n.clock_workdays END
+		       CASE WHEN n.state = 'dispatched' THEN n.clock_workdays END,
+		       CASE WHEN n.track_code IS NOT NULL THEN case_track_hash(n.number, n.track_code) END,
+		       (n.input->>'kb')::bigint
 		  FROM n
 		 WHERE n.id IS NOT NULL AND (n.key IS NULL OR n.id IN (SELECT claim.case_id FROM claim))
 		 ORDER BY n.id
@@ -109,7 +123,7 @@ BEGIN
 	history AS (
 		INSERT INTO case_events (case_id, actor_id, actor, role, action, from_state, to_state, data)
 		SELECT (made.c).id, n.user_id, n.user_name, n.role, 'create', NULL, (made.c).state,
-		       jsonb_strip_nulls(jsonb_build_object('department', (made.c).department, 'routing',
+		       jsonb_strip_nulls(jsonb_build_object('department', (made.c).department, 'kb', (made.c).kb, 'routing',
 		               jsonb_build_object('method', (made.c).routing_method, 'rule_id', (made.c).routing_rule_id,
 		                                  'rule_name', (made.c).routing_rule_name)))
 		       || jsonb_build_object('channel', (made.c).channel) || coalesce(n.input->'history', '{}')
@@ -122,7 +136,7 @@ BEGIN
 		 GROUP BY (made.c).routing_rule_id ORDER BY (made.c).routing_rule_id
 		ON CONFLICT (rule_id, shard) DO UPDATE SET dispatched = k.dispatched + excluded.dispatched),
 	rendered AS (
-		SELECT (made.c).id, case_json(made.c, n.role, n.dept)::text AS body
+		SELECT (made.c).id, case_with_track_code(case_json(made.c, n.role, n.dept)::text, n.track_code) AS body
 		  FROM made JOIN n ON n.id = (made.c).id),
 	-- the case each one created, or its lead created; its lead's hash
 	a AS (
@@ -155,7 +169,7 @@ BEGIN
 	       coalesce(x.body, CASE WHEN k.user_id IS NULL
 	                             THEN case_error('internal', 'the Idempotency-Key vanished during its replay')
 	                             WHEN k.request_hash = md5(y.input::text)
-	                             THEN coalesce(k.response_body, case_json(kc, y.role, y.dept)::text)
+	                             THEN coalesce(k.response_body, case_with_track_code(case_json(kc, y.role, y.dept)::text, k.track_code))
 	                             ELSE case_error('idempotency_mismatch',
 	                                             'this Idempotency-Key was used with a different body') END),
 	       x.ord::integer - 1
