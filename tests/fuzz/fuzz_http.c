@@ -42,9 +42,13 @@
 #include "core/user_slots.h"
 #include "core/utf8.h"
 #include "fuzz_check.h"
+#include "db/listen.h"
 #include "http/server.h"
+#include "http/static.h"
 #include "log.h"
+#include "stream_hub.h"
 #include "token.h"
+#include "worker.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -119,9 +123,14 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	app.read_slots = user_slots_new(64, config.read_per_user);
 	app.intakes = app.pool ? cases_intake_batch_new(app.pool, &config) : NULL;
 	app.tokens = token_cache_new(64, config.token_cache_seconds);
+	app.hasher = app.base ? worker_new(app.base, 16) : NULL;
+	app.listener = app.base ? db_listener_new(app.base, config.db) : NULL;
+	app.streams = app.pool && app.listener ? stream_hub_new(&app) : NULL;
+	app.web = static_files_load(config.web_dir);
 	ntables = api_route_tables(tables);
-	server = app.reads && app.read_slots && app.intakes && app.tokens ? http_server_start(&app, tables, ntables)
-									      : NULL;
+	server = app.reads && app.read_slots && app.intakes && app.tokens && app.hasher && app.streams && app.web
+			 ? http_server_start(&app, tables, ntables)
+			 : NULL;
 	FUZZ_ASSERT(server != NULL, "the server started without a network");
 	http_server_error_writer(server, OPEN311_PATH_PREFIX, open311_reply_error);
 	address.sun_family = AF_UNIX;

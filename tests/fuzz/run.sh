@@ -8,7 +8,8 @@
 # its own FUZZ_BUILD, under `nice -n 19`.
 #
 # Targets: tests/fuzz/fuzz_<name>.c, linked with every server/core/*.c, json-c and libxml2;
-# fuzz_http with the whole server but main.c, libevent and libpq too (it needs no network). The seed
+# fuzz_http with the whole server but main.c, libevent, libpq and libxcrypt too (it needs no
+# network). The seed
 # corpus tests/fuzz/corpus/<name>/ is read, never written: new inputs go to
 # $FUZZ_BUILD/corpus/<name>/ (default build-fuzz/ in the checkout), crashes to
 # $FUZZ_BUILD/crashes/<name>/. A crash fails the run; keep its input as a regression seed by
@@ -40,8 +41,8 @@ build() {
 		for f in "$ROOT"/server/*.c "$ROOT"/server/{http,db,api}/*.c; do
 			[[ $f == "$ROOT/server/main.c" ]] || shell+=("$f")
 		done
-		read -r -a libs <<<"$(pkg-config --cflags --libs libevent libpq)"
-		libs+=("-DHOTLINE_SQL_DIR=\"$ROOT/sql\"")
+		read -r -a libs <<<"$(pkg-config --cflags --libs libevent libevent_pthreads libpq libxcrypt)"
+		libs+=("-DHOTLINE_SQL_DIR=\"$ROOT/sql\"" "-DHOTLINE_WEB_DIR=\"$ROOT/web\"" -pthread)
 	fi
 	"$CC" "${FLAGS[@]}" -o "$OUT/fuzz_$name" "$FUZZ/fuzz_$name.c" "$FUZZ/fuzz_check.c" \
 		"$ROOT"/server/core/*.c ${shell[@]+"${shell[@]}"} ${libs[@]+"${libs[@]}"} "${JSONC_LIBS[@]}" -lm
