@@ -314,6 +314,16 @@ cmd_serve(const Config *cfg)
 	s.app.streams = s.app.pool && s.app.listener ? stream_hub_new(&s.app) : NULL;
 	s.app.web = static_files_load(cfg->web_dir);
 	ntables = api_route_tables(tables);
+	/* Before listening: a client may send SIGTERM as soon as the port answers, and until the
+	 * events are added it would kill the process instead of draining it. The callback runs only
+	 * inside the loop below, once everything has started. */
+	s.sigterm = s.app.base ? evsignal_new(s.app.base, SIGTERM, signal_cb, &s) : NULL;
+	s.sigint = s.app.base ? evsignal_new(s.app.base, SIGINT, signal_cb, &s) : NULL;
+	if (!s.sigterm || !s.sigint || evsignal_add(s.sigterm, NULL) != 0 ||
+	    evsignal_add(s.sigint, NULL) != 0) {
+		s.exit_code = 1;
+		goto done;
+	}
 	s.http = s.app.pool && s.app.reads && s.app.read_slots && s.app.intakes && s.app.tokens &&
 		 s.app.hasher && s.app.streams && s.app.web
 			 ? http_server_start(&s.app, tables, ntables) : NULL;
@@ -325,10 +335,6 @@ cmd_serve(const Config *cfg)
 		s.exit_code = 1;
 		goto done;
 	}
-	s.sigterm = evsignal_new(s.app.base, SIGTERM, signal_cb, &s);
-	s.sigint = evsignal_new(s.app.base, SIGINT, signal_cb, &s);
-	evsignal_add(s.sigterm, NULL);
-	evsignal_add(s.sigint, NULL);
 	event_base_dispatch(s.app.base);
 	block_stop_signals();
 done:

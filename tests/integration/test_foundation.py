@@ -531,6 +531,24 @@ def stop_plain(proc):
     assert "Sanitizer" not in err and "runtime error:" not in err, err
 
 
+def test_sigterm_as_soon_as_it_listens_still_drains(server, free_port):
+    """The server listened before it installed its SIGTERM handler, and starting the routing
+    model's thread widened that window: a SIGTERM in it killed the process (exit -15) instead of
+    draining (exit 0)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
+    env["HOTLINE_DB"] = server.cluster.app_conninfo(server.db)
+    for _ in range(8):
+        port = free_port()
+        proc = subprocess.Popen([server.bin, "--port=%d" % port, "serve"], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 20
+        while proc.poll() is None and time.monotonic() < deadline:  # no sleep: hit the window
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+        stop_plain(proc)
+
+
 def test_config_precedence_flags_env_file(server, free_port, tmp_path):
     conf = tmp_path / "hotline.conf"
     file_port, env_port, flag_port = free_port(), free_port(), free_port()
