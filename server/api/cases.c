@@ -192,7 +192,7 @@ DbBatch *
 cases_intake_batch_new(DbPool *pool, const Config *cfg)
 {
 	DbBatchConfig bc = {sql_create, sql_create_batch, CREATE_PARAMS, cfg->intake_transactions,
-			    cfg->intake_batch_max, cfg->queue_max};
+			    cfg->intake_batch_max, cfg->intake_batch_min, cfg->queue_max};
 
 	return db_batch_new(pool, &bc);
 }

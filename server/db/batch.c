@@ -44,10 +44,12 @@ struct DbBatch {
 };
 
 static BatchCall *call_new(const DbBatch *batch, const char *const *params, DbBatchCallback cb, void *arg);
+static bool batch_may_send(const DbBatch *batch, int n);
 static void call_fail(BatchCall *call, DbStatus status);
 static void call_free(BatchCall *call);
 static bool batch_send(DbBatch *batch, BatchCall **calls, int n);
-static void batch_send_waiting(DbBatch *batch);
+static bool batch_send_waiting(DbBatch *batch) __attribute__((warn_unused_result));
+static void batch_fail_waiting(DbBatch *batch, DbStatus status);
 static bool batch_submit_run(DbBatch *batch, BatchRun *run);
 static void batch_run_done(const DbResult *result, void *arg);
 static void batch_run_answer(BatchRun *run, const DbResult *result);
@@ -72,6 +74,10 @@ db_batch_new(DbPool *pool, const DbBatchConfig *cfg)
 		batch->cfg.inflight_max = 1;
 	if (batch->cfg.items_max < 1)
 		batch->cfg.items_max = 1;
+	if (batch->cfg.items_min < 1)
+		batch->cfg.items_min = 1;
+	if (batch->cfg.items_min > batch->cfg.items_max)
+		batch->cfg.items_min = batch->cfg.items_max;
 	TAILQ_INIT(&batch->queue);
 	LIST_INIT(&batch->running);
 	return batch;
@@ -80,7 +86,6 @@ db_batch_new(DbPool *pool, const DbBatchConfig *cfg)
 void
 db_batch_free(DbBatch *batch)
 {
-	BatchCall *call;
 	BatchRun *run;
 
 	if (!batch)
@@ -89,11 +94,7 @@ db_batch_free(DbBatch *batch)
 		LIST_REMOVE(run, link);
 		run->batch = NULL;
 	}
-	while ((call = TAILQ_FIRST(&batch->queue))) {
-		TAILQ_REMOVE(&batch->queue, call, link);
-		call_fail(call, DB_UNAVAILABLE);
-		call_free(call);
-	}
+	batch_fail_waiting(batch, DB_UNAVAILABLE);
 	free(batch);
 }
 
@@ -107,7 +108,7 @@ db_batch_submit(DbBatch *batch, const char *const *params, DbBatchCallback cb, v
 	call = call_new(batch, params, cb, arg);
 	if (!call)
 		return false;
-	if (batch->inflight < batch->cfg.inflight_max && batch->waiting == 0) {
+	if (batch->waiting == 0 && batch_may_send(batch, 1)) {
 		if (batch_send(batch, &call, 1))
 			return true;
 		call_free(call);
@@ -115,6 +116,11 @@ db_batch_submit(DbBatch *batch, const char *const *params, DbBatchCallback cb, v
 	}
 	TAILQ_INSERT_TAIL(&batch->queue, call, link);
 	batch->waiting++;
+	/* Enough wait for a statement of their own beside the running ones. If the pool refuses
+	 * it they stay queued, never answered from in here: a running statement's end sends or
+	 * fails them. */
+	if (!batch_send_waiting(batch))
+		log_debug("intake: %d creates wait, the pool refused their statement", batch->waiting);
 	return true;
 }
 
@@ -201,27 +207,52 @@ batch_submit_run(DbBatch *batch, BatchRun *run)
 	return ok;
 }
 
-/* While a statement slot is free, send what waits, up to items_max calls at a time. */
-static void
+/* Whether a statement of n calls may start now: a slot is free, and nothing runs or n is a
+ * batch worth a transaction of its own (items_min). */
+static bool
+batch_may_send(const DbBatch *batch, int n)
+{
+	return batch->inflight < batch->cfg.inflight_max && (batch->inflight == 0 || n >= batch->cfg.items_min);
+}
+
+/* While a statement may start, send what waits, up to items_max calls at a time. False when
+ * the pool refused one: its calls wait again, at the head; nothing is answered from in here,
+ * since db_batch_submit calls it too. */
+static bool
 batch_send_waiting(DbBatch *batch)
 {
 	BatchCall *calls[batch->cfg.items_max];
 
-	while (batch->waiting > 0 && batch->inflight < batch->cfg.inflight_max) {
+	while (batch->waiting > 0 && batch_may_send(batch, batch->waiting)) {
 		int n = 0;
 
 		while (n < batch->cfg.items_max && !TAILQ_EMPTY(&batch->queue)) {
 			calls[n] = TAILQ_FIRST(&batch->queue);
 			TAILQ_REMOVE(&batch->queue, calls[n], link);
-			batch->waiting--;
 			n++;
 		}
-		if (batch_send(batch, calls, n))
+		if (batch_send(batch, calls, n)) {
+			batch->waiting -= n;
 			continue;
-		for (int i = 0; i < n; i++) {
-			call_fail(calls[i], DB_UNAVAILABLE);
-			call_free(calls[i]);
 		}
+		while (n > 0)
+			TAILQ_INSERT_HEAD(&batch->queue, calls[--n], link);
+		return false;
+	}
+	return true;
+}
+
+/* Answers every waiting call with status now. */
+static void
+batch_fail_waiting(DbBatch *batch, DbStatus status)
+{
+	BatchCall *call;
+
+	while ((call = TAILQ_FIRST(&batch->queue))) {
+		TAILQ_REMOVE(&batch->queue, call, link);
+		batch->waiting--;
+		call_fail(call, status);
+		call_free(call);
 	}
 }
 
@@ -241,8 +272,10 @@ batch_run_done(const DbResult *result, void *arg)
 		LIST_REMOVE(run, link);
 		batch->inflight--;
 		batch->calls += (unsigned long long)run->n;
-		/* the next statement goes before this one's answers are written */
-		batch_send_waiting(batch);
+		/* the next statement goes before this one's answers are written; if the pool refuses
+		 * it (the database is down), nothing else would send what waits */
+		if (!batch_send_waiting(batch))
+			batch_fail_waiting(batch, DB_UNAVAILABLE);
 	}
 	if (batch && result->status == DB_FAILED && run->n > 1)
 		batch_run_split(batch, run, result);

@@ -4,10 +4,12 @@
  * Why: taken one per transaction, every case pays a commit (a WAL flush), a round trip and a
  * statement of its own, and on a small machine PostgreSQL spends more on those than on the
  * rows. A DbBatch lets at most `inflight_max` statements of its kind run at once. A call that
- * arrives while one is free is sent at once, alone, with the single statement: at low load
- * nothing waits. A call that arrives while they are all busy waits; when one finishes, what
- * waits (up to `items_max`) is sent as ONE statement, one transaction, whose parameter k is a
- * PostgreSQL array of the waiting calls' values of parameter k.
+ * arrives while none runs is sent at once, alone, with the single statement: at low load
+ * nothing waits. Others wait; what waits (up to `items_max`) is sent as ONE statement, one
+ * transaction, whose parameter k is a PostgreSQL array of the waiting calls' values of
+ * parameter k, when a statement finishes, or as soon as `items_min` wait and a slot is free.
+ * So a second statement starts only for a batch worth its commit: small batches cost more
+ * per call than the waiting saves (bench/RESULTS.md).
  *
  * Each call gets its own row of the answer, and only once the whole transaction committed:
  * a success still means committed. When a statement of several calls fails (a deadlock with
@@ -30,6 +32,7 @@ typedef struct DbBatchConfig {
 	int nparams;
 	int inflight_max;       /* statements of this kind running at once */
 	int items_max;          /* calls in one statement; 1 sends every call alone */
+	int items_min;          /* calls that must wait before a statement starts beside running ones */
 	int queue_max;          /* calls waiting before submit refuses */
 } DbBatchConfig;
 
