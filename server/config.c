@@ -41,7 +41,7 @@ static const ConfigEntry config_table[] = {
 	INT(queue_max, 1, 100000, "1024"),
 	INT(intake_transactions, 1, 64, "4"),
 	INT(intake_batch_max, 1, 256, "32"),
-	INT(intake_batch_min, 1, 256, "1"),
+	INT(intake_batch_min, 1, 256, "8"),
 	INT(max_body, 1024, 16 * 1024 * 1024, "65536"),
 	INT(max_headers, 1024, 1024 * 1024, "16384"),
 	INT(max_connections, 4, 100000, "1024"),

@@ -190,7 +190,9 @@ def test_unknown_token_flood_costs_no_query_each(pg, make_server):
     fake = "hl_" + "0" * 48
     for _ in range(30):
         assert_error(srv.request("GET", "/v1/me", token=fake), 401, "unauthorized")
-    assert metric(srv, "hotline_db_queries_total") == queries + 1
+    # one lookup; the rules' and SLA policy's reloaders poll their version every 2-3 s on the
+    # same pool, and one of them may fall into these 30 requests
+    assert metric(srv, "hotline_db_queries_total") - queries <= 3
 
     replies = [srv.request("GET", "/v1/me", token="hl_" + os.urandom(24).hex()) for _ in range(100)]
     statuses = [r[0] for r in replies]
