@@ -11,9 +11,17 @@
 
 static int run_track(Cli *cli, const Args *a);
 static int run_caller(Cli *cli, const Args *a);
+static int run_caller_flag(Cli *cli, const Args *a);
+static int run_caller_unflag(Cli *cli, const Args *a);
+static bool caller_path(Cli *cli, const char *phone, const char *suffix, char *path, size_t len);
 static int run_kb_search(Cli *cli, const Args *a);
 static int run_kb_show(Cli *cli, const Args *a);
 static int get_target(Cli *cli, const char *path, const char *const *query, RenderFn render);
+
+static const OptSpec caller_flag_opts[] = {
+	{"note", 0, "TEXT", "what the operators should know (at most 500 characters)"},
+	{NULL, 0, NULL, NULL},
+};
 
 static const OptSpec kb_search_opts[] = {
 	{"department", 0, "CODE", "only this department's articles"},
@@ -24,6 +32,11 @@ static const OptSpec kb_search_opts[] = {
 const Command cmd_aids_table[] = {
 	{"track", "NUMBER CODE", "follow a case as the citizen does, with its number and tracking code (no token)",
 	 NULL, 2, 2, run_track},
+	/* before "caller": the first name that matches is taken */
+	{"caller flag", "PHONE repeat|malicious [--note TEXT]",
+	 "mark a caller as a repeat (重复来电) or malicious (恶意来电) caller (manager)", caller_flag_opts, 2, 2,
+	 run_caller_flag},
+	{"caller unflag", "PHONE", "clear a caller's flag (manager)", NULL, 1, 1, run_caller_unflag},
 	{"caller", "PHONE", "a caller's cases of the last 90 days and flag (operator, manager, admin)", NULL, 1, 1,
 	 run_caller},
 	{"kb search", "[QUERY] [--department CODE] [--limit N]",
@@ -58,10 +71,44 @@ run_caller(Cli *cli, const Args *a)
 	char path[64];
 	const char *query[] = {NULL};
 
-	if (strlen(a->pos[0]) > 20 || strspn(a->pos[0], "0123456789+-") != strlen(a->pos[0]))
-		return cli_usage(cli, "PHONE is up to 20 digits, '+' and '-'");
-	snprintf(path, sizeof(path), "/v1/callers/%s", a->pos[0]);
+	if (!caller_path(cli, a->pos[0], "", path, sizeof(path)))
+		return HL_USAGE;
 	return get_target(cli, path, query, render_any);
+}
+
+static int
+run_caller_flag(Cli *cli, const Args *a)
+{
+	char path[64];
+	json_object *body;
+	int rc;
+
+	if (!caller_path(cli, a->pos[0], "/flag", path, sizeof(path)))
+		return HL_USAGE;
+	if (strcmp(a->pos[1], "repeat") != 0 && strcmp(a->pos[1], "malicious") != 0)
+		return cli_usage(cli, "the flag is repeat or malicious");
+	body = json_object_new_object();
+	if (body == NULL ||
+	    json_object_object_add(body, "kind", json_object_new_string(a->pos[1])) != 0 ||
+	    (args_get(a, "note") &&
+	     json_object_object_add(body, "note", json_object_new_string(args_get(a, "note"))) != 0)) {
+		json_object_put(body);
+		fputs("hotline: out of memory\n", stderr);
+		return HL_FAILED;
+	}
+	rc = cli_call(cli, EVHTTP_REQ_PUT, path, body, render_any);
+	json_object_put(body);
+	return rc;
+}
+
+static int
+run_caller_unflag(Cli *cli, const Args *a)
+{
+	char path[64];
+
+	if (!caller_path(cli, a->pos[0], "/flag", path, sizeof(path)))
+		return HL_USAGE;
+	return cli_call(cli, EVHTTP_REQ_DELETE, path, NULL, render_any);
 }
 
 static int
@@ -95,6 +142,18 @@ run_kb_show(Cli *cli, const Args *a)
  * Helpers
  *********************************
  */
+
+/* /v1/callers/PHONE followed by suffix, or false after a usage message for a malformed phone. */
+static bool
+caller_path(Cli *cli, const char *phone, const char *suffix, char *path, size_t len)
+{
+	if (strlen(phone) > 20 || strspn(phone, "0123456789+-") != strlen(phone)) {
+		cli_usage(cli, "PHONE is up to 20 digits, '+' and '-'");
+		return false;
+	}
+	snprintf(path, len, "/v1/callers/%s%s", phone, suffix);
+	return true;
+}
 
 /* GET path with the query's name/value pairs (NULL values left out, a NULL name ends them). */
 static int

@@ -421,8 +421,11 @@ def _module_servers(make_server):
 
 @pytest.fixture(scope="session")
 def server(pg, make_server):
-    """The shared server: migrated, with an admin, on the session database pg.dbname."""
-    s = make_server(pg, pg.dbname)
+    """The shared server: migrated, with an admin, on the session database pg.dbname. It keeps
+    the routing model it trains from the shipped examples at start (routing_retrain=0): the
+    signs, returns and visits of every other module would otherwise retrain it at some moment
+    of the run, and test_learned_routing.py would meet one model or the other."""
+    s = make_server(pg, pg.dbname, routing_retrain=0)
     s.shared = True
     return s
 

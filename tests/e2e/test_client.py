@@ -135,6 +135,15 @@ def test_track_caller_and_kb(hl):
     wrong = run(hl.bin, hl.server, "track", m.group(1), "%06d" % ((int(m.group(2)) + 1) % 10 ** 6), token=" ")
     assert wrong.returncode == 2 and "404 not_found" in wrong.stderr
     assert "count_90d: 1" in hl("caller", phone, as_="operator").stdout
+    flagged = hl.json("caller", "flag", phone, "repeat", "--note", "每天来电询问同一件事", as_="manager")
+    assert flagged["flag"]["kind"] == "repeat" and flagged["flag"]["note"] == "每天来电询问同一件事", flagged
+    assert hl.json("caller", phone, as_="operator")["flag"]["kind"] == "repeat"
+    refused = hl("caller", "flag", phone, "repeat", as_="operator", ok=False)
+    assert refused.returncode == 2 and "403" in refused.stderr
+    bad = hl("caller", "flag", phone, "angry", as_="manager", ok=False)
+    assert bad.returncode != 0 and "repeat or malicious" in bad.stderr
+    assert hl.json("caller", "unflag", phone, as_="manager")["flag"] is None
+    assert hl.json("caller", phone, as_="operator")["flag"] is None
     found = hl("kb", "search", "停电", "--limit", "3", as_="operator").stdout
     assert found.splitlines()[1].split()[1] == "停电报修", found
     kb_id = found.splitlines()[1].split()[0]
