@@ -235,8 +235,10 @@ batch_send_waiting(DbBatch *batch)
 			batch->waiting -= n;
 			continue;
 		}
-		while (n > 0)
-			TAILQ_INSERT_HEAD(&batch->queue, calls[--n], link);
+		while (n > 0) {
+			n--; /* not inside the macro's argument: TAILQ_INSERT_HEAD evaluates it several times */
+			TAILQ_INSERT_HEAD(&batch->queue, calls[n], link);
+		}
 		return false;
 	}
 	return true;
