@@ -76,7 +76,7 @@ static bool path_name(const char *segment, char *name, size_t len, Open311Format
 static Open311Format request_format(Req *req);
 static void reply_doc(Req *req, int status, TextBuf *doc, bool ok);
 static const char **result_texts(Req *req, PGresult *res, size_t ncols, const char *what);
-static void open311_discovery(Req *req, Open311Format fmt);
+static void open311_discovery(Req *req);
 static void open311_services(Req *req);
 static void open311_services_done(Req *req, PGresult *res);
 static void open311_definition_done(Req *req, PGresult *res);
@@ -127,7 +127,7 @@ open311_get(Req *req)
 	if (!path_name(req->path_arg, name, sizeof(name), &fmt))
 		reply_error(req, 404, "not_found", NULL, "no such resource: ask for .json or .xml");
 	else if (strcmp(name, "discovery") == 0)
-		open311_discovery(req, fmt);
+		open311_discovery(req);
 	else if (strcmp(name, "services") == 0)
 		open311_services(req);
 	else if (strcmp(name, "requests") == 0)
@@ -144,7 +144,7 @@ open311_root(Req *req)
 	Open311Format fmt;
 
 	if (path_name(req->path_arg, name, sizeof(name), &fmt) && strcmp(name, "discovery") == 0)
-		open311_discovery(req, fmt);
+		open311_discovery(req);
 	else
 		reply_error(req, 404, "not_found", NULL, "no such resource");
 }
@@ -223,9 +223,12 @@ open311_routes(void)
  *********************************
  */
 
-/* The endpoint's URL comes from the request (Host, and X-Forwarded-Proto behind a TLS proxy). */
+/* The endpoint's URL comes from the request (Host, and X-Forwarded-Proto behind a TLS proxy).
+ * The format is request_format's, as for every other answer: the one the routed name gave
+ * could differ from it (discovery.xml/ with a trailing slash), and the XML went out labelled
+ * JSON (found by fuzz_http). */
 static void
-open311_discovery(Req *req, Open311Format fmt)
+open311_discovery(Req *req)
 {
 	const char *host = req_header(req, "Host");
 	const char *proto = req_header(req, "X-Forwarded-Proto");
@@ -240,7 +243,7 @@ open311_discovery(Req *req, Open311Format fmt)
 		host = "localhost";
 	snprintf(url, sizeof(url), "%s://%s/open311/v2", proto && strcasecmp(proto, "https") == 0 ? "https" : "http",
 		 host);
-	reply_doc(req, 200, &doc, open311_render_discovery(&doc, fmt, &d));
+	reply_doc(req, 200, &doc, open311_render_discovery(&doc, request_format(req), &d));
 }
 
 static void

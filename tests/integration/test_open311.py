@@ -138,6 +138,17 @@ def file_request(w, fmt="json", **extra):
 
 # --- discovery and services -------------------------------------------------------------------
 
+def test_discovery_with_a_trailing_slash_says_what_it_sends(world):
+    """/open311/discovery.xml/ (a trailing slash) is routed to the discovery document, whose name
+    says XML, but every other answer takes its format from the whole path (JSON unless it ends in
+    .xml): the discovery went out as XML labelled application/json (found by fuzz_http). Now the
+    same rule for all."""
+    for path in ("/open311/discovery.xml/", "/open311/v2/discovery.xml/"):
+        status, headers, doc = world.s.request("GET", path)
+        assert status == 200 and headers["content-type"].startswith("application/json"), (path, headers)
+        assert isinstance(doc, dict) and doc["endpoints"][0]["type"] == "production", (path, doc)
+
+
 def test_discovery_in_both_formats(world):
     status, _, doc = world.get("discovery", "json")
     assert status == 200
