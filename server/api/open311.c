@@ -72,7 +72,7 @@ static const Open311Column created_columns[] = {
 	{"service_request_id", OPEN311_TEXT}, {"service_notice", OPEN311_TEXT}, {"account_id", OPEN311_TEXT},
 };
 
-static bool path_name(const char *segment, char *name, size_t len, Open311Format *fmt);
+static bool path_name(const char *segment, char *name, size_t len);
 static Open311Format request_format(Req *req);
 static void reply_doc(Req *req, int status, TextBuf *doc, bool ok);
 static const char **result_texts(Req *req, PGresult *res, size_t ncols, const char *what);
@@ -122,9 +122,8 @@ static void
 open311_get(Req *req)
 {
 	char name[NAME_MAX_LEN];
-	Open311Format fmt;
 
-	if (!path_name(req->path_arg, name, sizeof(name), &fmt))
+	if (!path_name(req->path_arg, name, sizeof(name)))
 		reply_error(req, 404, "not_found", NULL, "no such resource: ask for .json or .xml");
 	else if (strcmp(name, "discovery") == 0)
 		open311_discovery(req);
@@ -141,9 +140,8 @@ static void
 open311_root(Req *req)
 {
 	char name[NAME_MAX_LEN];
-	Open311Format fmt;
 
-	if (path_name(req->path_arg, name, sizeof(name), &fmt) && strcmp(name, "discovery") == 0)
+	if (path_name(req->path_arg, name, sizeof(name)) && strcmp(name, "discovery") == 0)
 		open311_discovery(req);
 	else
 		reply_error(req, 404, "not_found", NULL, "no such resource");
@@ -154,9 +152,8 @@ static void
 open311_post(Req *req)
 {
 	char name[NAME_MAX_LEN];
-	Open311Format fmt;
 
-	if (!path_name(req->path_arg, name, sizeof(name), &fmt))
+	if (!path_name(req->path_arg, name, sizeof(name)))
 		reply_error(req, 404, "not_found", NULL, "no such resource");
 	else if (strcmp(name, "requests") == 0)
 		open311_post_requests(req);
@@ -171,11 +168,10 @@ static void
 open311_definition(Req *req)
 {
 	char code[NAME_MAX_LEN];
-	Open311Format fmt;
 	const char *params[1] = {code};
 
 	/* Category codes are [a-z0-9_.]: anything else (raw bytes of the path included) is no service. */
-	if (!path_name(req->path_arg, code, sizeof(code), &fmt) ||
+	if (!path_name(req->path_arg, code, sizeof(code)) ||
 	    strspn(code, "abcdefghijklmnopqrstuvwxyz0123456789_.") != strlen(code)) {
 		reply_error(req, 404, "not_found", NULL, "no such service: ask for <service_code>.json or .xml");
 		return;
@@ -188,12 +184,11 @@ static void
 open311_request(Req *req)
 {
 	char id[NAME_MAX_LEN];
-	Open311Format fmt;
 	Open311Filter filter;
 	ApiError err;
 
 	/* One id is a list of one: the same checks, and an id they refuse is no request's. */
-	if (!path_name(req->path_arg, id, sizeof(id), &fmt) ||
+	if (!path_name(req->path_arg, id, sizeof(id)) ||
 	    !open311_filter(id, NULL, NULL, NULL, NULL, time(NULL), &filter, &err) || !filter.ids) {
 		reply_error(req, 404, "not_found", NULL, "no such service request");
 		return;
@@ -224,9 +219,9 @@ open311_routes(void)
  */
 
 /* The endpoint's URL comes from the request (Host, and X-Forwarded-Proto behind a TLS proxy).
- * The format is request_format's, as for every other answer: the one the routed name gave
- * could differ from it (discovery.xml/ with a trailing slash), and the XML went out labelled
- * JSON (found by fuzz_http). */
+ * The format is request_format's, as for every other answer: the routed name's could differ
+ * from it (discovery.xml/ with a trailing slash), and the XML went out labelled JSON (found by
+ * fuzz_http). */
 static void
 open311_discovery(Req *req)
 {
@@ -469,20 +464,15 @@ open311_post_created(Req *req, int status, const char *body)
  *********************************
  */
 
-/* "services.json" -> "services", JSON: the name before the last dot, and its format. */
+/* "services.json" -> "services": the name before the last dot, which must be .json or .xml.
+ * The answer's format is request_format's, from the whole path, for every answer. */
 static bool
-path_name(const char *segment, char *name, size_t len, Open311Format *fmt)
+path_name(const char *segment, char *name, size_t len)
 {
 	const char *dot = strrchr(segment, '.');
 	size_t n = dot ? (size_t)(dot - segment) : 0;
 
-	if (!dot || n == 0 || n >= len)
-		return false;
-	if (strcmp(dot, ".json") == 0)
-		*fmt = OPEN311_JSON;
-	else if (strcmp(dot, ".xml") == 0)
-		*fmt = OPEN311_XML;
-	else
+	if (!dot || n == 0 || n >= len || (strcmp(dot, ".json") != 0 && strcmp(dot, ".xml") != 0))
 		return false;
 	memcpy(name, segment, n);
 	name[n] = '\0';
