@@ -45,6 +45,12 @@ def op(srv):
     return srv.make_user("operator")
 
 
+def statements_waiting(srv):
+    """Intake statements of srv's database waiting for the lock on cases."""
+    return int(srv.cluster.psql("SELECT count(*) FROM pg_stat_activity WHERE usename = 'hotline' "
+                                "AND wait_event_type = 'Lock' AND query LIKE '%case_create%'", db=srv.db))
+
+
 @contextlib.contextmanager
 def creates_held(srv, op, first_body):
     """Holds the intake: yields a `send(body, headers)` that starts a create in a thread and
@@ -63,10 +69,7 @@ def creates_held(srv, op, first_body):
     try:
         with srv.cluster.table_locked("cases", "EXCLUSIVE", db=srv.db):
             first = send(first_body)
-            wait_for(lambda: srv.cluster.psql(
-                "SELECT count(*) FROM pg_stat_activity WHERE usename = 'hotline' "
-                "AND wait_event_type = 'Lock' AND query LIKE '%case_create%'", db=srv.db) == "1", 10,
-                     "the first create to wait for the lock")
+            wait_for(lambda: statements_waiting(srv) == 1, 10, "the first create to wait for the lock")
             yield send
     finally:
         for t in threads:
@@ -357,11 +360,6 @@ def test_track_codes_and_kb_in_one_batch(srv, op):
         assert status == 200, tracked
     assert srv.cluster.psql("SELECT count(*) FROM cases WHERE district = '%s'" % district, db=srv.db) == "3"
 
-
-def statements_waiting(srv):
-    """Intake statements of srv's database waiting for the lock on cases."""
-    return int(srv.cluster.psql("SELECT count(*) FROM pg_stat_activity WHERE usename = 'hotline' "
-                                "AND wait_event_type = 'Lock' AND query LIKE '%case_create%'", db=srv.db))
 
 
 def test_a_second_transaction_waits_for_a_batch_worth_its_commit(srv, make_server):
