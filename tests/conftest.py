@@ -153,6 +153,11 @@ class Cluster:
         stripped, one line per row, fields split by '|' (psql -A -t). Raises on an SQL error."""
         return lib("hl_psql", self.sockdir, str(self.port), db or self.dbname, sql)
 
+    def psql_command(self, db):
+        """psql as superuser on db, quiet, stopping at the first error: add -c or feed stdin."""
+        return [str(Path(os.environ.get("HL_PG_BIN", "/usr/lib/postgresql/15/bin")) / "psql"), "-X", "-q",
+                "-v", "ON_ERROR_STOP=1", "-d", self.superuser_conninfo(db)]
+
     @contextlib.contextmanager
     def table_locked(self, table, mode, db=None):
         """Holds `LOCK TABLE table IN mode MODE` (e.g. "ACCESS EXCLUSIVE") from a superuser
@@ -160,8 +165,7 @@ class Cluster:
         What waits for it inside PostgreSQL stays in flight until the block ends."""
         granted = "".join(w.capitalize() for w in mode.split()) + "Lock"
         locker = subprocess.Popen(
-            [str(Path(os.environ.get("HL_PG_BIN", "/usr/lib/postgresql/15/bin")) / "psql"), "-X", "-q",
-             "-v", "ON_ERROR_STOP=1", "-d", self.superuser_conninfo(db or self.dbname)],
+            self.psql_command(db or self.dbname),
             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
         locker.stdin.write("BEGIN; LOCK TABLE %s IN %s MODE;\n" % (table, mode))
         locker.stdin.flush()

@@ -1,11 +1,9 @@
 """Intake aids (API.md sections 13-15, sql/015_intake_aids.sql): the citizen's tracking code,
 caller history and flags, similar open cases, and the knowledge base, through the real server."""
-import os
 import re
 import subprocess
 import threading
 import uuid
-from pathlib import Path
 
 import pytest
 
@@ -277,8 +275,7 @@ def similar_plan(srv, district):
     sql = ("SET enable_seqscan = off; LOAD 'auto_explain'; SET auto_explain.log_min_duration = 0; "
            "SET auto_explain.log_nested_statements = on; SET client_min_messages = log; "
            "SELECT status FROM case_similar('小区门口占道摆摊', %s);" % district)
-    r = subprocess.run([str(Path(os.environ.get("HL_PG_BIN", "/usr/lib/postgresql/15/bin")) / "psql"), "-X", "-q",
-                        "-v", "ON_ERROR_STOP=1", "-d", srv.cluster.superuser_conninfo(srv.db), "-c", sql],
+    r = subprocess.run(srv.cluster.psql_command(srv.db) + ["-c", sql],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=True)
     return r.stderr
 
