@@ -451,3 +451,11 @@ describe_answer(const HttpRequest *req, char *msg, size_t len)
 	}
 	json_object_put(doc);
 }
+
+bool
+cli_add_string(json_object *obj, const char *key, const char *value)
+{
+	if (value == NULL)
+		return true;
+	return json_object_object_add(obj, key, json_object_new_string(value)) == 0;
+}

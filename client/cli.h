@@ -125,5 +125,7 @@ char *cli_text_value(const char *value);
 /* "a,b，c、d" as a new JSON array of its words (ASCII or Chinese commas; blanks around
  * words dropped, empty words skipped); the caller puts it. */
 json_object *cli_list_value(const char *text);
+/* Add key: value to obj when value is given; false when memory ran out. */
+bool cli_add_string(json_object *obj, const char *key, const char *value);
 
 #endif

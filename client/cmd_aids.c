@@ -88,10 +88,8 @@ run_caller_flag(Cli *cli, const Args *a)
 	if (strcmp(a->pos[1], "repeat") != 0 && strcmp(a->pos[1], "malicious") != 0)
 		return cli_usage(cli, "the flag is repeat or malicious");
 	body = json_object_new_object();
-	if (body == NULL ||
-	    json_object_object_add(body, "kind", json_object_new_string(a->pos[1])) != 0 ||
-	    (args_get(a, "note") &&
-	     json_object_object_add(body, "note", json_object_new_string(args_get(a, "note"))) != 0)) {
+	if (body == NULL || !cli_add_string(body, "kind", a->pos[1]) ||
+	    !cli_add_string(body, "note", args_get(a, "note"))) {
 		json_object_put(body);
 		fputs("hotline: out of memory\n", stderr);
 		return HL_FAILED;

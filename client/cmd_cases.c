@@ -38,7 +38,6 @@ static int run_similar(Cli *cli, const Args *a);
 static int post_probe(Cli *cli, const Args *a, const char *target, RenderFn render);
 static json_object *case_body(const Cli *cli, const Args *a);
 static json_object *text_body(Cli *cli, const Args *a, int *rc);
-static bool add_string(json_object *obj, const char *key, const char *value);
 static bool add_number(const Cli *cli, json_object *obj, const char *key, const char *text,
 		       double min, double max);
 static bool valid_key(const char *key);
@@ -313,7 +312,7 @@ run_dispatch(Cli *cli, const Args *a)
 	json_object *body = json_object_new_object();
 	const char *co = args_get(a, "co");
 
-	add_string(body, "department", a->pos[1]);
+	cli_add_string(body, "department", a->pos[1]);
 	if (co)
 		json_object_object_add(body, "co", cli_list_value(co));
 	return act(cli, a, "dispatch", body);
@@ -334,7 +333,7 @@ run_return(Cli *cli, const Args *a)
 	if (reason == NULL)
 		return HL_USAGE;
 	body = json_object_new_object();
-	add_string(body, "reason", reason);
+	cli_add_string(body, "reason", reason);
 	return act(cli, a, "return", body);
 }
 
@@ -343,7 +342,7 @@ run_contact(Cli *cli, const Args *a)
 {
 	json_object *body = json_object_new_object();
 
-	add_string(body, "note", args_get(a, "note"));
+	cli_add_string(body, "note", args_get(a, "note"));
 	return act(cli, a, "contact", body);
 }
 
@@ -359,7 +358,7 @@ run_extend(Cli *cli, const Args *a)
 		return HL_USAGE;
 	body = json_object_new_object();
 	json_object_object_add(body, "workdays", json_object_new_int64(n));
-	add_string(body, "reason", reason);
+	cli_add_string(body, "reason", reason);
 	return act(cli, a, "extend", body);
 }
 
@@ -399,7 +398,7 @@ run_visit(Cli *cli, const Args *a)
 	body = json_object_new_object();
 	json_object_object_add(body, "score", json_object_new_int64(n));
 	json_object_object_add(body, "resolved", json_object_new_boolean(!args_has(a, "unresolved")));
-	add_string(body, "comment", args_get(a, "comment"));
+	cli_add_string(body, "comment", args_get(a, "comment"));
 	return act(cli, a, "visit", body);
 }
 
@@ -412,7 +411,7 @@ run_supervise(Cli *cli, const Args *a)
 	if (note == NULL)
 		return HL_USAGE;
 	body = json_object_new_object();
-	add_string(body, "note", note);
+	cli_add_string(body, "note", note);
 	return act(cli, a, "supervise", body);
 }
 
@@ -448,7 +447,7 @@ run_suspend(Cli *cli, const Args *a)
 	if (reason == NULL)
 		return HL_USAGE;
 	body = json_object_new_object();
-	add_string(body, "reason", reason);
+	cli_add_string(body, "reason", reason);
 	return act(cli, a, "suspend", body);
 }
 
@@ -473,7 +472,7 @@ run_review(Cli *cli, const Args *a)
 		return HL_USAGE;
 	body = json_object_new_object();
 	json_object_object_add(body, "approve", json_object_new_boolean(approve));
-	add_string(body, "reason", reason);
+	cli_add_string(body, "reason", reason);
 	return act(cli, a, "review", body);
 }
 
@@ -488,8 +487,8 @@ run_decline(Cli *cli, const Args *a)
 	if (reason == NULL || !cli_one_of(cli, "reason", reason, reasons))
 		return HL_USAGE;
 	body = json_object_new_object();
-	add_string(body, "reason", reason);
-	add_string(body, "note", args_get(a, "note"));
+	cli_add_string(body, "reason", reason);
+	cli_add_string(body, "note", args_get(a, "note"));
 	return act(cli, a, "decline", body);
 }
 
@@ -522,9 +521,9 @@ post_probe(Cli *cli, const Args *a, const char *target, RenderFn render)
 	if (text == NULL)
 		return value ? HL_FAILED : HL_USAGE;
 	body = json_object_new_object();
-	add_string(body, "text", text);
+	cli_add_string(body, "text", text);
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-		add_string(body, fields[i], args_get(a, fields[i]));
+		cli_add_string(body, fields[i], args_get(a, fields[i]));
 	rc = cli_call(cli, EVHTTP_REQ_POST, target, body, render);
 	json_object_put(body);
 	free(text);
@@ -550,7 +549,7 @@ text_body(Cli *cli, const Args *a, int *rc)
 		return NULL;
 	}
 	body = json_object_new_object();
-	add_string(body, "text", text);
+	cli_add_string(body, "text", text);
 	free(text);
 	return body;
 }
@@ -568,9 +567,9 @@ case_body(const Cli *cli, const Args *a)
 
 	if (text == NULL || body == NULL || caller == NULL)
 		goto fail;
-	add_string(body, "text", text);
+	cli_add_string(body, "text", text);
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-		add_string(body, fields[i], args_get(a, fields[i]));
+		cli_add_string(body, fields[i], args_get(a, fields[i]));
 	if (args_has(a, "urgent"))
 		json_object_object_add(body, "urgent", json_object_new_boolean(1));
 	if (!add_number(cli, body, "lat", args_get(a, "lat"), -90, 90) ||
@@ -583,8 +582,8 @@ case_body(const Cli *cli, const Args *a)
 			goto fail;
 		json_object_object_add(body, "kb", json_object_new_int64(kb));
 	}
-	add_string(caller, "name", args_get(a, "name"));
-	add_string(caller, "phone", args_get(a, "phone"));
+	cli_add_string(caller, "name", args_get(a, "name"));
+	cli_add_string(caller, "phone", args_get(a, "phone"));
 	if (args_has(a, "confidential"))
 		json_object_object_add(caller, "confidential", json_object_new_boolean(1));
 	if (json_object_object_length(caller) > 0)
@@ -597,15 +596,6 @@ fail:
 	json_object_put(body);
 	free(text);
 	return NULL;
-}
-
-/* Add key: value when value is given. */
-static bool
-add_string(json_object *obj, const char *key, const char *value)
-{
-	if (value == NULL)
-		return true;
-	return json_object_object_add(obj, key, json_object_new_string(value)) == 0;
 }
 
 static bool
