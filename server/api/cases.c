@@ -121,10 +121,16 @@ typedef struct CallParams {
 static const char sql_create[] =
 	"SELECT status, body FROM case_create($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, "
 	"$17)";
-/* The same calls, several in one transaction (sql/011_intake_batch.sql, 014_handling.sql, 015_intake_aids.sql). */
+/* The same calls, several in one transaction (sql/020_intake_set.sql, 022_intake_lean.sql): a
+ * created case comes as its columns (CREATED_COLUMNS) with a NULL body, the tracking code to
+ * show after them, the call's index last. */
 static const char sql_create_batch[] =
-	"SELECT status, body, item FROM case_create_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
-	"$14, $15, $16, $17)";
+	"SELECT * FROM case_create_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)";
+enum {
+	CREATED_COLUMNS = 2,                                  /* after status and body */
+	CREATED_TRACK_CODE = CREATED_COLUMNS + CASE_COL_VERSION + 1,
+	CREATED__COUNT = CREATED_TRACK_CODE + 2               /* and the call's index */
+};
 static const char sql_get[] = "SELECT status, body FROM case_get($1, $2, $3)";
 static const char sql_events[] = "SELECT status, body FROM case_events_list($1, $2, $3)";
 static const char sql_list[] =
@@ -151,6 +157,7 @@ static const char sql_facts[] =
 	"       coalesce(suspended_from, review_from), clock_workdays "
 	"  FROM cases WHERE id = $1";
 
+static bool cases_created_body(Req *req, PGresult *res, int row, TextBuf *out);
 static void cases_read(Req *req, const char *sql);
 static void cases_inbox_done(Req *req, PGresult *res);
 static void cases_action_facts_cb(Req *req, PGresult *res);
@@ -268,10 +275,24 @@ cases_create_submit(Req *req, const CaseInput *in, json_object *history, const c
 			 : NULL);
 	push(&p, p.track_code);
 	if (done)
-		req_batch(req, req->app->intakes, p.values, done);
+		req_batch(req, req->app->intakes, p.values, cases_created_body, done);
 	else
-		req_batch_reply(req, req->app->intakes, p.values);
+		req_batch_reply(req, req->app->intakes, p.values, cases_created_body);
 	json_object_put(input); /* the batch copied the parameters */
+}
+
+/* The JSON of a case the batched intake created (or replayed), for its creator: the server
+ * writes it from the row's columns, as case_json would (core/case_render). */
+static bool
+cases_created_body(Req *req, PGresult *res, int row, TextBuf *out)
+{
+	CaseRow c = {{NULL}};
+
+	if (PQnfields(res) != CREATED__COUNT || PQgetisnull(res, row, CREATED_COLUMNS + CASE_COL_ID))
+		return false;
+	for (int j = 0; j <= CASE_COL_VERSION; j++)
+		c.col[j] = db_value(res, row, CREATED_COLUMNS + j);
+	return case_render_case(out, &c, req->user.role == ROLE_DEPARTMENT, db_value(res, row, CREATED_TRACK_CODE));
 }
 
 /* GET /v1/cases/{id} and its events: one read function each, same parameters. */

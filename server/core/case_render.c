@@ -1,4 +1,4 @@
-/* case_render: the inbox page as JSON from its rows' column texts (see case_render.h). */
+/* case_render: a case, and the inbox page, as JSON from column texts (see case_render.h). */
 #include "core/case_render.h"
 
 #include <string.h>
@@ -14,7 +14,7 @@ typedef enum FieldKind {
 	FIELD_NUMBER, /* the text as PostgreSQL printed it */
 	FIELD_BOOL,   /* "t" or "f" */
 	FIELD_OBJECT, /* the members; null when column col is NULL (NO_COLUMN: always there) */
-	FIELD_CALLER, /* the members, or {"confidential":true} when column col is "t" */
+	FIELD_CALLER, /* the members, or {"confidential":true} for a department when column col is "t" */
 	FIELD_JSON,   /* JSON text as it is; null when NULL */
 } FieldKind;
 
@@ -92,8 +92,8 @@ static const Field declined_fields[] = {
 	{NULL, 0, 0, NULL},
 };
 
-/* case_json of sql/014_handling.sql, then the inbox's own due_in_minutes and role. */
-static const Field inbox_item_fields[] = {
+/* case_json's members (sql/015_intake_aids.sql), in its order. */
+static const Field case_fields[] = {
 	{KEY("id"), FIELD_NUMBER, CASE_COL_ID, NULL},
 	{KEY("number"), FIELD_STRING, CASE_COL_NUMBER, NULL},
 	{KEY("created_at"), FIELD_STRING, CASE_COL_CREATED_AT, NULL},
@@ -127,13 +127,25 @@ static const Field inbox_item_fields[] = {
 	{KEY("sent_back"), FIELD_NUMBER, CASE_COL_SENT_BACK, NULL},
 	{KEY("declined"), FIELD_OBJECT, CASE_COL_DECLINED_REASON, declined_fields},
 	{KEY("version"), FIELD_NUMBER, CASE_COL_VERSION, NULL},
+	{NULL, 0, 0, NULL},
+};
+
+/* What the inbox adds after them. */
+static const Field inbox_fields[] = {
 	{KEY("due_in_minutes"), FIELD_NUMBER, CASE_COL_DUE_IN_MINUTES, NULL},
 	{KEY("role"), FIELD_STRING, CASE_COL_ROLE, NULL},
 	{NULL, 0, 0, NULL},
 };
 
-static bool render_object(TextBuf *out, const Field *fields, const CaseRow *row);
-static bool render_value(TextBuf *out, const Field *f, const CaseRow *row);
+/* One row being written, and for whom. */
+typedef struct Render {
+	const CaseRow *row;
+	bool department;  /* the viewer is a department's: a confidential caller shows only the flag */
+} Render;
+
+static bool render_object(TextBuf *out, const Field *fields, const Render *r);
+static bool render_members(TextBuf *out, const Field *fields, const Render *r);
+static bool render_value(TextBuf *out, const Field *f, const Render *r);
 static bool json_number_valid(const char *s);
 static void buf_add_json_string(TextBuf *out, const char *s);
 
@@ -144,9 +156,34 @@ static void buf_add_json_string(TextBuf *out, const char *s);
  */
 
 bool
+case_render_case(TextBuf *out, const CaseRow *row, bool department_viewer, const char *track_code)
+{
+	Render r = {row, department_viewer};
+
+	textbuf_add(out, "{", 1);
+	if (!render_members(out, case_fields, &r))
+		return false;
+	if (track_code) {
+		textbuf_add_str(out, "," KEY("track_code"));
+		buf_add_json_string(out, track_code);
+	}
+	textbuf_add(out, "}", 1);
+	return !out->failed;
+}
+
+bool
 case_render_inbox_item(TextBuf *out, const CaseRow *row)
 {
-	return render_object(out, inbox_item_fields, row);
+	Render r = {row, true};
+
+	textbuf_add(out, "{", 1);
+	if (!render_members(out, case_fields, &r))
+		return false;
+	textbuf_add(out, ",", 1);
+	if (!render_members(out, inbox_fields, &r))
+		return false;
+	textbuf_add(out, "}", 1);
+	return !out->failed;
 }
 
 bool
@@ -180,25 +217,34 @@ case_render_inbox_page(TextBuf *out, const CaseRow *rows, size_t n, size_t limit
  */
 
 static bool
-render_object(TextBuf *out, const Field *fields, const CaseRow *row)
+render_object(TextBuf *out, const Field *fields, const Render *r)
 {
 	textbuf_add(out, "{", 1);
+	if (!render_members(out, fields, r))
+		return false;
+	textbuf_add(out, "}", 1);
+	return !out->failed;
+}
+
+/* The "key":value pairs of fields, comma-separated, without braces. */
+static bool
+render_members(TextBuf *out, const Field *fields, const Render *r)
+{
 	for (const Field *f = fields; f->key; f++) {
 		if (f != fields)
 			textbuf_add(out, ",", 1);
 		textbuf_add_str(out, f->key);
-		if (!render_value(out, f, row))
+		if (!render_value(out, f, r))
 			return false;
 	}
-	textbuf_add(out, "}", 1);
 	return !out->failed;
 }
 
 /* The value of one key; false on a boolean that is neither "t" nor "f". */
 static bool
-render_value(TextBuf *out, const Field *f, const CaseRow *row)
+render_value(TextBuf *out, const Field *f, const Render *r)
 {
-	const char *v = f->col == NO_COLUMN ? NULL : row->col[f->col];
+	const char *v = f->col == NO_COLUMN ? NULL : r->row->col[f->col];
 
 	switch (f->kind) {
 	case FIELD_STRING:
@@ -226,17 +272,17 @@ render_value(TextBuf *out, const Field *f, const CaseRow *row)
 			textbuf_add_str(out, "null");
 			return true;
 		}
-		return render_object(out, f->members, row);
+		return render_object(out, f->members, r);
 	case FIELD_JSON:
 		textbuf_add_str(out, v ? v : "null");
 		return true;
 	case FIELD_CALLER:
 		/* A department never sees a confidential caller's name or phone (API.md section 2). */
-		if (v && strcmp(v, "t") == 0) {
+		if (r->department && v && strcmp(v, "t") == 0) {
 			textbuf_add_str(out, "{\"confidential\":true}");
 			return true;
 		}
-		return render_object(out, f->members, row);
+		return render_object(out, f->members, r);
 	}
 	return false;
 }

@@ -1,12 +1,13 @@
 /*
- * case_render: the department inbox page (GET /v1/inbox) as JSON, written from the
- * text of its rows.
+ * case_render: a case (the answer of POST /v1/cases) and the department inbox page
+ * (GET /v1/inbox) as JSON, written from the text of their rows' columns.
  *
- * sql/010_inbox.sql's case_inbox_page returns each case as plain columns; this module
- * writes the JSON object that sql/005's case_json(c, 'department', dept) builds for it,
- * key for key and in the same order, plus "due_in_minutes", and wraps the items in
- * {"items": [...], "next": cursor-or-null}. Rendering here instead of in PostgreSQL is
- * what makes the inbox fast: json_build_object costs ~25 us a case, this a few.
+ * sql/010_inbox.sql's case_inbox_page and sql/022's case_create_batch return each case as
+ * plain columns; this module writes the JSON object that sql/015's case_json(c, role, dept)
+ * builds for it, key for key and in the same order. The inbox adds "due_in_minutes" and
+ * "role" and wraps the items in {"items": [...], "next": cursor-or-null}. Rendering here
+ * instead of in PostgreSQL is what makes the inbox and intake fast: json_build_object costs
+ * ~25 us a case, this a few.
  *
  * The rules are case_json's: SQL NULL is null; booleans arrive as "t"/"f"; numbers are
  * copied as PostgreSQL printed them (a text that is no JSON number, such as "NaN",
@@ -15,8 +16,8 @@
  * UTF-8 included, as it is); "reply", "satisfaction", "extension", "suspended" and
  * "declined" are null unless reply_text, visit_score, ext_state, suspended_since and
  * declined_reason are set; "co" is JSON text (case_co_json's) copied as it is, so it
- * must be JSON; a confidential caller is {"confidential": true} whatever the name and
- * phone columns hold. The item ends with "due_in_minutes" and "role".
+ * must be JSON; for a department viewer (the inbox's always is) a confidential caller is
+ * {"confidential": true} whatever the name and phone columns hold.
  */
 #ifndef HOTLINE_CORE_CASE_RENDER_H
 #define HOTLINE_CORE_CASE_RENDER_H
@@ -26,7 +27,8 @@
 
 #include "core/textbuf.h"
 
-/* The columns of a case_inbox_page row, in its order (case_json's key order). */
+/* The columns of a case_inbox_page row, in its order (case_json's key order); a row of
+ * case_create_batch has the same ones up to CASE_COL_VERSION. */
 typedef enum CaseColumn {
 	CASE_COL_ID,
 	CASE_COL_NUMBER,
@@ -92,6 +94,14 @@ typedef enum CaseColumn {
 typedef struct CaseRow {
 	const char *col[CASE_COL__COUNT];
 } CaseRow;
+
+/*
+ * Append the case of row to out: case_json's object for a viewer of that kind, then
+ * "track_code" when track_code is not NULL (sql/015's case_with_track_code). Columns after
+ * CASE_COL_VERSION are not read. False as case_render_inbox_item.
+ */
+bool case_render_case(TextBuf *out, const CaseRow *row, bool department_viewer, const char *track_code)
+	__attribute__((warn_unused_result));
 
 /*
  * Append the inbox item of row to out: case_json's object for a department viewer,

@@ -18,6 +18,7 @@ typedef struct ReqQuery {
 
 typedef struct ReqBatchCall {
 	Req *req;
+	ReqRowBody body;
 	ReqRowCb cb;
 } ReqBatchCall;
 
@@ -26,7 +27,7 @@ static void req_query_done(const DbResult *r, void *arg);
 static void req_batch_done(const DbResult *r, int row, void *arg);
 static void reply_db_failure(Req *req, const DbResult *r);
 static void reply_db_unavailable(Req *req);
-static void reply_row_at(Req *req, PGresult *res, int row, ReqRowCb cb);
+static void reply_row_at(Req *req, PGresult *res, int row, ReqRowBody body, ReqRowCb cb);
 static void reply_status_body(Req *req, int status, const char *body);
 
 const char *
@@ -135,13 +136,13 @@ req_leave_read_lane(Req *req)
 }
 
 void
-req_batch_reply(Req *req, DbBatch *batch, const char *const *params)
+req_batch_reply(Req *req, DbBatch *batch, const char *const *params, ReqRowBody body)
 {
-	req_batch(req, batch, params, reply_status_body);
+	req_batch(req, batch, params, body, reply_status_body);
 }
 
 void
-req_batch(Req *req, DbBatch *batch, const char *const *params, ReqRowCb cb)
+req_batch(Req *req, DbBatch *batch, const char *const *params, ReqRowBody body, ReqRowCb cb)
 {
 	ReqBatchCall *call = malloc(sizeof(*call));
 
@@ -150,6 +151,7 @@ req_batch(Req *req, DbBatch *batch, const char *const *params, ReqRowCb cb)
 		return;
 	}
 	call->req = req;
+	call->body = body;
 	call->cb = cb;
 	if (!db_batch_submit(batch, params, req_batch_done, call)) {
 		free(call);
@@ -182,11 +184,12 @@ req_batch_done(const DbResult *r, int row, void *arg)
 {
 	ReqBatchCall *call = arg;
 	Req *req = call->req;
+	ReqRowBody body = call->body;
 	ReqRowCb cb = call->cb;
 
 	free(call);
 	if (r->status == DB_OK)
-		reply_row_at(req, r->res, row, cb);
+		reply_row_at(req, r->res, row, body, cb);
 	else
 		reply_db_failure(req, r);
 }
@@ -224,19 +227,35 @@ req_reply_row(Req *req, PGresult *res)
 		reply_internal(req);
 		return;
 	}
-	reply_row_at(req, res, 0, reply_status_body);
+	reply_row_at(req, res, 0, NULL, reply_status_body);
 }
 
-/* Hand the (status, body) of row `row` (the first two columns) to cb. */
+/* Hand the (status, body) of row `row` (the first two columns) to cb; a NULL body written by
+ * body (when given) from the row's other columns. */
 static void
-reply_row_at(Req *req, PGresult *res, int row, ReqRowCb cb)
+reply_row_at(Req *req, PGresult *res, int row, ReqRowBody body, ReqRowCb cb)
 {
+	TextBuf text = {0};
+
 	if (row >= PQntuples(res) || PQnfields(res) < 2) {
 		log_error("req=%llu: no (status, body) row %d", (unsigned long long)req->id, row);
 		reply_internal(req);
 		return;
 	}
-	cb(req, atoi(PQgetvalue(res, row, 0)), PQgetvalue(res, row, 1));
+	if (!PQgetisnull(res, row, 1) || !body) {
+		cb(req, atoi(PQgetvalue(res, row, 0)), PQgetvalue(res, row, 1));
+		return;
+	}
+	if (body(req, res, row, &text)) {
+		cb(req, atoi(PQgetvalue(res, row, 0)), text.buf);
+	} else if (text.failed) {
+		reply_out_of_memory(req);
+	} else {
+		log_error("req=%llu: row %d has neither a body nor the columns to write one", (unsigned long long)req->id,
+			  row);
+		reply_internal(req);
+	}
+	free(text.buf);
 }
 
 /* Reply with a (status, JSON body) as it is. */

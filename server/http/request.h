@@ -22,6 +22,7 @@
 
 #include "core/api_error.h"
 #include "core/role.h"
+#include "core/textbuf.h"
 #include "core/user.h"
 #include "db/batch.h"
 #include "db/pool.h"
@@ -110,16 +111,24 @@ void req_query_reply(Req *req, const char *sql, int nparams, const char *const *
 void req_reply_row(Req *req, PGresult *res);
 
 /*
- * Like req_query_reply, through a group commit (db/batch): params are one call of the
- * batch's single statement, whose answer is a (status, body) row.
+ * Writes into out the body of an answer row whose body column is NULL, from the row's other
+ * columns (the batched intake answers a created case with its columns: the server writes
+ * its JSON). False when the row does not have them.
  */
-void req_batch_reply(Req *req, DbBatch *batch, const char *const *params);
+typedef bool (*ReqRowBody)(Req *req, PGresult *res, int row, TextBuf *out);
+
+/*
+ * Like req_query_reply, through a group commit (db/batch): params are one call of the
+ * batch's single statement, whose answer is a (status, body) row; a row with a NULL body
+ * has it written by body.
+ */
+void req_batch_reply(Req *req, DbBatch *batch, const char *const *params, ReqRowBody body);
 
 /*
  * The same call, with its (status, body) handed to cb instead of sent: cb must reply. body
  * lives until cb returns. A database failure is answered for the caller and cb not called.
  */
 typedef void (*ReqRowCb)(Req *req, int status, const char *body);
-void req_batch(Req *req, DbBatch *batch, const char *const *params, ReqRowCb cb);
+void req_batch(Req *req, DbBatch *batch, const char *const *params, ReqRowBody body, ReqRowCb cb);
 
 #endif

@@ -1,6 +1,7 @@
 /*
  * Unit tests for core/case_render: the inbox item is case_json's object for a department
- * viewer (keys, order, nesting, null rules) plus due_in_minutes; strings are escaped as
+ * viewer (keys, order, nesting, null rules) plus due_in_minutes; a created case is the same
+ * object for its creator, with its tracking code; strings are escaped as
  * PostgreSQL's escape_json does; a confidential caller shows nothing but the flag; the
  * page pages by its extra row; malformed booleans are refused.
  */
@@ -203,6 +204,51 @@ test_confidential_caller(void **state)
 	text = render(&r);
 	assert_non_null(strstr(text, ",\"caller\":{\"confidential\":true},"));
 	free(text);
+}
+
+/* The case written for its creator (POST /v1/cases): the inbox item's members without
+ * due_in_minutes and role, then the tracking code, as case_with_track_code appends it. */
+static void
+test_created_case_with_track_code(void **state)
+{
+	CaseRow r = dispatched_row();
+	TextBuf b = {0};
+	char *item = render(&r), *end = strstr(item, ",\"due_in_minutes\":");
+
+	(void)state;
+	assert_non_null(end);
+	assert_true(case_render_case(&b, &r, false, "042917"));
+	assert_int_equal(b.len, (size_t)(end - item) + strlen(",\"track_code\":\"042917\"}"));
+	assert_memory_equal(b.buf, item, (size_t)(end - item));
+	assert_string_equal(b.buf + (end - item), ",\"track_code\":\"042917\"}");
+	free(b.buf);
+	/* without a code the object ends after version */
+	b = (TextBuf){0};
+	assert_true(case_render_case(&b, &r, false, NULL));
+	assert_int_equal(b.len, (size_t)(end - item) + 1);
+	assert_string_equal(b.buf + (end - item), "}");
+	free(b.buf);
+	free(item);
+}
+
+/* Only a department's viewer is kept from a confidential caller's name and phone: the
+ * operator who took the call sees them (case_json's p_role = 'department' condition). */
+static void
+test_created_case_confidential_caller_by_viewer(void **state)
+{
+	CaseRow r = dispatched_row();
+	TextBuf b = {0};
+
+	(void)state;
+	r.col[CASE_COL_CALLER_CONFIDENTIAL] = "t";
+	assert_true(case_render_case(&b, &r, false, NULL));
+	assert_non_null(strstr(b.buf, ",\"caller\":{\"name\":\"张先生\",\"phone\":\"13800000000\",\"confidential\":true},"));
+	free(b.buf);
+	b = (TextBuf){0};
+	assert_true(case_render_case(&b, &r, true, NULL));
+	assert_non_null(strstr(b.buf, ",\"caller\":{\"confidential\":true},\"department\":"));
+	assert_null(strstr(b.buf, "13800000000"));
+	free(b.buf);
 }
 
 /* reply, satisfaction and extension: present exactly when their key column is set. */
@@ -509,6 +555,8 @@ main(void)
 		cmocka_unit_test(test_dispatched_case_exactly),
 		cmocka_unit_test(test_nulls),
 		cmocka_unit_test(test_confidential_caller),
+		cmocka_unit_test(test_created_case_with_track_code),
+		cmocka_unit_test(test_created_case_confidential_caller_by_viewer),
 		cmocka_unit_test(test_nested_objects_present),
 		cmocka_unit_test(test_escaping),
 		cmocka_unit_test(test_escaping_round_trip),
