@@ -80,6 +80,7 @@ static bool add_keywords(Router *r, AhoBuilder *b, const RouterList *l, uint32_t
 static bool compile(Router *r, const uint32_t *order);
 static bool scan_case(const Router *r, const RouteInput *in, uint64_t **seen, uint32_t *type_bit,
 		      uint32_t *channel_bit);
+static size_t candidate_add(const CRule *c, RouterCandidate *out, size_t n, size_t max);
 static bool rule_matches(const Router *r, const CRule *c, const RouteInput *in, const uint64_t *seen,
 			 uint32_t type_bit, uint32_t channel_bit, uint32_t *count);
 static inline bool consider(const Router *r, uint32_t idx, const RouteInput *in, const uint64_t *seen,
@@ -428,26 +429,43 @@ router_candidates(const Router *r, const RouteInput *in, RouterCandidate *out, s
 
 	if (!r || !in || !scan_case(r, in, &seen, &type_bit, &channel_bit))
 		return 0;
-	/* Rules are few (hundreds): testing each beats walking the postings here. */
-	for (size_t i = 0; i < r->nrules; i++) {
-		const CRule *c = &r->crules[i];
-		size_t k;
+	/* Only the rules router_route would consider, all of them: a rule met twice (two of its
+	 * `any` keywords seen) adds nothing the second time. Testing every rule instead cost
+	 * ~10% of the server's CPU at intake. */
+	for (size_t i = 0; i < r->nalways; i++)
+		if (rule_matches(r, &r->crules[r->always[i]], in, seen, type_bit, channel_bit, &count))
+			n = candidate_add(&r->crules[r->always[i]], out, n, max);
+	for (size_t w = 0, words = aho_seen_words(r->aho); w < words; w++) {
+		for (uint64_t bits = seen[w]; bits; bits &= bits - 1) {
+			uint32_t id = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(bits));
 
-		if (!rule_matches(r, c, in, seen, type_bit, channel_bit, &count))
-			continue;
-		for (k = 0; k < n && strcmp(out[k].department, c->src->department) != 0; k++)
-			;
-		if (k == n) {
-			if (n == max)
-				continue;
-			out[n++] = (RouterCandidate){c->src->department, c->priority, false};
+			for (uint32_t p = r->post_off[id]; p < r->post_off[id + 1]; p++)
+				if (rule_matches(r, &r->crules[r->post[p]], in, seen, type_bit, channel_bit, &count))
+					n = candidate_add(&r->crules[r->post[p]], out, n, max);
 		}
-		if (c->priority < out[k].priority)
-			out[k].priority = c->priority;
-		out[k].admin |= !c->src->shipped;
 	}
 	if (seen != stack_seen)
 		free(seen);
+	return n;
+}
+
+/* Add matching rule c's department to the n candidates of out (at most max), or improve
+ * its entry; returns the new count. */
+static size_t
+candidate_add(const CRule *c, RouterCandidate *out, size_t n, size_t max)
+{
+	size_t k;
+
+	for (k = 0; k < n && strcmp(out[k].department, c->src->department) != 0; k++)
+		;
+	if (k == n) {
+		if (n == max)
+			return n;
+		out[n++] = (RouterCandidate){c->src->department, c->priority, false};
+	}
+	if (c->priority < out[k].priority)
+		out[k].priority = c->priority;
+	out[k].admin |= !c->src->shipped;
 	return n;
 }
 

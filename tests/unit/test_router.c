@@ -15,22 +15,20 @@
  * Helpers
  */
 
-/* Parse a JSON array of rule bodies into a router. A rule's id is its "id" when given,
- * else its position + 1. Every rule must validate. */
-static Router *
-build_json(const char *json, const RouterCategory *cats, size_t ncats)
+/* Parse a JSON array of rule bodies (*n of them; free with free_rules). A rule's id is its
+ * "id" when given, else its position + 1. Every rule must validate. */
+static RouterRule *
+parse_rules(const char *json, size_t *n)
 {
 	json_object *arr = json_tokener_parse(json);
-	size_t n;
 	RouterRule *rules;
-	Router *r;
 
 	assert_non_null(arr);
 	assert_true(json_object_is_type(arr, json_type_array));
-	n = json_object_array_length(arr);
-	rules = calloc(n ? n : 1, sizeof(*rules));
+	*n = json_object_array_length(arr);
+	rules = calloc(*n ? *n : 1, sizeof(*rules));
 	assert_non_null(rules);
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < *n; i++) {
 		ApiError err = {0};
 
 		if (!router_rule_from_json(json_object_array_get_idx(arr, i), &rules[i], &err))
@@ -38,12 +36,28 @@ build_json(const char *json, const RouterCategory *cats, size_t ncats)
 		if (rules[i].id == 0)
 			rules[i].id = (int64_t)i + 1;
 	}
-	r = router_build(rules, n, cats, ncats);
-	assert_non_null(r);
+	json_object_put(arr);
+	return rules;
+}
+
+static void
+free_rules(RouterRule *rules, size_t n)
+{
 	for (size_t i = 0; i < n; i++)
 		router_rule_clear(&rules[i]);
 	free(rules);
-	json_object_put(arr);
+}
+
+/* Parse a JSON array of rule bodies (as parse_rules) into a router. */
+static Router *
+build_json(const char *json, const RouterCategory *cats, size_t ncats)
+{
+	size_t n;
+	RouterRule *rules = parse_rules(json, &n);
+	Router *r = router_build(rules, n, cats, ncats);
+
+	assert_non_null(r);
+	free_rules(rules, n);
 	return r;
 }
 
@@ -228,6 +242,63 @@ test_all_required(void **state)
 	assert_int_equal(res.nmatched, 3);
 	assert_null(route_text(r, "电梯故障"));
 	assert_null(route_text(r, "小区故障"));	/* all present, but no any */
+	router_free(r);
+}
+
+/* The candidate of a department, or NULL. */
+static const RouterCandidate *
+candidate(const RouterCandidate *c, size_t n, const char *department)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(c[i].department, department) == 0)
+			return &c[i];
+	return NULL;
+}
+
+/* router_candidates: every department with a matching rule, each once, with its best
+ * priority and whether an admin's rule matched: rules with an empty `any`, rules reached
+ * through several seen keywords, vetoed and filtered rules, and one that matches with
+ * none of its keywords seen first in priority order. */
+static void
+test_candidates_every_matching_department(void **state)
+{
+	(void)state;
+	size_t nrules;
+	RouterRule *rules = parse_rules("["
+		"{\"name\":\"gas\",\"priority\":10,\"department\":\"gas_supply\",\"match\":{\"any\":[\"燃气\",\"漏\"]}},"
+		"{\"name\":\"gas2\",\"priority\":5,\"department\":\"gas_supply\",\"match\":{\"any\":[\"煤气\"]}},"
+		"{\"name\":\"water\",\"priority\":20,\"department\":\"water_supply\",\"match\":{\"any\":[\"漏\"],\"none\":[\"燃气\"]}},"
+		"{\"name\":\"road\",\"priority\":30,\"department\":\"transport\",\"match\":{\"any\":[\"路\"],\"all\":[\"坑\"]}},"
+		"{\"name\":\"district\",\"priority\":40,\"department\":\"housing\",\"match\":{\"any\":[\"漏\"],\"districts\":[\"驿城区\"]}},"
+		"{\"name\":\"catch-all\",\"priority\":1000,\"department\":\"civil_affairs\",\"match\":{}}"
+		"]", &nrules);
+	RouterCandidate c[8];
+	RouteInput in = {.text = "燃气和煤气都漏了，路上有坑", .district = "驿城区"};
+	Router *r;
+	size_t n;
+
+	for (size_t i = 1; i < nrules; i++)
+		rules[i].shipped = true; /* all but gas, written through the API */
+	r = router_build(rules, nrules, NULL, 0);
+	assert_non_null(r);
+	free_rules(rules, nrules);
+	n = router_candidates(r, &in, c, 8);
+	assert_int_equal(n, 4); /* water vetoed by 燃气 */
+	assert_int_equal(candidate(c, n, "gas_supply")->priority, 5);
+	assert_true(candidate(c, n, "gas_supply")->admin);
+	assert_int_equal(candidate(c, n, "transport")->priority, 30);
+	assert_false(candidate(c, n, "transport")->admin);
+	assert_int_equal(candidate(c, n, "housing")->priority, 40);
+	assert_int_equal(candidate(c, n, "civil_affairs")->priority, 1000);
+	assert_null(candidate(c, n, "water_supply"));
+	/* at most max, each department once */
+	assert_int_equal(router_candidates(r, &in, c, 2), 2);
+	assert_string_not_equal(c[0].department, c[1].department);
+	/* nothing seen: only the rule with an empty any */
+	in = (RouteInput){.text = "没有关键词"};
+	n = router_candidates(r, &in, c, 8);
+	assert_int_equal(n, 1);
+	assert_string_equal(c[0].department, "civil_affairs");
 	router_free(r);
 }
 
@@ -1035,6 +1106,7 @@ main(void)
 		cmocka_unit_test(test_refuse_enums),
 		cmocka_unit_test(test_refuse_scalars),
 		cmocka_unit_test(test_refuse_bad_utf8),
+		cmocka_unit_test(test_candidates_every_matching_department),
 		cmocka_unit_test(test_default_rules),
 		cmocka_unit_test(test_default_rules_dev_accuracy),
 		cmocka_unit_test(test_default_rules_extra_accuracy),
