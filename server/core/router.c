@@ -62,6 +62,28 @@ struct Router {
 	size_t ncats;
 };
 
+/* A case scan_case has read: what rule_matches needs. */
+typedef struct CaseScan {
+	const Router *r;
+	const RouteInput *in;
+	const uint64_t *seen;
+	uint32_t type_bit, channel_bit;
+} CaseScan;
+
+/* router_route's walk: the best matching rule so far. */
+typedef struct BestRule {
+	CaseScan scan;
+	const CRule *best;
+	uint32_t count;	/* its distinct matched positives */
+} BestRule;
+
+/* router_candidates' walk: the departments found so far. */
+typedef struct Candidates {
+	CaseScan scan;
+	RouterCandidate *out;
+	size_t n, max;
+} Candidates;
+
 static const char *const type_names[] = {"consult", "complaint", "help", "report", "suggestion", "praise"};
 static const char *const channel_names[] = {"phone", "web", "app", "wechat", "kiosk", "hall", "email", "open311"};
 
@@ -80,11 +102,10 @@ static bool add_keywords(Router *r, AhoBuilder *b, const RouterList *l, uint32_t
 static bool compile(Router *r, const uint32_t *order);
 static bool scan_case(const Router *r, const RouteInput *in, uint64_t **seen, uint32_t *type_bit,
 		      uint32_t *channel_bit);
-static size_t candidate_add(const CRule *c, RouterCandidate *out, size_t n, size_t max);
-static bool rule_matches(const Router *r, const CRule *c, const RouteInput *in, const uint64_t *seen,
-			 uint32_t type_bit, uint32_t channel_bit, uint32_t *count);
-static inline bool consider(const Router *r, uint32_t idx, const RouteInput *in, const uint64_t *seen,
-			    uint32_t type_bit, uint32_t channel_bit, const CRule **best, uint32_t *best_count);
+static void walk_candidates(const CaseScan *scan, bool (*visit)(const CRule *c, void *ctx), void *ctx);
+static bool rule_matches(const CaseScan *scan, const CRule *c, uint32_t *count);
+static bool consider(const CRule *c, void *ctx);
+static bool candidate_add(const CRule *c, void *ctx);
 static bool list_has(const RouterList *l, const char *v);
 static bool put(json_object *o, const char *key, json_object *val);
 static bool put_or_null(json_object *o, const char *key, const char *s);
@@ -366,32 +387,17 @@ router_route(const Router *r, const RouteInput *in, RouteResult *out)
 {
 	uint64_t stack_seen[SEEN_STACK_WORDS];
 	uint64_t *seen = stack_seen;
-	size_t words;
-	const CRule *best = NULL;
-	uint32_t best_count = 0, type_bit, channel_bit;
+	BestRule walk = {{r, in, NULL, 0, 0}, NULL, 0};
+	const CRule *best;
 
 	memset(out, 0, sizeof(*out));
 	if (!r || !in)
 		goto category;
-	if (!scan_case(r, in, &seen, &type_bit, &channel_bit))
+	if (!scan_case(r, in, &seen, &walk.scan.type_bit, &walk.scan.channel_bit))
 		return false;
-	words = aho_seen_words(r->aho);
-
-	for (size_t i = 0; i < r->nalways; i++)
-		if (!consider(r, r->always[i], in, seen, type_bit, channel_bit, &best, &best_count))
-			break;
-	for (size_t w = 0; w < words; w++) {
-		uint64_t bits = seen[w];
-
-		while (bits) {
-			uint32_t id = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(bits));
-
-			bits &= bits - 1;
-			for (uint32_t p = r->post_off[id]; p < r->post_off[id + 1]; p++)
-				if (!consider(r, r->post[p], in, seen, type_bit, channel_bit, &best, &best_count))
-					break;
-		}
-	}
+	walk.scan.seen = seen;
+	walk_candidates(&walk.scan, consider, &walk);
+	best = walk.best;
 	if (best) {
 		out->method = ROUTE_RULE;
 		out->department = best->src->department;
@@ -424,49 +430,15 @@ router_candidates(const Router *r, const RouteInput *in, RouterCandidate *out, s
 {
 	uint64_t stack_seen[SEEN_STACK_WORDS];
 	uint64_t *seen = stack_seen;
-	size_t n = 0;
-	uint32_t type_bit, channel_bit, count;
+	Candidates walk = {{r, in, NULL, 0, 0}, out, 0, max};
 
-	if (!r || !in || !scan_case(r, in, &seen, &type_bit, &channel_bit))
+	if (!r || !in || !scan_case(r, in, &seen, &walk.scan.type_bit, &walk.scan.channel_bit))
 		return 0;
-	/* Only the rules router_route would consider, all of them: a rule met twice (two of its
-	 * `any` keywords seen) adds nothing the second time. Testing every rule instead cost
-	 * ~10% of the server's CPU at intake. */
-	for (size_t i = 0; i < r->nalways; i++)
-		if (rule_matches(r, &r->crules[r->always[i]], in, seen, type_bit, channel_bit, &count))
-			n = candidate_add(&r->crules[r->always[i]], out, n, max);
-	for (size_t w = 0, words = aho_seen_words(r->aho); w < words; w++) {
-		for (uint64_t bits = seen[w]; bits; bits &= bits - 1) {
-			uint32_t id = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(bits));
-
-			for (uint32_t p = r->post_off[id]; p < r->post_off[id + 1]; p++)
-				if (rule_matches(r, &r->crules[r->post[p]], in, seen, type_bit, channel_bit, &count))
-					n = candidate_add(&r->crules[r->post[p]], out, n, max);
-		}
-	}
+	walk.scan.seen = seen;
+	walk_candidates(&walk.scan, candidate_add, &walk);
 	if (seen != stack_seen)
 		free(seen);
-	return n;
-}
-
-/* Add matching rule c's department to the n candidates of out (at most max), or improve
- * its entry; returns the new count. */
-static size_t
-candidate_add(const CRule *c, RouterCandidate *out, size_t n, size_t max)
-{
-	size_t k;
-
-	for (k = 0; k < n && strcmp(out[k].department, c->src->department) != 0; k++)
-		;
-	if (k == n) {
-		if (n == max)
-			return n;
-		out[n++] = (RouterCandidate){c->src->department, c->priority, false};
-	}
-	if (c->priority < out[k].priority)
-		out[k].priority = c->priority;
-	out[k].admin |= !c->src->shipped;
-	return n;
+	return walk.n;
 }
 
 bool
@@ -936,17 +908,19 @@ scan_case(const Router *r, const RouteInput *in, uint64_t **seen, uint32_t *type
 
 /* Does rule c match? On true, *count is its number of distinct matched positives. */
 static bool
-rule_matches(const Router *r, const CRule *c, const RouteInput *in, const uint64_t *seen, uint32_t type_bit,
-	     uint32_t channel_bit, uint32_t *count)
+rule_matches(const CaseScan *scan, const CRule *c, uint32_t *count)
 {
+	const Router *r = scan->r;
+	const RouteInput *in = scan->in;
+	const uint64_t *seen = scan->seen;
 	const RouterMatch *m = &c->src->match;
 	uint32_t n = 0;
 
 	if (c->never)
 		return false;
-	if (c->has_types && !(c->types_mask & type_bit))
+	if (c->has_types && !(c->types_mask & scan->type_bit))
 		return false;
-	if (c->has_channels && !(c->channels_mask & channel_bit))
+	if (c->has_channels && !(c->channels_mask & scan->channel_bit))
 		return false;
 	if (m->districts.n && !list_has(&m->districts, in->district))
 		return false;
@@ -972,23 +946,72 @@ rule_matches(const Router *r, const CRule *c, const RouteInput *in, const uint64
 	return true;
 }
 
-/* Evaluate candidate idx against the best so far. Returns false when the candidate's
- * priority is already worse than the best: the rest of its (ascending) list is too. */
-static inline bool
-consider(const Router *r, uint32_t idx, const RouteInput *in, const uint64_t *seen, uint32_t type_bit,
-	 uint32_t channel_bit, const CRule **best, uint32_t *best_count)
+/*
+ * Call visit on every rule the scanned case may match: the rules with an empty `any`, then
+ * the posting list of each keyword seen, each list best first. visit returns false to leave
+ * the rest of its list. A rule with several of its `any` keywords seen is visited for each.
+ */
+static void
+walk_candidates(const CaseScan *scan, bool (*visit)(const CRule *c, void *ctx), void *ctx)
 {
-	const CRule *c = &r->crules[idx], *b = *best;
+	const Router *r = scan->r;
+
+	for (size_t i = 0; i < r->nalways; i++)
+		if (!visit(&r->crules[r->always[i]], ctx))
+			break;
+	for (size_t w = 0, words = aho_seen_words(r->aho); w < words; w++) {
+		for (uint64_t bits = scan->seen[w]; bits; bits &= bits - 1) {
+			uint32_t id = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(bits));
+
+			for (uint32_t p = r->post_off[id]; p < r->post_off[id + 1]; p++)
+				if (!visit(&r->crules[r->post[p]], ctx))
+					break;
+		}
+	}
+}
+
+/* router_route's visit: keep rule c if it matches and beats the best so far. Returns false
+ * when c's priority is already worse than the best: the rest of its (ascending) list is too. */
+static bool
+consider(const CRule *c, void *ctx)
+{
+	BestRule *walk = ctx;
+	const CRule *b = walk->best;
 	uint32_t n;
 
 	if (b && c->priority > b->priority)
 		return false;
-	if (c == b || !rule_matches(r, c, in, seen, type_bit, channel_bit, &n))
+	if (c == b || !rule_matches(&walk->scan, c, &n))
 		return true;
-	if (!b || c->priority < b->priority || n > *best_count || (n == *best_count && c < b)) {
-		*best = c;
-		*best_count = n;
+	if (!b || c->priority < b->priority || n > walk->count || (n == walk->count && c < b)) {
+		walk->best = c;
+		walk->count = n;
 	}
+	return true;
+}
+
+/* router_candidates' visit: when rule c matches, add its department (at most max of them) or
+ * improve that department's entry. Every rule counts: the walk goes on. A rule visited twice
+ * changes nothing the second time. */
+static bool
+candidate_add(const CRule *c, void *ctx)
+{
+	Candidates *walk = ctx;
+	uint32_t count;
+	size_t k;
+
+	if (!rule_matches(&walk->scan, c, &count))
+		return true;
+	for (k = 0; k < walk->n && strcmp(walk->out[k].department, c->src->department) != 0; k++)
+		;
+	if (k == walk->n) {
+		if (walk->n == walk->max)
+			return true;
+		walk->out[walk->n++] = (RouterCandidate){c->src->department, c->priority, false};
+	}
+	if (c->priority < walk->out[k].priority)
+		walk->out[k].priority = c->priority;
+	walk->out[k].admin |= !c->src->shipped;
 	return true;
 }
 
