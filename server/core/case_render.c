@@ -143,6 +143,7 @@ typedef struct Render {
 	bool department;  /* the viewer is a department's: a confidential caller shows only the flag */
 } Render;
 
+static bool render_case_open(TextBuf *out, const Render *r);
 static bool render_object(TextBuf *out, const Field *fields, const Render *r);
 static bool render_members(TextBuf *out, const Field *fields, const Render *r);
 static bool render_value(TextBuf *out, const Field *f, const Render *r);
@@ -160,8 +161,7 @@ case_render_case(TextBuf *out, const CaseRow *row, bool department_viewer, const
 {
 	Render r = {row, department_viewer};
 
-	textbuf_add(out, "{", 1);
-	if (!render_members(out, case_fields, &r))
+	if (!render_case_open(out, &r))
 		return false;
 	if (track_code) {
 		textbuf_add_str(out, "," KEY("track_code"));
@@ -176,8 +176,7 @@ case_render_inbox_item(TextBuf *out, const CaseRow *row)
 {
 	Render r = {row, true};
 
-	textbuf_add(out, "{", 1);
-	if (!render_members(out, case_fields, &r))
+	if (!render_case_open(out, &r))
 		return false;
 	textbuf_add(out, ",", 1);
 	if (!render_members(out, inbox_fields, &r))
@@ -215,6 +214,14 @@ case_render_inbox_page(TextBuf *out, const CaseRow *rows, size_t n, size_t limit
  * Helpers
  *********************************
  */
+
+/* case_json's object without its closing brace, for the caller to add its own members. */
+static bool
+render_case_open(TextBuf *out, const Render *r)
+{
+	textbuf_add(out, "{", 1);
+	return render_members(out, case_fields, r);
+}
 
 static bool
 render_object(TextBuf *out, const Field *fields, const Render *r)
