@@ -60,6 +60,7 @@ static bool vocab_build(Classifier *c, const ClassifierExample *ex, size_t n);
 static size_t vocab_add_text(uint32_t *out, const char *s);
 static int u32_cmp(const void *a, const void *b);
 static uint64_t xorshift(uint64_t *s);
+static int guess_rank_cmp(const void *a, const void *b);
 
 /*
  *********************************
@@ -192,6 +193,7 @@ classifier_predict(const Classifier *c, const char *title, const char *text, Cla
 {
 	float row[CLASSIFIER_LABELS_MAX] = {0};
 	double z[CLASSIFIER_LABELS_MAX] = {0}, prob[CLASSIFIER_LABELS_MAX];
+	ClassifierGuess ranked[CLASSIFIER_LABELS_MAX];
 	size_t grams, m;
 
 	if (!c || !top || !ntop)
@@ -201,21 +203,24 @@ classifier_predict(const Classifier *c, const char *title, const char *text, Cla
 		z[k] = c->bias[k] + (grams ? row[k] / sqrt((double)grams) : 0);
 	softmax(z, c->nlabels, c->info.temperature, prob);
 	m = ntop < c->nlabels ? ntop : c->nlabels;
-	/* Selection of the best m: m is small (3) and labels a few dozen. */
-	for (size_t r = 0; r < m; r++) {
-		int best = -1;
-
-		for (uint32_t k = 0; k < c->nlabels; k++) {
-			bool taken = false;
-
-			for (size_t q = 0; q < r && !taken; q++)
-				taken = top[q].index == k;
-			if (!taken && (best < 0 || prob[k] > prob[best]))
-				best = (int)k;
-		}
-		top[r] = (ClassifierGuess){c->labels[best], (uint32_t)best, prob[best]};
-	}
+	/* Every label ranked, not the best m selected one by one: routing asks for all of them
+	 * (route_blend), and selecting 30 of 30 cost more than the rest of the prediction. */
+	for (uint32_t k = 0; k < c->nlabels; k++)
+		ranked[k] = (ClassifierGuess){c->labels[k], k, prob[k]};
+	qsort(ranked, c->nlabels, sizeof(*ranked), guess_rank_cmp);
+	memcpy(top, ranked, m * sizeof(*top));
 	return m;
+}
+
+/* Higher confidence first; between equals, the label defined first. */
+static int
+guess_rank_cmp(const void *a, const void *b)
+{
+	const ClassifierGuess *x = a, *y = b;
+
+	if (x->confidence != y->confidence)
+		return x->confidence > y->confidence ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
 }
 
 size_t

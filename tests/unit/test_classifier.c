@@ -122,6 +122,41 @@ test_holdout_accuracy_and_ranked_confidences(void **state)
 	classifier_free(c);
 }
 
+/* Asked for every label (as routing asks), the ranks are every label once, by confidence, and
+ * labels of equal confidence in the model's order: three labels with no example at all stay
+ * exactly equal in training and come 2, 3, 4. The first three ranks are the top three. */
+static void
+test_every_label_ranked(void **state)
+{
+	static const char *const five[] = {"water_supply", "power_supply", "gas", "heating", "telecom"};
+	ClassifierExample ex[12];
+	ClassifierParams p;
+	ClassifierGuess all[CLASSIFIER_LABELS_MAX], top[3];
+	Classifier *c;
+
+	(void)state;
+	for (size_t i = 0; i < 12; i++)
+		ex[i] = (ClassifierExample){NULL, problem[i].text, problem[i].label, false, 1.0f};
+	classifier_params_default(&p);
+	p.holdout_every = 0;
+	c = classifier_train(five, 5, ex, 12, &p);
+	assert_non_null(c);
+	assert_int_equal(classifier_predict(c, NULL, "家里停水了", all, CLASSIFIER_LABELS_MAX), 5);
+	assert_string_equal(all[0].label, "water_supply");
+	assert_string_equal(all[1].label, "power_supply");
+	for (uint32_t r = 2; r < 5; r++) {
+		assert_int_equal(all[r].index, r);
+		assert_true(all[r].confidence == all[2].confidence);
+	}
+	assert_true(all[0].confidence > all[1].confidence && all[1].confidence > all[2].confidence);
+	assert_int_equal(classifier_predict(c, NULL, "家里停水了", top, 3), 3);
+	for (int r = 0; r < 3; r++) {
+		assert_int_equal(top[r].index, all[r].index);
+		assert_true(top[r].confidence == all[r].confidence);
+	}
+	classifier_free(c);
+}
+
 /* The confidence of label k for a text. */
 static double
 confidence_of(const Classifier *c, const char *text, uint32_t k)
@@ -345,6 +380,7 @@ main(void)
 		cmocka_unit_test(test_small_problem_solved_exactly),
 		cmocka_unit_test(test_training_is_deterministic),
 		cmocka_unit_test(test_holdout_accuracy_and_ranked_confidences),
+		cmocka_unit_test(test_every_label_ranked),
 		cmocka_unit_test(test_negative_examples_push_away),
 		cmocka_unit_test(test_save_and_load),
 		cmocka_unit_test(test_refusals_and_coverage),
