@@ -47,12 +47,13 @@ static BatchCall *call_new(const DbBatch *batch, const char *const *params, DbBa
 static bool batch_may_send(const DbBatch *batch, int n);
 static void call_fail(BatchCall *call, DbStatus status);
 static void call_free(BatchCall *call);
+static void call_send_alone(DbBatch *batch, BatchCall *call);
 static bool batch_send(DbBatch *batch, BatchCall **calls, int n);
 static bool batch_send_waiting(DbBatch *batch) __attribute__((warn_unused_result));
 static void batch_fail_waiting(DbBatch *batch, DbStatus status);
 static bool batch_submit_run(DbBatch *batch, BatchRun *run);
 static void batch_run_done(const DbResult *result, void *arg);
-static void batch_run_answer(BatchRun *run, const DbResult *result);
+static void batch_run_answer(DbBatch *batch, BatchRun *run, const DbResult *result);
 static void batch_run_split(DbBatch *batch, BatchRun *run, const DbResult *result);
 
 /*
@@ -282,13 +283,14 @@ batch_run_done(const DbResult *result, void *arg)
 	if (batch && result->status == DB_FAILED && run->n > 1)
 		batch_run_split(batch, run, result);
 	else
-		batch_run_answer(run, result);
+		batch_run_answer(batch, run, result);
 	free(run);
 }
 
-/* Each call its row: row 0 of a lone call; the row naming it (last column) of a batch. */
+/* Each call its row: row 0 of a lone call; the row naming it (last column) of a batch. A
+ * batch's row with a NULL first column asks for its call to be sent again alone. */
 static void
-batch_run_answer(BatchRun *run, const DbResult *result)
+batch_run_answer(DbBatch *batch, BatchRun *run, const DbResult *result)
 {
 	int rows = result->status == DB_OK ? PQntuples(result->res) : 0;
 	int last = result->status == DB_OK ? PQnfields(result->res) - 1 : 0;
@@ -297,11 +299,15 @@ batch_run_answer(BatchRun *run, const DbResult *result)
 		for (int r = 0; r < rows; r++) {
 			int i = atoi(PQgetvalue(result->res, r, last));
 
-			if (i >= 0 && i < run->n && run->calls[i]) {
+			if (i < 0 || i >= run->n || !run->calls[i])
+				continue;
+			if (PQgetisnull(result->res, r, 0)) {
+				call_send_alone(batch, run->calls[i]);
+			} else {
 				run->calls[i]->cb(result, r, run->calls[i]->arg);
 				call_free(run->calls[i]);
-				run->calls[i] = NULL;
 			}
+			run->calls[i] = NULL;
 		}
 	}
 	for (int i = 0; i < run->n; i++) {
@@ -324,12 +330,19 @@ batch_run_split(DbBatch *batch, BatchRun *run, const DbResult *result)
 	log_warn("a batch of %d calls failed (%s %s): sending each alone", run->n, result->sqlstate,
 		 result->message);
 	batch->split++;
-	for (int i = 0; i < run->n; i++) {
-		if (batch_send(batch, &run->calls[i], 1))
-			continue;
-		call_fail(run->calls[i], DB_UNAVAILABLE);
-		call_free(run->calls[i]);
-	}
+	for (int i = 0; i < run->n; i++)
+		call_send_alone(batch, run->calls[i]);
+}
+
+/* Send one call of a finished batch again, as a statement of its own; when it cannot be (the
+ * batch is freed, the pool refuses it), answer it now. */
+static void
+call_send_alone(DbBatch *batch, BatchCall *call)
+{
+	if (batch && batch_send(batch, &call, 1))
+		return;
+	call_fail(call, DB_UNAVAILABLE);
+	call_free(call);
 }
 
 /*
