@@ -299,12 +299,14 @@ validate_object(json_object *obj, const FieldSpec *spec, const char *prefix, voi
 	for (const FieldSpec *f = spec; f->name; f++) {
 		json_object *val = NULL;
 
-		field_path(path, prefix, f->name);
+		/* the path only for the fields there (or missing and required): most are absent */
 		if (!json_object_object_get_ex(obj, f->name, &val) || val == NULL) {
-			if (f->required)
-				return api_error_set(err, 422, "missing_field", path, "%s is required", path);
-			continue;
+			if (!f->required)
+				continue;
+			field_path(path, prefix, f->name);
+			return api_error_set(err, 422, "missing_field", path, "%s is required", path);
 		}
+		field_path(path, prefix, f->name);
 		if (!validate_value(val, f, path, out, err))
 			return false;
 	}
