@@ -55,6 +55,7 @@ static bool batch_submit_run(DbBatch *batch, BatchRun *run);
 static void batch_run_done(const DbResult *result, void *arg);
 static void batch_run_answer(DbBatch *batch, BatchRun *run, const DbResult *result);
 static void batch_run_split(DbBatch *batch, BatchRun *run, const DbResult *result);
+static void batch_count_answer(DbBatch *batch);
 
 /*
  *********************************
@@ -274,7 +275,6 @@ batch_run_done(const DbResult *result, void *arg)
 	if (batch) {
 		LIST_REMOVE(run, link);
 		batch->inflight--;
-		batch->calls += (unsigned long long)run->n;
 		/* the next statement goes before this one's answers are written; if the pool refuses
 		 * it (the database is down), nothing else would send what waits */
 		if (!batch_send_waiting(batch))
@@ -304,6 +304,7 @@ batch_run_answer(DbBatch *batch, BatchRun *run, const DbResult *result)
 			if (PQgetisnull(result->res, r, 0)) {
 				call_send_alone(batch, run->calls[i]);
 			} else {
+				batch_count_answer(batch);
 				run->calls[i]->cb(result, r, run->calls[i]->arg);
 				call_free(run->calls[i]);
 			}
@@ -313,6 +314,7 @@ batch_run_answer(DbBatch *batch, BatchRun *run, const DbResult *result)
 	for (int i = 0; i < run->n; i++) {
 		if (!run->calls[i])
 			continue;
+		batch_count_answer(batch);
 		if (result->status == DB_OK && run->n > 1) {
 			log_error("a batch of %d answered no row for call %d", run->n, i);
 			call_fail(run->calls[i], DB_FAILED);
@@ -321,6 +323,15 @@ batch_run_answer(DbBatch *batch, BatchRun *run, const DbResult *result)
 		}
 		call_free(run->calls[i]);
 	}
+}
+
+/* A call answered by a statement of the batch: counted once, not again for the statement
+ * that re-sends it. */
+static void
+batch_count_answer(DbBatch *batch)
+{
+	if (batch)
+		batch->calls++;
 }
 
 /* Nothing of a failed batch committed: each of its calls is sent again, alone. */
@@ -341,6 +352,7 @@ call_send_alone(DbBatch *batch, BatchCall *call)
 {
 	if (batch && batch_send(batch, &call, 1))
 		return;
+	batch_count_answer(batch);
 	call_fail(call, DB_UNAVAILABLE);
 	call_free(call);
 }

@@ -475,6 +475,7 @@ def test_batch_running_into_a_key_another_transaction_commits(srv, make_server):
     body = {"text": "重试赶上了首次请求", "district": district}
     key = {"Idempotency-Key": "race-" + uuid.uuid4().hex}
     tx0, split0 = metric(two, "hotline_intake_transactions_total"), metric(two, "hotline_intake_batches_split_total")
+    cases0 = metric(two, "hotline_intake_cases_total")
 
     with creates_held(two, op2, body, key) as send:
         retry = send(body, key)
@@ -488,8 +489,10 @@ def test_batch_running_into_a_key_another_transaction_commits(srv, make_server):
     # four cases: the first (whose case the retry shows) and the batch's other three
     assert len(made) == 4 and str(retry[0][2]["id"]) == made[0], (retry, made)
     assert retry[0][2]["text"] == body["text"]
-    # the first alone, the batch of four, the retry alone again; no batch failed
+    # the first alone, the batch of four, the retry alone again; no batch failed; five answers,
+    # the retry counted once
     assert metric(two, "hotline_intake_transactions_total") - tx0 == 3
+    assert metric(two, "hotline_intake_cases_total") - cases0 == 5
     assert metric(two, "hotline_intake_batches_split_total") == split0
     assert two.cluster.psql("SELECT count(*) FROM idempotency_keys WHERE key = '%s'" % key["Idempotency-Key"],
                             db=two.db) == "1"
