@@ -42,6 +42,7 @@ static const ConfigEntry config_table[] = {
 	INT(intake_transactions, 1, 64, "4"),
 	INT(intake_batch_max, 1, 256, "32"),
 	INT(intake_batch_min, 1, 256, "8"),
+	INT(intake_linger_us, 0, 100000, "500"),
 	INT(max_body, 1024, 16 * 1024 * 1024, "65536"),
 	INT(max_headers, 1024, 1024 * 1024, "16384"),
 	INT(max_connections, 4, 100000, "1024"),

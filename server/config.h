@@ -24,6 +24,7 @@ typedef struct Config {
 	int intake_transactions;  /* POST /v1/cases transactions running at once (db/batch) */
 	int intake_batch_max;     /* cases in one of them at most; 1 = one case per transaction */
 	int intake_batch_min;     /* creates that must wait before a transaction starts beside others */
+	int intake_linger_us;     /* with none running, how long a create waits for others to join it */
 	int max_body;             /* bytes */
 	int max_headers;          /* bytes */
 	int max_connections;

@@ -284,6 +284,24 @@ schema_ok(const Config *cfg)
 	}
 }
 
+/* The loop's base with precise timers: by default libevent 2.1 reads a coarse clock (a tick of
+ * a few ms) and waits in whole ms, so the intake's 500 us linger (db/batch) lasted 3-4 ms at
+ * low load (p90 at 300 cases/s 3.6 -> 6.6 ms); precise timers use CLOCK_MONOTONIC and a
+ * timerfd. */
+static struct event_base *
+event_base_precise(void)
+{
+	struct event_config *ec = event_config_new();
+	struct event_base *base;
+
+	if (!ec)
+		return NULL;
+	event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
+	base = event_base_new_with_config(ec);
+	event_config_free(ec);
+	return base;
+}
+
 static int
 cmd_serve(const Config *cfg)
 {
@@ -303,11 +321,11 @@ cmd_serve(const Config *cfg)
 	raise_fd_limit();
 	signal(SIGPIPE, SIG_IGN);
 	s.app.config = cfg;
-	s.app.base = event_base_new();
+	s.app.base = event_base_precise();
 	s.app.pool = s.app.base ? db_pool_new(s.app.base, &pc) : NULL;
 	s.app.reads = s.app.base ? db_pool_new(s.app.base, &rc) : NULL;
 	s.app.read_slots = user_slots_new(USER_SLOTS_HOLDERS, cfg->read_per_user);
-	s.app.intakes = s.app.pool ? cases_intake_batch_new(s.app.pool, cfg) : NULL;
+	s.app.intakes = s.app.pool ? cases_intake_batch_new(s.app.base, s.app.pool, cfg) : NULL;
 	s.app.tokens = token_cache_new(1024, cfg->token_cache_seconds);
 	s.app.hasher = s.app.base ? worker_new(s.app.base, HASH_QUEUE_MAX) : NULL;
 	s.app.listener = s.app.base ? db_listener_new(s.app.base, cfg->db) : NULL;

@@ -196,12 +196,12 @@ static void push_actor(Req *req, CallParams *p);
  */
 
 DbBatch *
-cases_intake_batch_new(DbPool *pool, const Config *cfg)
+cases_intake_batch_new(struct event_base *base, DbPool *pool, const Config *cfg)
 {
 	DbBatchConfig bc = {sql_create, sql_create_batch, CREATE_PARAMS, cfg->intake_transactions,
-			    cfg->intake_batch_max, cfg->intake_batch_min, cfg->queue_max};
+			    cfg->intake_batch_max, cfg->intake_batch_min, cfg->intake_linger_us, cfg->queue_max};
 
-	return db_batch_new(pool, &bc);
+	return db_batch_new(base, pool, &bc);
 }
 
 /*

@@ -12,7 +12,7 @@
 /* The route table; the roles of each action come from core/case_state. */
 const RouteTable *cases_routes(void);
 /* The group commit of POST /v1/cases (db/batch), sized by cfg; NULL when memory ran out. */
-DbBatch *cases_intake_batch_new(DbPool *pool, const Config *cfg);
+DbBatch *cases_intake_batch_new(struct event_base *base, DbPool *pool, const Config *cfg);
 
 /*
  * Create a case from validated input the way POST /v1/cases does (routing, clocks, the

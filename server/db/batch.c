@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/queue.h>
 
+#include <event2/event.h>
+
 #include "core/pg_array.h"
 #include "log.h"
 #include "monotonic.h"
@@ -37,6 +39,7 @@ LIST_HEAD(BatchRunList, BatchRun);
 struct DbBatch {
 	DbPool *pool;
 	DbBatchConfig cfg;
+	struct event *linger;  /* fires when the oldest waiting call has lingered (none running) */
 	struct BatchCallQueue queue;
 	struct BatchRunList running;
 	int waiting, inflight;
@@ -45,6 +48,9 @@ struct DbBatch {
 
 static BatchCall *call_new(const DbBatch *batch, const char *const *params, DbBatchCallback cb, void *arg);
 static bool batch_may_send(const DbBatch *batch, int n);
+static bool batch_lingered(const DbBatch *batch);
+static void batch_linger(DbBatch *batch);
+static void linger_cb(evutil_socket_t fd, short what, void *arg);
 static void call_fail(BatchCall *call, DbStatus status);
 static void call_free(BatchCall *call);
 static void call_send_alone(DbBatch *batch, BatchCall *call);
@@ -64,7 +70,7 @@ static void batch_count_answer(DbBatch *batch);
  */
 
 DbBatch *
-db_batch_new(DbPool *pool, const DbBatchConfig *cfg)
+db_batch_new(struct event_base *base, DbPool *pool, const DbBatchConfig *cfg)
 {
 	DbBatch *batch = calloc(1, sizeof(*batch));
 
@@ -82,6 +88,10 @@ db_batch_new(DbPool *pool, const DbBatchConfig *cfg)
 		batch->cfg.items_min = batch->cfg.items_max;
 	TAILQ_INIT(&batch->queue);
 	LIST_INIT(&batch->running);
+	if (batch->cfg.linger_us > 0 && !(batch->linger = evtimer_new(base, linger_cb, batch))) {
+		free(batch);
+		return NULL;
+	}
 	return batch;
 }
 
@@ -97,6 +107,8 @@ db_batch_free(DbBatch *batch)
 		run->batch = NULL;
 	}
 	batch_fail_waiting(batch, DB_UNAVAILABLE);
+	if (batch->linger)
+		event_free(batch->linger);
 	free(batch);
 }
 
@@ -123,6 +135,7 @@ db_batch_submit(DbBatch *batch, const char *const *params, DbBatchCallback cb, v
 	 * fails them. */
 	if (!batch_send_waiting(batch))
 		log_debug("intake: %d creates wait, the pool refused their statement", batch->waiting);
+	batch_linger(batch);
 	return true;
 }
 
@@ -209,12 +222,58 @@ batch_submit_run(DbBatch *batch, BatchRun *run)
 	return ok;
 }
 
-/* Whether a statement of n calls may start now: a slot is free, and nothing runs or n is a
- * batch worth a transaction of its own (items_min). */
+/* Whether a statement of n calls may start now: a slot is free, and n is a batch worth a
+ * transaction of its own (items_min), or nothing runs and the oldest has lingered. */
 static bool
 batch_may_send(const DbBatch *batch, int n)
 {
-	return batch->inflight < batch->cfg.inflight_max && (batch->inflight == 0 || n >= batch->cfg.items_min);
+	return batch->inflight < batch->cfg.inflight_max &&
+	       (n >= batch->cfg.items_min || (batch->inflight == 0 && batch_lingered(batch)));
+}
+
+/* Whether the calls waiting have waited long enough for others while none ran. At 16 clients
+ * the moments when none runs came often enough that a tenth of the transactions carried one
+ * case, each costing a whole transaction's fixed CPU (bench/RESULTS.md). */
+static bool
+batch_lingered(const DbBatch *batch)
+{
+	const BatchCall *oldest = TAILQ_FIRST(&batch->queue);
+
+	if (!batch->linger)
+		return true;
+	return oldest && oldest->queued_at + batch->cfg.linger_us / 1e6 <= monotonic_seconds();
+}
+
+/* With calls waiting and none running, wake when the oldest has lingered: nothing else would
+ * send them. */
+static void
+batch_linger(DbBatch *batch)
+{
+	const BatchCall *oldest = TAILQ_FIRST(&batch->queue);
+	double left;
+	struct timeval tv;
+
+	if (!batch->linger || !oldest || batch->inflight > 0)
+		return;
+	left = oldest->queued_at + batch->cfg.linger_us / 1e6 - monotonic_seconds();
+	if (left < 0)
+		left = 0;
+	tv.tv_sec = (time_t)left;
+	tv.tv_usec = (suseconds_t)((left - (double)tv.tv_sec) * 1e6);
+	evtimer_add(batch->linger, &tv);
+}
+
+static void
+linger_cb(evutil_socket_t fd, short what, void *arg)
+{
+	DbBatch *batch = arg;
+
+	(void)fd;
+	(void)what;
+	/* a timer of ours, no caller to refuse to: if the pool refuses, answer now */
+	if (!batch_send_waiting(batch))
+		batch_fail_waiting(batch, DB_UNAVAILABLE);
+	batch_linger(batch);
 }
 
 /* While a statement may start, send what waits, up to items_max calls at a time. False when
@@ -279,6 +338,7 @@ batch_run_done(const DbResult *result, void *arg)
 		 * it (the database is down), nothing else would send what waits */
 		if (!batch_send_waiting(batch))
 			batch_fail_waiting(batch, DB_UNAVAILABLE);
+		batch_linger(batch);
 	}
 	if (batch && result->status == DB_FAILED && run->n > 1)
 		batch_run_split(batch, run, result);

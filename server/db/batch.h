@@ -4,8 +4,9 @@
  * Why: taken one per transaction, every case pays a commit (a WAL flush), a round trip and a
  * statement of its own, and on a small machine PostgreSQL spends more on those than on the
  * rows. A DbBatch lets at most `inflight_max` statements of its kind run at once. A call that
- * arrives while none runs is sent at once, alone, with the single statement: at low load
- * nothing waits. Others wait; what waits (up to `items_max`) is sent as ONE statement, one
+ * arrives while none runs waits at most `linger_us` for others to join it (0: it is sent at
+ * once), then goes, alone with the single statement or with those that came. Others wait;
+ * what waits (up to `items_max`) is sent as ONE statement, one
  * transaction, whose parameter k is a PostgreSQL array of the waiting calls' values of
  * parameter k, when a statement finishes, or as soon as `items_min` wait and a slot is free.
  * So a second statement starts only for a batch worth its commit: small batches cost more
@@ -23,6 +24,8 @@
 
 #include "db/pool.h"
 
+struct event_base;
+
 typedef struct DbBatch DbBatch;
 
 typedef struct DbBatchConfig {
@@ -35,7 +38,10 @@ typedef struct DbBatchConfig {
 	int nparams;
 	int inflight_max;       /* statements of this kind running at once */
 	int items_max;          /* calls in one statement; 1 sends every call alone */
-	int items_min;          /* calls that must wait before a statement starts beside running ones */
+	int items_min;          /* calls that must wait before a statement starts beside running ones,
+				 * or before one starts at once when none runs */
+	int linger_us;          /* with none running: fewer than items_min start once the oldest has
+				 * waited this long */
 	int queue_max;          /* calls waiting before submit refuses */
 } DbBatchConfig;
 
@@ -54,7 +60,7 @@ typedef struct DbBatchStats {
 } DbBatchStats;
 
 /* NULL on allocation failure. The SQL texts must outlive the batch. */
-DbBatch *db_batch_new(DbPool *pool, const DbBatchConfig *cfg);
+DbBatch *db_batch_new(struct event_base *base, DbPool *pool, const DbBatchConfig *cfg);
 /* Call before db_pool_free: waiting calls get DB_UNAVAILABLE now, running ones from the pool. */
 void db_batch_free(DbBatch *batch);
 

@@ -496,3 +496,34 @@ def test_batch_running_into_a_key_another_transaction_commits(srv, make_server):
     assert metric(two, "hotline_intake_batches_split_total") == split0
     assert two.cluster.psql("SELECT count(*) FROM idempotency_keys WHERE key = '%s'" % key["Idempotency-Key"],
                             db=two.db) == "1"
+
+
+def test_creates_at_idle_linger_for_each_other(srv, make_server):
+    """intake_linger_us: a create that arrives while no intake transaction runs waits that
+    long for others before it goes (the moments with none running made a tenth of the
+    transactions carry one case at 16 connections: bench/RESULTS.md). Three creates at once
+    go as one transaction; a lone one still goes, alone, once its linger is over."""
+    slow = make_server(srv.cluster, intake_linger_us=100000, intake_batch_max=BATCH_MAX)
+    op3 = slow.make_user("operator")
+    district = "批区" + uuid.uuid4().hex[:8]
+    tx0, cases0 = metric(slow, "hotline_intake_transactions_total"), metric(slow, "hotline_intake_cases_total")
+    replies = []
+
+    def file(i):
+        replies.append(slow.request("POST", "/v1/cases", {"text": "同时来电 %d" % i, "district": district},
+                                    token=op3, timeout=60))
+
+    threads = [threading.Thread(target=file, args=(i,)) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert [r[0] for r in replies] == [201] * 3, replies
+    assert metric(slow, "hotline_intake_transactions_total") - tx0 == 1
+    assert metric(slow, "hotline_intake_cases_total") - cases0 == 3
+
+    started = time.monotonic()
+    status, _, alone = slow.request("POST", "/v1/cases", {"text": "单独来电", "district": district}, token=op3)
+    assert status == 201 and alone["text"] == "单独来电"
+    assert time.monotonic() - started >= 0.1
+    assert metric(slow, "hotline_intake_transactions_total") - tx0 == 2
