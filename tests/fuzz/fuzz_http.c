@@ -121,7 +121,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	app.pool = app.base ? db_pool_new(app.base, &pc) : NULL;
 	app.reads = app.base ? db_pool_new(app.base, &rc) : NULL;
 	app.read_slots = user_slots_new(64, config.read_per_user);
-	app.intakes = app.pool ? cases_intake_batch_new(app.pool, &config) : NULL;
+	app.intakes = app.pool ? cases_intake_batch_new(app.base, app.pool, &config) : NULL;
 	app.tokens = token_cache_new(64, config.token_cache_seconds);
 	app.hasher = app.base ? worker_new(app.base, 16) : NULL;
 	app.listener = app.base ? db_listener_new(app.base, config.db) : NULL;
