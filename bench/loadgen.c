@@ -32,6 +32,8 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "loadgen_schedule.h"
+
 #define DRAIN_SECONDS 10.0 /* after the last due request, how long answers may still come */
 
 typedef enum ConnState { CONN_CONNECTING, CONN_IDLE, CONN_HEAD, CONN_BODY } ConnState;
@@ -244,11 +246,8 @@ gen_finish_one(Gen *g, Conn *c, bool ok)
 static void
 gen_dispatch(Gen *g)
 {
-	double now = now_s();
-	uint64_t due = (uint64_t)floor((now - g->t0) * g->rate) + 1;
+	uint64_t due = schedule_due(now_s(), g->t0, g->rate, g->total);
 
-	if (due > g->total)
-		due = g->total;
 	for (int i = 0; i < g->nconns && g->next < due; i++) {
 		if (g->conns[i].state == CONN_IDLE)
 			conn_send(&g->conns[i], g->next++);
