@@ -48,6 +48,7 @@ struct DbBatch {
 
 static BatchCall *call_new(const DbBatch *batch, const char *const *params, DbBatchCallback cb, void *arg);
 static bool batch_may_send(const DbBatch *batch, int n);
+static double linger_left(const DbBatch *batch, const BatchCall *oldest);
 static bool batch_lingered(const DbBatch *batch);
 static void batch_linger(DbBatch *batch);
 static void linger_cb(evutil_socket_t fd, short what, void *arg);
@@ -241,7 +242,14 @@ batch_lingered(const DbBatch *batch)
 
 	if (!batch->linger)
 		return true;
-	return oldest && oldest->queued_at + batch->cfg.linger_us / 1e6 <= monotonic_seconds();
+	return oldest && linger_left(batch, oldest) <= 0;
+}
+
+/* Seconds until the oldest waiting call has lingered (<= 0: it has). */
+static double
+linger_left(const DbBatch *batch, const BatchCall *oldest)
+{
+	return oldest->queued_at + batch->cfg.linger_us / 1e6 - monotonic_seconds();
 }
 
 /* With calls waiting and none running, wake when the oldest has lingered: nothing else would
@@ -255,7 +263,7 @@ batch_linger(DbBatch *batch)
 
 	if (!batch->linger || !oldest || batch->inflight > 0)
 		return;
-	left = oldest->queued_at + batch->cfg.linger_us / 1e6 - monotonic_seconds();
+	left = linger_left(batch, oldest);
 	if (left < 0)
 		left = 0;
 	tv.tv_sec = (time_t)left;
