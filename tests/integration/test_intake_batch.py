@@ -52,6 +52,17 @@ def statements_waiting(srv):
                                 "AND wait_event_type = 'Lock' AND query LIKE '%case_create%'", db=srv.db))
 
 
+def create_in_thread(srv, op, body, headers, threads):
+    """Starts POST /v1/cases in a thread (appended to threads); returns the list its reply
+    goes into."""
+    reply = []
+    t = threading.Thread(target=lambda: reply.append(
+        srv.request("POST", "/v1/cases", body, token=op, headers=headers, timeout=60)))
+    t.start()
+    threads.append(t)
+    return reply
+
+
 @contextlib.contextmanager
 def creates_held(srv, op, first_body, first_headers=None):
     """Holds the intake: yields a `send(body, headers)` that starts a create in a thread and
@@ -61,12 +72,7 @@ def creates_held(srv, op, first_body, first_headers=None):
     threads, first = [], []
 
     def send(body, headers=None):
-        reply = []
-        t = threading.Thread(target=lambda: reply.append(
-            srv.request("POST", "/v1/cases", body, token=op, headers=headers, timeout=60)))
-        t.start()
-        threads.append(t)
-        return reply
+        return create_in_thread(srv, op, body, headers, threads)
 
     try:
         with srv.cluster.table_locked("cases", "EXCLUSIVE", db=srv.db):
@@ -507,18 +513,13 @@ def test_creates_at_idle_linger_for_each_other(srv, make_server):
     op3 = slow.make_user("operator")
     district = "批区" + uuid.uuid4().hex[:8]
     tx0, cases0 = metric(slow, "hotline_intake_transactions_total"), metric(slow, "hotline_intake_cases_total")
-    replies = []
+    threads = []
 
-    def file(i):
-        replies.append(slow.request("POST", "/v1/cases", {"text": "同时来电 %d" % i, "district": district},
-                                    token=op3, timeout=60))
-
-    threads = [threading.Thread(target=file, args=(i,)) for i in range(3)]
-    for t in threads:
-        t.start()
+    replies = [create_in_thread(slow, op3, {"text": "同时来电 %d" % i, "district": district}, None, threads)
+               for i in range(3)]
     for t in threads:
         t.join(60)
-    assert [r[0] for r in replies] == [201] * 3, replies
+    assert [r[0][0] for r in replies] == [201] * 3, replies
     assert metric(slow, "hotline_intake_transactions_total") - tx0 == 1
     assert metric(slow, "hotline_intake_cases_total") - cases0 == 3
 
