@@ -121,9 +121,10 @@ typedef struct CallParams {
 static const char sql_create[] =
 	"SELECT status, body FROM case_create($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, "
 	"$17)";
-/* The same calls, several in one transaction (sql/020_intake_set.sql, 022_intake_lean.sql): a
- * created case comes as its columns (CREATED_COLUMNS) with a NULL body, the tracking code to
- * show after them, the call's index last. */
+/* The same calls, several in one transaction (sql/020_intake_set.sql, 022_intake_lean.sql,
+ * 023_intake_one_statement.sql): a created case comes as its columns (CREATED_COLUMNS) with a
+ * NULL body, the tracking code to show after them, the call's index last; a NULL status asks
+ * db/batch to send the call again alone (its key was claimed before the batch). */
 static const char sql_create_batch[] =
 	"SELECT * FROM case_create_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)";
 enum {
