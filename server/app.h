@@ -23,7 +23,8 @@ typedef struct App {
 	DbPool *pool;            /* writes and quick reads */
 	DbPool *reads;           /* the slow-read lane: searches and reports (http/request.h) */
 	UserSlots *read_slots;   /* per-user cap of the slow-read lane */
-	DbBatch *intakes;        /* group commit of POST /v1/cases (api/cases.c) */
+	DbPool *intake_pool;     /* the intake's own connections (main.c) */
+	DbBatch *intakes;        /* group commit of POST /v1/cases (api/cases.c), on intake_pool */
 	const Config *config;
 	TokenCache *tokens;      /* users of recently authenticated tokens (http/server.c) */
 	Worker *hasher;          /* the thread that hashes and checks passwords (api/session.c) */

@@ -22,6 +22,7 @@ janitor_tick_cb(evutil_socket_t fd, short what, void *arg)
 	/* The intake's waiting creates first: expiring them cannot add to the pool's queue. */
 	n = db_batch_expire(jan.app->intakes, max_wait);
 	n += db_pool_expire(jan.app->pool, max_wait);
+	n += db_pool_expire(jan.app->intake_pool, max_wait);
 	n += db_pool_expire(jan.app->reads, max_wait);
 	metrics_queue_timeouts((unsigned)n);
 }

@@ -189,7 +189,8 @@ render_gauge(Out *o, const char *name, const char *type, const char *help, doubl
 }
 
 char *
-metrics_render(const DbPoolStats *pool, const DbPoolStats *reads, const DbBatchStats *intakes)
+metrics_render(const DbPoolStats *pool, const DbPoolStats *reads, const DbPoolStats *intake,
+	       const DbBatchStats *intakes)
 {
 	Out o = {malloc(8192), 0, 8192, 0};
 
@@ -224,6 +225,13 @@ metrics_render(const DbPoolStats *pool, const DbPoolStats *reads, const DbBatchS
 		     reads->waiting);
 	render_gauge(&o, "hotline_db_read_queries_total", "counter", "Slow-read queries sent.",
 		     (double)reads->queries);
+	render_gauge(&o, "hotline_db_intake_pool_size", "gauge", "Connections of the intake (POST /v1/cases).",
+		     intake->size);
+	render_gauge(&o, "hotline_db_intake_pool_connected", "gauge", "Intake connections up.", intake->connected);
+	render_gauge(&o, "hotline_db_intake_pool_in_use", "gauge", "Intake connections running a transaction.",
+		     intake->in_use);
+	render_gauge(&o, "hotline_db_intake_pool_waiting", "gauge", "Intake transactions waiting for a connection.",
+		     intake->waiting);
 	render_gauge(&o, "hotline_intake_transactions_total", "counter",
 		     "Transactions that created cases (POST /v1/cases), one case or a batch.",
 		     (double)intakes->statements);

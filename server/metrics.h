@@ -28,6 +28,7 @@ void metrics_sweep(unsigned warnings, unsigned overdue);
 void metrics_queue_timeouts(unsigned n);
 
 /* Render everything; returns a malloc'd NUL-terminated string the caller frees (NULL on OOM). */
-char *metrics_render(const DbPoolStats *pool, const DbPoolStats *reads, const DbBatchStats *intakes);
+char *metrics_render(const DbPoolStats *pool, const DbPoolStats *reads, const DbPoolStats *intake,
+		     const DbBatchStats *intakes);
 
 #endif

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "api/intake_batch_sql.h"
 #include "core/case_input.h"
 #include "core/case_render.h"
 #include "core/case_state.h"
@@ -121,12 +122,12 @@ typedef struct CallParams {
 static const char sql_create[] =
 	"SELECT status, body FROM case_create($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, "
 	"$17)";
-/* The same calls, several in one transaction (sql/020_intake_set.sql, 022_intake_lean.sql,
- * 023_intake_one_statement.sql): a created case comes as its columns (CREATED_COLUMNS) with a
- * NULL body, the tracking code to show after them, the call's index last; a NULL status asks
- * db/batch to send the call again alone (its key was claimed before the batch). */
-static const char sql_create_batch[] =
-	"SELECT * FROM case_create_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)";
+/* The same calls, several in one transaction, are api/intake_batch.sql (intake_batch_sql): a
+ * created case comes as its columns (CREATED_COLUMNS) with a NULL body, the tracking code to
+ * show after them, the call's index last; a NULL status asks db/batch to send the call again
+ * alone (its key was claimed before the batch). Its calls' keys (user and Idempotency-Key,
+ * parameters 1 and 5) are distinct: */
+enum { CREATE_PARAM_USER = 0, CREATE_PARAM_KEY = 4 };
 enum {
 	CREATED_COLUMNS = 2,                                  /* after status and body */
 	CREATED_TRACK_CODE = CREATED_COLUMNS + CASE_COL_VERSION + 1,
@@ -199,8 +200,9 @@ static void push_actor(Req *req, CallParams *p);
 DbBatch *
 cases_intake_batch_new(struct event_base *base, DbPool *pool, const Config *cfg)
 {
-	DbBatchConfig bc = {sql_create, sql_create_batch, CREATE_PARAMS, cfg->intake_transactions,
-			    cfg->intake_batch_max, cfg->intake_batch_min, cfg->intake_linger_us, cfg->queue_max};
+	DbBatchConfig bc = {sql_create, intake_batch_sql, CREATE_PARAMS, cfg->intake_transactions,
+			    cfg->intake_batch_max, cfg->intake_batch_min, cfg->intake_linger_us, cfg->queue_max,
+			    2, {CREATE_PARAM_USER, CREATE_PARAM_KEY}};
 
 	return db_batch_new(base, pool, &bc);
 }

@@ -44,14 +44,15 @@ health_ready(Req *req)
 static void
 health_metrics(Req *req)
 {
-	DbPoolStats stats, reads;
+	DbPoolStats stats, reads, intake;
 	DbBatchStats intakes;
 	char *text;
 
 	db_pool_stats(req->app->pool, &stats);
 	db_pool_stats(req->app->reads, &reads);
+	db_pool_stats(req->app->intake_pool, &intake);
 	db_batch_stats(req->app->intakes, &intakes);
-	text = metrics_render(&stats, &reads, &intakes);
+	text = metrics_render(&stats, &reads, &intake, &intakes);
 	if (!text) {
 		reply_error(req, 503, "unavailable", NULL, "out of memory");
 		return;

@@ -57,6 +57,9 @@ static void call_free(BatchCall *call);
 static void call_send_alone(DbBatch *batch, BatchCall *call);
 static bool batch_send(DbBatch *batch, BatchCall **calls, int n);
 static bool batch_send_waiting(DbBatch *batch) __attribute__((warn_unused_result));
+static int batch_pick(const DbBatch *batch, BatchCall **calls);
+static bool batch_keys_valid(const DbBatchConfig *cfg);
+static bool batch_key_taken(const DbBatch *batch, BatchCall *const *calls, int n, const BatchCall *call);
 static void batch_fail_waiting(DbBatch *batch, DbStatus status);
 static bool batch_submit_run(DbBatch *batch, BatchRun *run);
 static void batch_run_done(const DbResult *result, void *arg);
@@ -87,6 +90,10 @@ db_batch_new(struct event_base *base, DbPool *pool, const DbBatchConfig *cfg)
 		batch->cfg.items_min = 1;
 	if (batch->cfg.items_min > batch->cfg.items_max)
 		batch->cfg.items_min = batch->cfg.items_max;
+	if (!batch_keys_valid(&batch->cfg)) {
+		free(batch);
+		return NULL;
+	}
 	TAILQ_INIT(&batch->queue);
 	LIST_INIT(&batch->running);
 	if (batch->cfg.linger_us > 0 && !(batch->linger = evtimer_new(base, linger_cb, batch))) {
@@ -285,7 +292,7 @@ linger_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* While a statement may start, send what waits, up to items_max calls at a time. False when
- * the pool refused one: its calls wait again, at the head; nothing is answered from in here,
+ * the pool refused one: its calls stay where they wait; nothing is answered from in here,
  * since db_batch_submit calls it too. */
 static bool
 batch_send_waiting(DbBatch *batch)
@@ -293,24 +300,65 @@ batch_send_waiting(DbBatch *batch)
 	BatchCall *calls[batch->cfg.items_max];
 
 	while (batch->waiting > 0 && batch_may_send(batch, batch->waiting)) {
-		int n = 0;
+		int n = batch_pick(batch, calls);
 
-		while (n < batch->cfg.items_max && !TAILQ_EMPTY(&batch->queue)) {
-			calls[n] = TAILQ_FIRST(&batch->queue);
-			TAILQ_REMOVE(&batch->queue, calls[n], link);
-			n++;
-		}
-		if (batch_send(batch, calls, n)) {
-			batch->waiting -= n;
-			continue;
-		}
-		while (n > 0) {
-			n--; /* not inside the macro's argument: TAILQ_INSERT_HEAD evaluates it several times */
-			TAILQ_INSERT_HEAD(&batch->queue, calls[n], link);
-		}
-		return false;
+		if (!batch_send(batch, calls, n))
+			return false;
+		for (int i = 0; i < n; i++)
+			TAILQ_REMOVE(&batch->queue, calls[i], link);
+		batch->waiting -= n;
 	}
 	return true;
+}
+
+/* The calls of the next statement, oldest first, up to items_max; left in the queue. A call
+ * whose key one picked already has waits for a later statement (never the oldest: so at least
+ * one is picked). */
+static int
+batch_pick(const DbBatch *batch, BatchCall **calls)
+{
+	BatchCall *call;
+	int n = 0;
+
+	TAILQ_FOREACH(call, &batch->queue, link) {
+		if (n == batch->cfg.items_max)
+			break;
+		if (!batch_key_taken(batch, calls, n, call))
+			calls[n++] = call;
+	}
+	return n;
+}
+
+static bool
+batch_keys_valid(const DbBatchConfig *cfg)
+{
+	if (cfg->nkeys < 0 || cfg->nkeys > (int)(sizeof(cfg->key) / sizeof(cfg->key[0])))
+		return false;
+	for (int k = 0; k < cfg->nkeys; k++)
+		if (cfg->key[k] < 0 || cfg->key[k] >= cfg->nparams)
+			return false;
+	return true;
+}
+
+/* Whether call has the key of one of calls[0..n-1] (DbBatchConfig.key). */
+static bool
+batch_key_taken(const DbBatch *batch, BatchCall *const *calls, int n, const BatchCall *call)
+{
+	const int *key = batch->cfg.key;
+	int nkeys = batch->cfg.nkeys;
+
+	if (nkeys == 0 || !call->params[key[nkeys - 1]])
+		return false;
+	for (int i = 0; i < n; i++) {
+		int k = 0;
+
+		while (k < nkeys && calls[i]->params[key[k]] && call->params[key[k]] &&
+		       strcmp(calls[i]->params[key[k]], call->params[key[k]]) == 0)
+			k++;
+		if (k == nkeys)
+			return true;
+	}
+	return false;
 }
 
 /* Answers every waiting call with status now. */

@@ -43,6 +43,11 @@ typedef struct DbBatchConfig {
 	int linger_us;          /* with none running: fewer than items_min start once the oldest has
 				 * waited this long */
 	int queue_max;          /* calls waiting before submit refuses */
+	int nkeys;              /* key[0..nkeys-1]: parameter indexes that name a call's key. Two
+				 * calls equal in all of them, the last one not NULL, never share a
+				 * statement: the later waits for the next (batch_sql may assume its
+				 * calls' keys distinct) */
+	int key[2];
 } DbBatchConfig;
 
 /*

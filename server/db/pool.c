@@ -73,7 +73,7 @@ typedef struct DbConn {
 struct DbPool {
 	struct event_base *base;
 	DbPoolConfig cfg;
-	char *conninfo, *timezone, *name;
+	char *conninfo, *timezone, *name, *settings;
 	DbConn *conns;             /* cfg.size query connections */
 	struct DbQueryQueue queue;
 	int waiting;
@@ -124,11 +124,13 @@ db_pool_new(struct event_base *base, const DbPoolConfig *cfg)
 	pool->conninfo = strdup(cfg->conninfo);
 	pool->timezone = strdup(cfg->timezone ? cfg->timezone : "UTC");
 	pool->name = strdup(cfg->name ? cfg->name : "db");
+	pool->settings = cfg->settings ? strdup(cfg->settings) : NULL;
 	pool->conns = calloc((size_t)cfg->size, sizeof(DbConn));
 	pool->kick = event_new(base, -1, 0, pool_kick_cb, pool);
 	TAILQ_INIT(&pool->queue);
 	TAILQ_INIT(&pool->failed);
-	if (!pool->conninfo || !pool->timezone || !pool->name || !pool->conns || !pool->kick) {
+	if (!pool->conninfo || !pool->timezone || !pool->name || (cfg->settings && !pool->settings) || !pool->conns ||
+	    !pool->kick) {
 		db_pool_free(pool);
 		return NULL;
 	}
@@ -189,6 +191,7 @@ db_pool_free(DbPool *pool)
 	free(pool->conninfo);
 	free(pool->timezone);
 	free(pool->name);
+	free(pool->settings);
 	free(pool);
 }
 
@@ -291,8 +294,8 @@ conn_start(DbConn *conn)
 			      "keepalives_interval", "keepalives_count", "tcp_user_timeout", NULL};
 	const char *values[] = {pool->conninfo, options, "hotline-server", "1", "30", "10", "3", "30000", NULL};
 
-	snprintf(options, sizeof(options), "-c TimeZone=%s -c statement_timeout=%d", pool->timezone,
-		 pool->cfg.statement_timeout_ms);
+	snprintf(options, sizeof(options), "-c TimeZone=%s -c statement_timeout=%d%s%s", pool->timezone,
+		 pool->cfg.statement_timeout_ms, pool->settings ? " -c " : "", pool->settings ? pool->settings : "");
 	conn->state = DB_CONNECTING;
 	conn->pg = PQconnectStartParams(keys, values, 1);
 	if (!conn->pg || PQstatus(conn->pg) == CONNECTION_BAD) {

@@ -43,6 +43,7 @@ typedef struct DbPoolConfig {
 	int size;                 /* connections */
 	int queue_max;            /* queries waiting for a connection before DB_UNAVAILABLE */
 	int statement_timeout_ms; /* server-side backstop per statement */
+	const char *settings;     /* NULL, or one more "name=value" for every session */
 } DbPoolConfig;
 
 typedef struct DbPoolStats {

@@ -114,14 +114,17 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	config.rate_limit = 1000000;
 	config.token_cache_seconds = 3600;
 	/* as main.c's cmd_serve wires it */
-	pc = (DbPoolConfig){"main", config.db, config.timezone, 1, config.queue_max, config.statement_timeout_ms};
-	rc = (DbPoolConfig){"read", config.db, config.timezone, 1, config.queue_max, config.statement_timeout_ms};
+	pc = (DbPoolConfig){"main", config.db, config.timezone, 1, config.queue_max, config.statement_timeout_ms,
+			    NULL};
+	rc = (DbPoolConfig){"read", config.db, config.timezone, 1, config.queue_max, config.statement_timeout_ms,
+			    NULL};
 	app.config = &config;
 	app.base = event_base_new();
 	app.pool = app.base ? db_pool_new(app.base, &pc) : NULL;
 	app.reads = app.base ? db_pool_new(app.base, &rc) : NULL;
 	app.read_slots = user_slots_new(64, config.read_per_user);
-	app.intakes = app.pool ? cases_intake_batch_new(app.base, app.pool, &config) : NULL;
+	app.intake_pool = app.base ? db_pool_new(app.base, &pc) : NULL;
+	app.intakes = app.intake_pool ? cases_intake_batch_new(app.base, app.intake_pool, &config) : NULL;
 	app.tokens = token_cache_new(64, config.token_cache_seconds);
 	app.hasher = app.base ? worker_new(app.base, 16) : NULL;
 	app.listener = app.base ? db_listener_new(app.base, config.db) : NULL;

@@ -13,6 +13,7 @@ import subprocess
 import threading
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -149,7 +150,10 @@ def test_one_key_twice_in_one_batch(srv, op):
                            [k1, k1, k2, k2])
         wait_waiting(srv, 4)
 
-    assert metric(srv, "hotline_intake_transactions_total") - tx0 == 2
+    # the held one; a batch of one call per key; the second call of each key in the next batch
+    # (one batch never carries a key twice), which finds its key claimed (a NULL status) and
+    # sends each again alone, to be replayed (200) or refused (422) from the committed key
+    assert metric(srv, "hotline_intake_transactions_total") - tx0 == 5
     (s1, _, a), (s2, _, b) = replies[0][0], replies[1][0]
     assert sorted([s1, s2]) == [200, 201] and a["id"] == b["id"], (replies[0], replies[1])
     statuses = sorted(r[0][0] for r in replies[2:])
@@ -294,9 +298,11 @@ def test_refusals_replays_and_expired_keys_in_one_batch(srv, op):
             # in this order: a refused case's key must be free for the one after it
             wait_waiting(srv, len(replies))
 
-    # the held one, the batch of 8, and (since 023) each of the two calls whose key was committed
-    # before the batch sent again alone: the batch answers them with a NULL status
-    assert metric(srv, "hotline_intake_transactions_total") - tx0 == 4
+    # the held one; the batch of the six with a key of their own (3 and 6 repeat 2's and 5's key:
+    # since session 8 one batch never carries a key twice); the second batch, of 3 and 6; and
+    # (since 023) 2 and 3, whose key was committed before their batch, each sent again alone:
+    # their batch answers them with a NULL status
+    assert metric(srv, "hotline_intake_transactions_total") - tx0 == 5
     assert metric(srv, "hotline_intake_batches_split_total") == split0
     got = [r[0] for r in replies]
     assert_error(got[0], 422, "invalid_field", "department")
@@ -349,27 +355,31 @@ def test_batched_answer_is_the_case_as_stored(srv, op):
     assert (replies[0][0][2]["lat"], replies[1][0][2]["lon"]) == (32.981234567891234, 114)
 
 
+INTAKE_BATCH_SQL = Path(__file__).resolve().parents[2] / "server" / "api" / "intake_batch.sql"
+
+
 def batch_plans(srv, calls):
-    """The plans of `calls` case_create_batch calls in one new session (auto_explain's LOG lines,
-    which psql prints on stderr): two cases each, the first with a new Idempotency-Key, the
-    second replaying the key of the call before with its body (the path through a key claimed
-    before the batch)."""
+    """The plans of `calls` executions of the server's batch statement (server/api/intake_batch.sql)
+    in one new session with the generic plan, as the intake's connections run it (auto_explain's
+    LOG lines, which psql prints on stderr): two cases each, the first with a new
+    Idempotency-Key, the second with the key of the execution before (a key claimed before the
+    batch)."""
     user = srv.cluster.psql("SELECT min(id) FROM users", db=srv.db)
     run = uuid.uuid4().hex
     key = lambda i: "'plan-%s-%d'" % (run, i) if i >= 0 else "NULL"
     body = lambda i: "'{\"text\": \"计划 %d\", \"channel\": \"phone\", \"type\": \"complaint\"}'" % i
     two = lambda v: "ARRAY[%s, %s]" % (v, v)
-    sql = ["LOAD 'auto_explain'; SET auto_explain.log_min_duration = 0; "
-           "SET auto_explain.log_nested_statements = on; SET client_min_messages = log;"]
+    sql = ["LOAD 'auto_explain'; SET auto_explain.log_min_duration = 0; SET client_min_messages = log; "
+           "SET plan_cache_mode = force_generic_plan; PREPARE batch AS %s;" % INTAKE_BATCH_SQL.read_text()]
     for i in range(calls):
-        sql.append("SELECT count(*) FROM case_create_batch(%s, %s, %s, ARRAY[NULL, NULL]::text[], ARRAY[%s, %s], "
+        sql.append("EXECUTE batch(%s, %s, %s, ARRAY[NULL, NULL]::text[], ARRAY[%s, %s], "
                    "ARRAY[%s, %s]::jsonb[], %s, ARRAY[NULL, NULL]::text[], %s, ARRAY[NULL, NULL]::bigint[], "
                    "ARRAY[NULL, NULL]::text[], ARRAY[NULL, NULL]::timestamptz[], ARRAY[NULL, NULL]::timestamptz[], "
                    "ARRAY[NULL, NULL]::timestamptz[], ARRAY[now(), now()], ARRAY[NULL, NULL]::smallint[], "
                    "ARRAY['123456', '654321']);"
                    % (two(user), two("'plan'"), two("'operator'"), key(i), key(i - 1), body(i), body(i - 1),
                       two("'pending'"), two("'none'")))
-    r = subprocess.run(srv.cluster.psql_command(srv.db) + ["-c", " ".join(sql)],
+    r = subprocess.run(srv.cluster.psql_command(srv.db) + ["-c", "\n".join(sql)],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=True)
     return r.stderr
 

@@ -43,11 +43,12 @@ class Requests:
 # --- queued queries had no deadline -----------------------------------------------------------
 
 def test_queued_queries_and_waiting_creates_have_a_deadline(pg, make_server):
-    """Both connections and the one intake transaction wait for a lock inside PostgreSQL; the
-    reads queued for a connection and the creates waiting for the intake are answered 503 with
-    Retry-After by the janitor once older than queue_timeout_ms, while the lock is still held,
-    and counted in hotline_queue_timeouts_total; the two in flight finish once it is released."""
-    srv = make_server(pg, pool_size=2, intake_transactions=1, queue_timeout_ms=500,
+    """The one connection and the one intake transaction (on its own connection) wait for a
+    lock inside PostgreSQL; the reads queued for a connection and the creates waiting for the
+    intake are answered 503 with Retry-After by the janitor once older than queue_timeout_ms,
+    while the lock is still held, and counted in hotline_queue_timeouts_total; the two in flight
+    finish once it is released."""
+    srv = make_server(pg, pool_size=1, intake_transactions=1, queue_timeout_ms=500,
                       token_cache_seconds=600, sweep_interval=3600)
     op = srv.make_user("operator")
     assert srv.request("GET", "/v1/me", token=op)[0] == 200  # its token is cached from now on
@@ -77,9 +78,9 @@ def test_queued_queries_and_waiting_creates_have_a_deadline(pg, make_server):
 # --- connection failures were logged only at debug --------------------------------------------
 
 def test_outage_reason_logged_once_at_warn_and_the_recovery(pg, make_server):
-    """A server whose password PostgreSQL refuses says why once per pool (main, read lane) at the
-    default log level, not once per retry of each connection, and says so again when the password
-    starts to work."""
+    """A server whose password PostgreSQL refuses says why once per pool (main, read lane, intake)
+    at the default log level, not once per retry of each connection, and says so again when the
+    password starts to work."""
     srv = make_server(pg)
     assert srv.stop() == 0
     role, password = "hl_outage_" + os.urandom(4).hex(), os.urandom(8).hex()
@@ -99,14 +100,14 @@ def test_outage_reason_logged_once_at_warn_and_the_recovery(pg, make_server):
     # every connection retries a few times meanwhile (back-off 0.1, 0.2, 0.4, 0.8, 1.6 s)
     time.sleep(3)
     lines = outage_lines()
-    assert len(lines) == 2 and "the main pool" in lines[0] + lines[1] and "the read pool" in lines[0] + lines[1], lines
+    assert len(lines) == 3 and all("the %s pool" % p in "".join(lines) for p in ("main", "read", "intake")), lines
     assert all("password authentication failed" in line for line in lines), lines
     assert wrong.split("password=")[1] not in srv.log_text(since)
 
     pg.psql("ALTER ROLE %s PASSWORD 'wrong-%s'" % (role, password))
     wait_for(lambda: srv.request("GET", "/readyz")[0] == 200, 20, "the server to be ready")
     assert " warn database available again to the main pool after " in srv.log_text(since)
-    assert len(outage_lines()) == 2
+    assert len(outage_lines()) == 3
 
 
 # --- long Chinese user names gave 500 ---------------------------------------------------------

@@ -127,7 +127,7 @@ test_failed_send_answers_on_the_next_turn_not_inside_submit(void **state)
 	FakePg pg;
 	struct event_base *base = event_base_new();
 	char conninfo[256];
-	DbPoolConfig cfg = {"test", conninfo, "UTC", 1, 8, 1000};
+	DbPoolConfig cfg = {"test", conninfo, "UTC", 1, 8, 1000, NULL};
 	DbPool *pool;
 	Answer a = {0};
 	char sql[20000];

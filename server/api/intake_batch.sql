@@ -1,0 +1,121 @@
+-- The group commit's statement (server/db/batch.h): several POST /v1/cases in one transaction.
+-- Built into the server as the C string intake_batch_sql (server/CMakeLists.txt) and sent on
+-- the intake's own connections (server/main.c), which prepare it once and run its generic plan
+-- (plan_cache_mode = force_generic_plan on those sessions only: left to choose, PostgreSQL
+-- planned this statement anew for every batch, ~2 ms).
+--
+-- Parameter k is the array of the batch's values of case_create's parameter k (sql/015): user
+-- id, name, role, department, Idempotency-Key, the case's input, its state, department, routing
+-- method, rule id and name, the three deadlines, the instant the clocks start, the clocks
+-- counting working days, the tracking code. No two calls of one statement share a user and
+-- key: db/batch keeps them apart (a second one would make the key's INSERT fail, and the batch
+-- be re-sent call by call).
+--
+-- Why a statement and not 023's function case_create_batch, which ran the same statement:
+-- PL/pgSQL's call (its arguments, the SET of plan_cache_mode, RETURN QUERY's tuplestore read
+-- again by the calling query) cost ~55 us a transaction of ~1,300, and 023's window and self
+-- join for keys repeated in one batch ~70 more (bench/RESULTS.md, session 8).
+--
+-- Each call's answer is one row: status, body, then the created case's columns (NULL when
+-- refused), its tracking code, and the call's 0-based index last. status 422 with the refusal
+-- as body; 201 with the case; NULL when the call's key was claimed before this statement (a
+-- retry of a request that committed, or another transaction that claims the same key now): its
+-- answer depends on a commit this statement's snapshot may not see, and db/batch sends it again
+-- alone, through case_create, which replays or refuses it from the key as committed then.
+-- Everything else is 023's: the same checks, locks taken in the same order, rows and answers.
+WITH i AS MATERIALIZED ( -- once: the refusal is read by n's id and by the answer
+	SELECT x.*, md5(x.input::text) AS hash,
+	       CASE WHEN x.input->>'category' IS NOT NULL AND NOT EXISTS (
+	                 SELECT 1 FROM categories g WHERE g.code = x.input->>'category' AND g.enabled)
+	            THEN case_error('invalid_field', format('unknown category %s', x.input->>'category'), 'category')
+	            WHEN x.department IS NOT NULL AND NOT EXISTS (
+	                 SELECT 1 FROM departments d WHERE d.code = x.department AND d.enabled)
+	            THEN case_error('invalid_field', format('unknown department %s', x.department), 'department')
+	            WHEN x.input->>'kb' IS NOT NULL AND NOT EXISTS (
+	                 SELECT 1 FROM kb_articles b WHERE b.id = (x.input->>'kb')::bigint AND b.enabled)
+	            THEN case_error('invalid_field', format('no enabled knowledge-base article %s', x.input->>'kb'),
+	                            'kb')
+	       END AS refusal
+	  FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::text[],
+	              $8::text[], $9::text[], $10::bigint[], $11::text[], $12::timestamptz[], $13::timestamptz[],
+	              $14::timestamptz[], $15::timestamptz[], $16::smallint[], $17::text[])
+	       WITH ORDINALITY AS x(user_id, user_name, role, dept, key, input, state, department,
+	                            method, rule_id, rule_name, sign_by, contact_by, finish_by, at, clock_workdays,
+	                            track_code, ord)),
+-- each case not refused: its id and number
+n AS (
+	SELECT ids.*, to_char(ids.at, 'YYYYMMDD') || '-' || lpad((ids.id % 1000000)::text, 6, '0') AS number
+	  FROM (SELECT i.*, CASE WHEN i.refusal IS NULL THEN nextval('cases_id_seq'::regclass) END AS id
+	          FROM i) AS ids),
+-- new keys, or ones whose record expired (the reaper had not deleted them yet)
+claim AS (
+	INSERT INTO idempotency_keys AS k (user_id, key, request_hash, response_status, case_id, track_code)
+	SELECT n.user_id, n.key, n.hash, 201, n.id, n.track_code FROM n
+	 WHERE n.key IS NOT NULL AND n.id IS NOT NULL
+	 ORDER BY n.user_id, n.key
+	ON CONFLICT (user_id, key) DO UPDATE
+	   SET request_hash = excluded.request_hash, response_status = 201, response_body = NULL,
+	       case_id = excluded.case_id, created_at = excluded.created_at, expires_at = excluded.expires_at,
+	       track_code = excluded.track_code
+	 WHERE k.expires_at < now()
+	RETURNING k.case_id),
+-- the cases: columns straight from RETURNING, never read back from the table (in a generic
+-- plan made when the table was small, a join back to it became a scan of the whole table)
+made AS (
+	INSERT INTO cases AS c (id, created_at, number, created_by, channel, type, urgent, category, title, text,
+	                        district, address, lat, lon, caller_name, caller_phone, caller_confidential, answer,
+	                        state, department, last_department, routing_method, routing_rule_id,
+	                        routing_rule_name, sign_by, contact_by, finish_by, dispatched_at, first_dispatched_at,
+	                        clock_workdays, track_hash, kb)
+	SELECT n.id, n.at, n.number, n.user_id,
+	       n.input->>'channel', n.input->>'type', coalesce((n.input->>'urgent')::boolean, false),
+	       n.input->>'category', n.input->>'title', n.input->>'text', n.input->>'district',
+	       n.input->>'address', (n.input->>'lat')::double precision, (n.input->>'lon')::double precision,
+	       n.input#>>'{caller,name}', n.input#>>'{caller,phone}',
+	       coalesce((n.input#>>'{caller,confidential}')::boolean, false), n.input->>'answer', n.state,
+	       n.department, n.department, coalesce(n.method, 'none'), n.rule_id, n.rule_name,
+	       n.sign_by, n.contact_by, n.finish_by,
+	       CASE WHEN n.state = 'dispatched' THEN n.at END, CASE WHEN n.state = 'dispatched' THEN n.at END,
+	       CASE WHEN n.state = 'dispatched' THEN n.clock_workdays END,
+	       CASE WHEN n.track_code IS NOT NULL THEN case_track_hash(n.number, n.track_code) END,
+	       (n.input->>'kb')::bigint
+	  FROM n
+	 WHERE n.id IS NOT NULL AND (n.key IS NULL OR n.id IN (SELECT claim.case_id FROM claim))
+	 ORDER BY n.id
+	RETURNING c AS c, c.*),
+facts AS (
+	INSERT INTO case_facts SELECT (case_facts_of(made.c)).* FROM made),
+history AS (
+	INSERT INTO case_events (case_id, actor_id, actor, role, action, from_state, to_state, data)
+	SELECT (made.c).id, n.user_id, n.user_name, n.role, 'create', NULL, (made.c).state,
+	       jsonb_strip_nulls(jsonb_build_object('department', (made.c).department, 'kb', (made.c).kb, 'routing',
+	               jsonb_build_object('method', (made.c).routing_method, 'rule_id', (made.c).routing_rule_id,
+	                                  'rule_name', (made.c).routing_rule_name)))
+	       || jsonb_build_object('channel', (made.c).channel) || coalesce(n.input->'history', '{}')
+	  FROM made JOIN n ON n.id = (made.c).id
+	 ORDER BY (made.c).id),
+counts AS (
+	INSERT INTO rule_counts AS k (rule_id, shard, dispatched, returned)
+	SELECT (made.c).routing_rule_id, pg_backend_pid() % 16, count(*), 0
+	  FROM made WHERE (made.c).routing_method = 'rule'
+	 GROUP BY (made.c).routing_rule_id ORDER BY (made.c).routing_rule_id
+	ON CONFLICT (rule_id, shard) DO UPDATE SET dispatched = k.dispatched + excluded.dispatched)
+SELECT CASE WHEN n.refusal IS NOT NULL THEN 422 WHEN x.id IS NULL THEN NULL ELSE 201 END AS status,
+       n.refusal AS body,
+       x.id, x.number, case_ts(x.created_at), x.channel, x.type, x.urgent,
+       x.category, x.title, x.text, x.district, x.address, x.lat, x.lon,
+       x.caller_name, x.caller_phone, x.caller_confidential,
+       x.department, x.routing_method, x.routing_rule_id, x.routing_rule_name,
+       x.state, case_ts(x.sign_by), case_ts(x.contact_by), case_ts(x.finish_by), x.next_deadline < now(),
+       case_ts(x.dispatched_at), case_ts(x.signed_at), case_ts(x.contacted_at), case_ts(x.replied_at),
+       case_ts(x.visited_at), case_ts(x.closed_at), x.answer, x.kb,
+       x.reply_text, x.reply_resolved,
+       x.visit_score, x.visit_resolved, x.visit_comment,
+       x.ext_state, x.ext_workdays, x.ext_reason, case_ts(x.ext_requested_at),
+       case_ts(x.ext_decided_at), x.returns, x.reopened, x.merged_into,
+       CASE WHEN x.co = '[]' THEN '[]' ELSE case_co_json(x.co)::text END,
+       case_ts(x.suspended_since), x.suspended_reason, x.suspended_from, x.sent_back,
+       x.declined_reason, x.declined_note, x.version,
+       n.track_code, n.ord::integer - 1
+  FROM n
+  LEFT JOIN made x ON x.id = n.id
