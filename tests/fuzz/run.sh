@@ -41,6 +41,10 @@ build() {
 		for f in "$ROOT"/server/*.c "$ROOT"/server/{http,db,api}/*.c; do
 			[[ $f == "$ROOT/server/main.c" ]] || shell+=("$f")
 		done
+		# the intake's statement, built in from its .sql as server/CMakeLists.txt does
+		cmake -DIN="$ROOT/server/api/intake_batch.sql" -DOUT="$OUT/intake_batch_sql.c" -DNAME=intake_batch_sql \
+			-DHEADER=api/intake_batch_sql.h -P "$ROOT/server/embed_sql.cmake"
+		shell+=("$OUT/intake_batch_sql.c")
 		read -r -a libs <<<"$(pkg-config --cflags --libs libevent libevent_pthreads libpq libxcrypt)"
 		libs+=("-DHOTLINE_SQL_DIR=\"$ROOT/sql\"" "-DHOTLINE_WEB_DIR=\"$ROOT/web\"" -pthread)
 	fi
