@@ -25,6 +25,7 @@
 #include "core/case_input.h"
 #include "core/case_render.h"
 #include "core/case_state.h"
+#include "core/local_time.h"
 #include "core/codes.h"
 #include "core/route_blend.h"
 #include "core/router.h"
@@ -112,6 +113,7 @@ typedef struct CallParams {
 	char id[24], user_id[24], if_match[16], from[STATES_TEXT], to[STATES_TEXT];
 	char number[24];
 	char ts[3][TS_TEXT];
+	time_t clocks[3];        /* the instants of ts (a new case's answer writes them: CreatedCase) */
 	char at[TS_TEXT];        /* the instant the clocks start: stored as dispatched_at/visited_at */
 	char kinds[8];           /* SLA_CLOCK_* mask of the clocks that count working days */
 	char co[CO_TEXT];        /* dispatch's co as a JSON array */
@@ -123,15 +125,19 @@ static const char sql_create[] =
 	"SELECT status, body FROM case_create($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, "
 	"$17)";
 /* The same calls, several in one transaction, are api/intake_batch.sql (intake_batch_sql): a
- * created case comes as its columns (CREATED_COLUMNS) with a NULL body, the tracking code to
- * show after them, the call's index last; a NULL status asks db/batch to send the call again
- * alone (its key was claimed before the batch). Its calls' keys (user and Idempotency-Key,
- * parameters 1 and 5) are distinct: */
+ * created case comes with a NULL body and the columns below, the call's index last; a NULL
+ * status asks db/batch to send the call again alone (its key was claimed before the batch).
+ * Its calls' keys (user and Idempotency-Key, parameters 1 and 5) are distinct: */
 enum { CREATE_PARAM_USER = 0, CREATE_PARAM_KEY = 4 };
+/* A created case's row: what PostgreSQL made (id, number) or prints its own way (lat and lon,
+ * as float8out does); the rest of its columns are what the server sent (CreatedCase). */
 enum {
-	CREATED_COLUMNS = 2,                                  /* after status and body */
-	CREATED_TRACK_CODE = CREATED_COLUMNS + CASE_COL_VERSION + 1,
-	CREATED__COUNT = CREATED_TRACK_CODE + 2               /* and the call's index */
+	CREATED_ID = 2, /* after status and body */
+	CREATED_NUMBER,
+	CREATED_LAT,
+	CREATED_LON,
+	CREATED_TRACK_CODE,
+	CREATED__COUNT = CREATED_TRACK_CODE + 2 /* and the call's index */
 };
 static const char sql_get[] = "SELECT status, body FROM case_get($1, $2, $3)";
 static const char sql_events[] = "SELECT status, body FROM case_events_list($1, $2, $3)";
@@ -159,7 +165,15 @@ static const char sql_facts[] =
 	"       coalesce(suspended_from, review_from), clock_workdays "
 	"  FROM cases WHERE id = $1";
 
+/* The columns of a case being created that are what the server sends (strings of its own),
+ * kept until its row comes back: CaseRow's column strings, NULL for SQL NULL. */
+typedef struct CreatedCase {
+	char *col[CASE_COL__COUNT];
+} CreatedCase;
+
 static bool cases_created_body(Req *req, PGresult *res, int row, TextBuf *out);
+static bool created_case_keep(Req *req, const CaseInput *in, const CreatePlan *plan, const CallParams *p, time_t now);
+static void created_case_free(void *state);
 static void cases_read(Req *req, const char *sql);
 static void cases_inbox_done(Req *req, PGresult *res);
 static void cases_action_facts_cb(Req *req, PGresult *res);
@@ -277,6 +291,11 @@ cases_create_submit(Req *req, const CaseInput *in, json_object *history, const c
 			 ? p.kinds
 			 : NULL);
 	push(&p, p.track_code);
+	if (!created_case_keep(req, in, &plan, &p, now)) {
+		json_object_put(input);
+		reply_out_of_memory(req);
+		return;
+	}
 	if (done)
 		req_batch(req, req->app->intakes, p.values, cases_created_body, done);
 	else
@@ -284,18 +303,94 @@ cases_create_submit(Req *req, const CaseInput *in, json_object *history, const c
 	json_object_put(input); /* the batch copied the parameters */
 }
 
-/* The JSON of a case the batched intake created (or replayed), for its creator: the server
- * writes it from the row's columns, as case_json would (core/case_render). */
+/* The JSON of a case the batched intake created, for its creator: the server writes it as
+ * case_json would (core/case_render), from the row's columns PostgreSQL made and the rest kept
+ * from what it sent (created_case_keep). */
 static bool
 cases_created_body(Req *req, PGresult *res, int row, TextBuf *out)
 {
+	static const struct {
+		int row, col;
+	} made[] = {
+		{CREATED_ID, CASE_COL_ID}, {CREATED_NUMBER, CASE_COL_NUMBER},
+		{CREATED_LAT, CASE_COL_LAT}, {CREATED_LON, CASE_COL_LON},
+	};
+	const CreatedCase *kept = req->state;
 	CaseRow c = {{NULL}};
 
-	if (PQnfields(res) != CREATED__COUNT || PQgetisnull(res, row, CREATED_COLUMNS + CASE_COL_ID))
+	if (!kept || req->state_free != created_case_free || PQnfields(res) != CREATED__COUNT ||
+	    PQgetisnull(res, row, CREATED_ID))
 		return false;
-	for (int j = 0; j <= CASE_COL_VERSION; j++)
-		c.col[j] = db_value(res, row, CREATED_COLUMNS + j);
+	for (int j = 0; j < CASE_COL__COUNT; j++)
+		c.col[j] = kept->col[j];
+	for (size_t i = 0; i < sizeof(made) / sizeof(made[0]); i++)
+		c.col[made[i].col] = db_value(res, row, made[i].row);
 	return case_render_case(out, &c, req->user.role == ROLE_DEPARTMENT, db_value(res, row, CREATED_TRACK_CODE));
+}
+
+/* Keeps in req->state the columns of the case being created that the server sends, as the
+ * batch statement stores them (api/intake_batch.sql), its times as case_ts writes them
+ * (core/local_time), and the table's defaults for the other columns a new case has (sql/005
+ * and later: returns, reopened, sent_back 0, version 1, co []; overdue is false, every
+ * deadline of a new case lying ahead). False when out of memory. */
+static bool
+created_case_keep(Req *req, const CaseInput *in, const CreatePlan *plan, const CallParams *p, time_t now)
+{
+	static const int clock_col[3] = {CASE_COL_SIGN_BY, CASE_COL_CONTACT_BY, CASE_COL_FINISH_BY};
+	CreatedCase *k = calloc(1, sizeof(*k));
+	const char *text[CASE_COL__COUNT] = {NULL};
+	char kb[24], at[LOCAL_TIME_TEXT], clock[3][LOCAL_TIME_TEXT];
+	bool dispatched = plan->state == CASE_DISPATCHED;
+	bool ok = k && local_time_text(now, at, sizeof(at));
+
+	if (!k)
+		return false;
+	for (int i = 0; ok && dispatched && i < 3; i++) {
+		ok = local_time_text(p->clocks[i], clock[i], sizeof(clock[i]));
+		text[clock_col[i]] = clock[i];
+	}
+	snprintf(kb, sizeof(kb), "%lld", (long long)in->kb.value);
+	text[CASE_COL_CREATED_AT] = at;
+	text[CASE_COL_CHANNEL] = in->channel;
+	text[CASE_COL_TYPE] = in->type;
+	text[CASE_COL_URGENT] = in->urgent.value ? "t" : "f";
+	text[CASE_COL_CATEGORY] = in->category;
+	text[CASE_COL_TITLE] = in->title;
+	text[CASE_COL_TEXT] = in->text;
+	text[CASE_COL_DISTRICT] = in->district;
+	text[CASE_COL_ADDRESS] = in->address;
+	text[CASE_COL_CALLER_NAME] = in->caller_name;
+	text[CASE_COL_CALLER_PHONE] = in->caller_phone;
+	text[CASE_COL_CALLER_CONFIDENTIAL] = in->caller_confidential.value ? "t" : "f";
+	text[CASE_COL_DEPARTMENT] = plan->department;
+	text[CASE_COL_ROUTING_METHOD] = plan->method ? plan->method : "none";
+	text[CASE_COL_ROUTING_RULE_ID] = plan->rule_id[0] ? plan->rule_id : NULL;
+	text[CASE_COL_ROUTING_RULE_NAME] = plan->rule_name;
+	text[CASE_COL_STATE] = case_state_name(plan->state);
+	text[CASE_COL_OVERDUE] = "f";
+	text[CASE_COL_DISPATCHED_AT] = dispatched ? at : NULL;
+	text[CASE_COL_ANSWER] = in->answer;
+	text[CASE_COL_KB] = in->kb.set ? kb : NULL;
+	text[CASE_COL_RETURNS] = "0";
+	text[CASE_COL_REOPENED] = "0";
+	text[CASE_COL_CO] = "[]";
+	text[CASE_COL_SENT_BACK] = "0";
+	text[CASE_COL_VERSION] = "1";
+	for (int j = 0; ok && j < CASE_COL__COUNT; j++)
+		ok = !text[j] || (k->col[j] = strdup(text[j])) != NULL;
+	req->state = k;
+	req->state_free = created_case_free;
+	return ok;
+}
+
+static void
+created_case_free(void *state)
+{
+	CreatedCase *k = state;
+
+	for (int j = 0; j < CASE_COL__COUNT; j++)
+		free(k->col[j]);
+	free(k);
 }
 
 /* GET /v1/cases/{id} and its events: one read function each, same parameters. */
@@ -836,7 +931,7 @@ co_json(const CodeList *co, char *buf, size_t len)
 static bool
 case_deadlines(const char *type, bool urgent, time_t at, CallParams *p)
 {
-	time_t t[3];
+	time_t *t = p->clocks;
 
 	if (!sla_state_deadlines(type, urgent, at, &t[0], &t[1], &t[2]))
 		return false;

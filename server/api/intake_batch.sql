@@ -16,13 +16,16 @@
 -- again by the calling query) cost ~55 us a transaction of ~1,300, and 023's window and self
 -- join for keys repeated in one batch ~70 more (bench/RESULTS.md, session 8).
 --
--- Each call's answer is one row: status, body, then the created case's columns (NULL when
--- refused), its tracking code, and the call's 0-based index last. status 422 with the refusal
--- as body; 201 with the case; NULL when the call's key was claimed before this statement (a
+-- Each call's answer is one row: status, body, then what PostgreSQL made of the created case or
+-- prints its own way (id, number, lat, lon; NULL when refused), its tracking code, and the
+-- call's 0-based index last: the server writes the rest of the case from what it sent
+-- (api/cases.c, CreatedCase), which spared the statement its 60 columns, ~15 of them timestamps
+-- formatted by case_ts (~50 us a transaction; bench/RESULTS.md, session 8). status 422 with
+-- the refusal as body; 201 with the case; NULL when the call's key was claimed before this statement (a
 -- retry of a request that committed, or another transaction that claims the same key now): its
 -- answer depends on a commit this statement's snapshot may not see, and db/batch sends it again
 -- alone, through case_create, which replays or refuses it from the key as committed then.
--- Everything else is 023's: the same checks, locks taken in the same order, rows and answers.
+-- Everything else is 023's: the same checks, locks taken in the same order, rows written.
 WITH i AS MATERIALIZED ( -- once: the refusal is read by n's id and by the answer
 	SELECT x.*, md5(x.input::text) AS hash,
 	       CASE WHEN x.input->>'category' IS NOT NULL AND NOT EXISTS (
@@ -59,8 +62,9 @@ claim AS (
 	       track_code = excluded.track_code
 	 WHERE k.expires_at < now()
 	RETURNING k.case_id),
--- the cases: columns straight from RETURNING, never read back from the table (in a generic
--- plan made when the table was small, a join back to it became a scan of the whole table)
+-- the cases: what the answer needs straight from RETURNING, never read back from the table (in
+-- a generic plan made when the table was small, a join back to it became a scan of the whole
+-- table); c whole for the facts, the history and the rule counts
 made AS (
 	INSERT INTO cases AS c (id, created_at, number, created_by, channel, type, urgent, category, title, text,
 	                        district, address, lat, lon, caller_name, caller_phone, caller_confidential, answer,
@@ -82,7 +86,7 @@ made AS (
 	  FROM n
 	 WHERE n.id IS NOT NULL AND (n.key IS NULL OR n.id IN (SELECT claim.case_id FROM claim))
 	 ORDER BY n.id
-	RETURNING c AS c, c.*),
+	RETURNING c AS c, c.id, c.number, c.lat, c.lon),
 facts AS (
 	INSERT INTO case_facts SELECT (case_facts_of(made.c)).* FROM made),
 history AS (
@@ -102,20 +106,6 @@ counts AS (
 	ON CONFLICT (rule_id, shard) DO UPDATE SET dispatched = k.dispatched + excluded.dispatched)
 SELECT CASE WHEN n.refusal IS NOT NULL THEN 422 WHEN x.id IS NULL THEN NULL ELSE 201 END AS status,
        n.refusal AS body,
-       x.id, x.number, case_ts(x.created_at), x.channel, x.type, x.urgent,
-       x.category, x.title, x.text, x.district, x.address, x.lat, x.lon,
-       x.caller_name, x.caller_phone, x.caller_confidential,
-       x.department, x.routing_method, x.routing_rule_id, x.routing_rule_name,
-       x.state, case_ts(x.sign_by), case_ts(x.contact_by), case_ts(x.finish_by), x.next_deadline < now(),
-       case_ts(x.dispatched_at), case_ts(x.signed_at), case_ts(x.contacted_at), case_ts(x.replied_at),
-       case_ts(x.visited_at), case_ts(x.closed_at), x.answer, x.kb,
-       x.reply_text, x.reply_resolved,
-       x.visit_score, x.visit_resolved, x.visit_comment,
-       x.ext_state, x.ext_workdays, x.ext_reason, case_ts(x.ext_requested_at),
-       case_ts(x.ext_decided_at), x.returns, x.reopened, x.merged_into,
-       CASE WHEN x.co = '[]' THEN '[]' ELSE case_co_json(x.co)::text END,
-       case_ts(x.suspended_since), x.suspended_reason, x.suspended_from, x.sent_back,
-       x.declined_reason, x.declined_note, x.version,
-       n.track_code, n.ord::integer - 1
+       x.id, x.number, x.lat, x.lon, n.track_code, n.ord::integer - 1
   FROM n
   LEFT JOIN made x ON x.id = n.id

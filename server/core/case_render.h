@@ -2,8 +2,8 @@
  * case_render: a case (the answer of POST /v1/cases) and the department inbox page
  * (GET /v1/inbox) as JSON, written from the text of their rows' columns.
  *
- * sql/010_inbox.sql's case_inbox_page and sql/022's case_create_batch return each case as
- * plain columns; this module writes the JSON object that sql/015's case_json(c, role, dept)
+ * sql/010_inbox.sql's case_inbox_page returns each case as plain columns, and the intake
+ * (api/cases.c) holds a new case's as text, most of them what it sent; this module writes the JSON object that sql/015's case_json(c, role, dept)
  * builds for it, key for key and in the same order. The inbox adds "due_in_minutes" and
  * "role" and wraps the items in {"items": [...], "next": cursor-or-null}. Rendering here
  * instead of in PostgreSQL is what makes the inbox and intake fast: json_build_object costs
@@ -27,8 +27,8 @@
 
 #include "core/textbuf.h"
 
-/* The columns of a case_inbox_page row, in its order (case_json's key order); a row of
- * case_create_batch has the same ones up to CASE_COL_VERSION. */
+/* The columns of a case_inbox_page row, in its order (case_json's key order); a new case's
+ * are the same up to CASE_COL_VERSION. */
 typedef enum CaseColumn {
 	CASE_COL_ID,
 	CASE_COL_NUMBER,

@@ -326,12 +326,30 @@ def test_refusals_replays_and_expired_keys_in_one_batch(srv, op):
 
 
 def test_batched_answer_is_the_case_as_stored(srv, op):
-    """Since 022 the server writes a batched case's answer from its columns (core/case_render)
-    where case_json wrote it before: each answer is exactly GET /v1/cases/{id} (case_json's)
-    plus the tracking code, for every kind of value (numbers as PostgreSQL prints them,
-    booleans, nulls, a confidential caller shown to the operator who took the call, an
-    answered case, an urgent one, a category)."""
+    """Since 022 the server writes a batched case's answer (core/case_render) where case_json
+    wrote it before, and since session 8 from what it sent, with only id, number, lat and lon
+    from PostgreSQL: each answer is exactly GET /v1/cases/{id} (case_json's) plus the tracking
+    code, for every kind of value (numbers as PostgreSQL prints them, booleans, nulls, a
+    confidential caller shown to the operator who took the call, an answered case with its
+    knowledge-base article, an urgent one, a category, one dispatched by hand)."""
+    batched_answers_as_stored(srv, op)
+
+
+def test_batched_answer_in_another_time_zone(srv, make_server):
+    """A new case's times are the server's own text (core/local_time), as case_ts writes them in
+    the session's zone: a server in a zone west of UTC with a half-hour offset (its sessions in
+    the same zone) answers exactly GET too."""
+    other = make_server(srv.cluster, intake_transactions=1, intake_batch_max=BATCH_MAX,
+                        queue_timeout_ms=600000, timezone="America/St_Johns")
+    replies = batched_answers_as_stored(other, other.make_user("operator"))
+    assert replies[0][0][2]["created_at"].endswith(("-03:30", "-02:30")), replies[0]
+
+
+def batched_answers_as_stored(srv, op):
+    """Creates the cases of test_batched_answer_is_the_case_as_stored in one batch on srv and
+    checks each answer against GET; returns the replies."""
     district = "批区" + uuid.uuid4().hex[:8]
+    kb = srv.cluster.psql("SELECT min(id) FROM kb_articles WHERE enabled", db=srv.db)
     bodies = [
         {"text": "坐标带很多位小数", "district": district, "lat": 32.981234567891234, "lon": 114.02},
         {"text": "坐标为整数与负数", "district": district, "lat": -0.0001, "lon": 114, "address": "某路 1 号"},
@@ -340,7 +358,11 @@ def test_batched_answer_is_the_case_as_stored(srv, op):
         {"text": "当场解答", "district": district, "answer": "已解答：请拨打\n供电热线", "type": "consult"},
         {"text": "加急分类件", "district": district, "urgent": True, "category": "urban_mgmt.03",
          "channel": "wechat", "title": "标题\t带制表"},
+        {"text": "直接派给住建", "district": district, "department": "housing", "type": "help"},
     ]
+    if kb:
+        bodies.append({"text": "知识库解答", "district": district, "answer": "见知识库", "kb": int(kb),
+                       "type": "consult"})
     first = {"text": "先到的一件", "district": district, "lat": 1.5, "lon": 2.25}
     with creates_held(srv, op, first) as send:
         replies = send_all(send, bodies)
@@ -353,6 +375,7 @@ def test_batched_answer_is_the_case_as_stored(srv, op):
         assert status == 200 and case == stored, (case, stored)
     assert replies[2][0][2]["caller"] == {"name": "李\\女士", "phone": "13700000000", "confidential": True}
     assert (replies[0][0][2]["lat"], replies[1][0][2]["lon"]) == (32.981234567891234, 114)
+    return replies
 
 
 INTAKE_BATCH_SQL = Path(__file__).resolve().parents[2] / "server" / "api" / "intake_batch.sql"
