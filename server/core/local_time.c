@@ -2,7 +2,6 @@
 #include "core/local_time.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 
 bool
 local_time_text(time_t t, char *buf, size_t len)

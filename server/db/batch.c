@@ -329,6 +329,7 @@ batch_pick(const DbBatch *batch, BatchCall **calls)
 	return n;
 }
 
+/* Whether the config's key names at most two of its parameters. */
 static bool
 batch_keys_valid(const DbBatchConfig *cfg)
 {

@@ -289,7 +289,7 @@ static void
 conn_start(DbConn *conn)
 {
 	DbPool *pool = conn->pool;
-	char options[256]; /* TimeZone (config.h: under 64 bytes), the timeout and settings (a literal) */
+	char options[256]; /* TimeZone (config.h: under 64 bytes), the timeout, and settings (main.c's: short) */
 	const char *keys[] = {"dbname", "options", "application_name", "keepalives", "keepalives_idle",
 			      "keepalives_interval", "keepalives_count", "tcp_user_timeout", NULL};
 	const char *values[] = {pool->conninfo, options, "hotline-server", "1", "30", "10", "3", "30000", NULL};
