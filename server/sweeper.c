@@ -1,5 +1,5 @@
 /*
- * sweeper: one timer, two jobs (see sweeper.h). Each runs at most once at a time:
+ * sweeper: one timer, three jobs (see sweeper.h). Each runs at most once at a time:
  * a pass still waiting for the database when the timer fires again is not doubled.
  */
 #include "sweeper.h"
@@ -23,6 +23,7 @@ typedef struct Sweeper {
 	struct event *timer;
 	bool sweeping;       /* a sweep_deadlines() call is waiting for the database */
 	bool reaping;        /* an idempotency_reap() call is waiting */
+	bool folding;        /* a rule_counts_fold() call is waiting */
 	bool db_trouble;     /* the last pass failed (log an outage once) */
 	int passes_to_reap;  /* timer ticks until the next reap */
 } Sweeper;
@@ -34,6 +35,8 @@ static void sweeper_sweep(void);
 static void sweeper_sweep_cb(const DbResult *r, void *arg);
 static void sweeper_reap(void);
 static void sweeper_reap_cb(const DbResult *r, void *arg);
+static void sweeper_fold(void);
+static void sweeper_fold_cb(const DbResult *r, void *arg);
 static void sweeper_settle(bool ok, const char *why);
 
 /*
@@ -80,6 +83,8 @@ sweeper_tick_cb(evutil_socket_t fd, short what, void *arg)
 	(void)arg;
 	if (!sw.sweeping)
 		sweeper_sweep();
+	if (!sw.folding)
+		sweeper_fold();
 	if (--sw.passes_to_reap <= 0) {
 		int every = SWEEPER_REAP_SECONDS / sw.app->config->sweep_interval;
 
@@ -143,6 +148,31 @@ sweeper_reap_cb(const DbResult *r, void *arg)
 	else if (r->status == DB_FAILED)
 		log_error("sweeper: idempotency_reap failed: %s %s", r->sqlstate, r->message);
 	/* Otherwise the database is away; the sweep pass logs that, and the next reap retries. */
+}
+
+/* The rules' dispatch counts, folded in from the create events (sql/025_rule_counts_fold.sql):
+ * the intake's transactions no longer count them, and rule_stats reads what is not folded yet
+ * from the events, so the longer between folds, the more it reads. */
+static void
+sweeper_fold(void)
+{
+	sw.folding = db_pool_submit(sw.app->pool, "SELECT folded_after, folded_upto FROM rule_counts_fold()", 0,
+				    NULL, sweeper_fold_cb, NULL);
+}
+
+static void
+sweeper_fold_cb(const DbResult *r, void *arg)
+{
+	(void)arg;
+	sw.folding = false;
+	if (!sw.app)
+		return;
+	if (r->status == DB_OK && PQntuples(r->res) == 1)
+		log_debug("sweeper: create events %s..%s folded into rule_counts", PQgetvalue(r->res, 0, 0),
+			  PQgetvalue(r->res, 0, 1));
+	else if (r->status == DB_FAILED)
+		log_error("sweeper: rule_counts_fold failed: %s %s", r->sqlstate, r->message);
+	/* Otherwise the database is away; the sweep pass logs that, and the next tick retries. */
 }
 
 /* Log a run of failed passes once when it starts and once when it ends. */

@@ -2,7 +2,8 @@
  * sweeper: the periodic deadline job (API.md section 4). Every sweep_interval
  * seconds one SQL call writes the deadline_warning and overdue history rows that
  * have come due, each exactly once per clock even with several servers on one
- * database (sql/006_sweeper.sql); every few minutes it also deletes expired
+ * database (sql/006_sweeper.sql), and folds the rules' new dispatches into their
+ * counts (sql/025_rule_counts_fold.sql); every few minutes it also deletes expired
  * idempotency keys. Never blocks the loop; a pass the database cannot answer is
  * skipped. Passes and rows are counted in metrics (metrics_sweep).
  */

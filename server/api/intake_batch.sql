@@ -21,10 +21,10 @@
 -- call's 0-based index last: the server writes the rest of the case from what it sent
 -- (api/cases.c, CreatedCase), which spared the statement its 60 columns, ~15 of them timestamps
 -- formatted by case_ts (~50 us a transaction; bench/RESULTS.md, session 8). status 422 with
--- the refusal as body; 201 with the case; NULL when the call's key was claimed before this statement (a
--- retry of a request that committed, or another transaction that claims the same key now): its
--- answer depends on a commit this statement's snapshot may not see, and db/batch sends it again
--- alone, through case_create, which replays or refuses it from the key as committed then.
+-- the refusal as body; 201 with the case.
+--
+-- A rule's dispatch is no longer counted here: the sweeper folds the counts in from the create
+-- events (sql/025), which spared the statement an upsert (~37 us a transaction; session 9).
 -- Everything else is 023's: the same checks, locks taken in the same order, rows written.
 WITH i AS MATERIALIZED ( -- once: the refusal is read by n's id and by the answer
 	SELECT x.*, md5(x.input::text) AS hash,
@@ -50,18 +50,18 @@ n AS (
 	SELECT ids.*, to_char(ids.at, 'YYYYMMDD') || '-' || lpad((ids.id % 1000000)::text, 6, '0') AS number
 	  FROM (SELECT i.*, CASE WHEN i.refusal IS NULL THEN nextval('cases_id_seq'::regclass) END AS id
 	          FROM i) AS ids),
--- new keys, or ones whose record expired (the reaper had not deleted them yet)
+-- the keys: a plain INSERT, no ON CONFLICT. A key claimed already (a retry of a request that
+-- committed, a record expired that the reaper has not deleted yet, or another transaction that
+-- claims it now) makes the statement fail with unique_violation, and db/batch sends each call
+-- again alone, through case_create, which replays, refuses or creates it from the key as
+-- committed then. That is rare, and ON CONFLICT's check before every insert cost ~28 us a
+-- transaction of ~1,100 (bench/RESULTS.md, session 9). In the order of the keys, so that two
+-- transactions wait for each other's keys in one order only.
 claim AS (
-	INSERT INTO idempotency_keys AS k (user_id, key, request_hash, response_status, case_id, track_code)
+	INSERT INTO idempotency_keys (user_id, key, request_hash, response_status, case_id, track_code)
 	SELECT n.user_id, n.key, n.hash, 201, n.id, n.track_code FROM n
 	 WHERE n.key IS NOT NULL AND n.id IS NOT NULL
-	 ORDER BY n.user_id, n.key
-	ON CONFLICT (user_id, key) DO UPDATE
-	   SET request_hash = excluded.request_hash, response_status = 201, response_body = NULL,
-	       case_id = excluded.case_id, created_at = excluded.created_at, expires_at = excluded.expires_at,
-	       track_code = excluded.track_code
-	 WHERE k.expires_at < now()
-	RETURNING k.case_id),
+	 ORDER BY n.user_id, n.key),
 -- the cases: what the others need straight from RETURNING, never read back from the table (in
 -- a generic plan made when the table was small, a join back to it became a scan of the whole
 -- table). As columns, not as the row c whole: each field of a whole row read later is found
@@ -87,7 +87,7 @@ made AS (
 	       CASE WHEN n.track_code IS NOT NULL THEN case_track_hash(n.number, n.track_code) END,
 	       (n.input->>'kb')::bigint
 	  FROM n
-	 WHERE n.id IS NOT NULL AND (n.key IS NULL OR n.id IN (SELECT claim.case_id FROM claim))
+	 WHERE n.id IS NOT NULL
 	 ORDER BY n.id
 	RETURNING case_facts_of(c) AS facts, c.id, c.number, c.lat, c.lon, c.state, c.department, c.kb,
 	          c.routing_method, c.routing_rule_id, c.routing_rule_name, c.channel),
@@ -101,14 +101,8 @@ history AS (
 	                                  'rule_name', made.routing_rule_name)))
 	       || jsonb_build_object('channel', made.channel) || coalesce(n.input->'history', '{}')
 	  FROM made JOIN n ON n.id = made.id
-	 ORDER BY made.id),
-counts AS (
-	INSERT INTO rule_counts AS k (rule_id, shard, dispatched, returned)
-	SELECT made.routing_rule_id, pg_backend_pid() % 16, count(*), 0
-	  FROM made WHERE made.routing_method = 'rule'
-	 GROUP BY made.routing_rule_id ORDER BY made.routing_rule_id
-	ON CONFLICT (rule_id, shard) DO UPDATE SET dispatched = k.dispatched + excluded.dispatched)
-SELECT CASE WHEN n.refusal IS NOT NULL THEN 422 WHEN x.id IS NULL THEN NULL ELSE 201 END AS status,
+	 ORDER BY made.id)
+SELECT CASE WHEN n.refusal IS NOT NULL THEN 422 ELSE 201 END AS status,
        n.refusal AS body,
        x.id, x.number, x.lat, x.lon, n.track_code, n.ord::integer - 1
   FROM n

@@ -31,10 +31,7 @@ typedef struct DbBatch DbBatch;
 typedef struct DbBatchConfig {
 	const char *single_sql; /* one call: $1..$nparams; answers one row */
 	const char *batch_sql;  /* n calls: $k is the array of their values of parameter k; answers
-				 * one row per call, the call's 0-based index in the LAST column; a
-				 * NULL first column sends that call again alone, with single_sql (its
-				 * answer needs a snapshot taken after the batch's, e.g. another
-				 * transaction's commit the batch ran into) */
+				 * one row per call, the call's 0-based index in the LAST column */
 	int nparams;
 	int inflight_max;       /* statements of this kind running at once */
 	int items_max;          /* calls in one statement; 1 sends every call alone */

@@ -143,7 +143,7 @@ def test_one_key_twice_in_one_batch(srv, op):
     other = {"text": "同键不同内容", "district": district}
     k1 = {"Idempotency-Key": "twice-" + uuid.uuid4().hex}
     k2 = {"Idempotency-Key": "mismatch-" + uuid.uuid4().hex}
-    tx0 = metric(srv, "hotline_intake_transactions_total")
+    tx0, split0 = metric(srv, "hotline_intake_transactions_total"), metric(srv, "hotline_intake_batches_split_total")
 
     with creates_held(srv, op, {"text": "先到的一件", "district": district}) as send:
         replies = send_all(send, [same, same, other, dict(other, text="同键不同内容（改）")],
@@ -151,9 +151,11 @@ def test_one_key_twice_in_one_batch(srv, op):
         wait_waiting(srv, 4)
 
     # the held one; a batch of one call per key; the second call of each key in the next batch
-    # (one batch never carries a key twice), which finds its key claimed (a NULL status) and
-    # sends each again alone, to be replayed (200) or refused (422) from the committed key
+    # (one batch never carries a key twice), which fails on its claimed keys (since session 9
+    # the keys' INSERT has no ON CONFLICT), so each is sent again alone, to be replayed (200)
+    # or refused (422) from the committed key
     assert metric(srv, "hotline_intake_transactions_total") - tx0 == 5
+    assert metric(srv, "hotline_intake_batches_split_total") - split0 == 1
     (s1, _, a), (s2, _, b) = replies[0][0], replies[1][0]
     assert sorted([s1, s2]) == [200, 201] and a["id"] == b["id"], (replies[0], replies[1])
     statuses = sorted(r[0][0] for r in replies[2:])
@@ -299,11 +301,11 @@ def test_refusals_replays_and_expired_keys_in_one_batch(srv, op):
             wait_waiting(srv, len(replies))
 
     # the held one; the batch of the six with a key of their own (3 and 6 repeat 2's and 5's key:
-    # since session 8 one batch never carries a key twice); the second batch, of 3 and 6; and
-    # (since 023) 2 and 3, whose key was committed before their batch, each sent again alone:
-    # their batch answers them with a NULL status
-    assert metric(srv, "hotline_intake_transactions_total") - tx0 == 5
-    assert metric(srv, "hotline_intake_batches_split_total") == split0
+    # since session 8 one batch never carries a key twice), which fails on 2's and 4's keys,
+    # claimed before it (since session 9 the keys' INSERT has no ON CONFLICT), and is sent
+    # again case by case; the second batch, of 3 and 6, fails on 3's key the same way
+    assert metric(srv, "hotline_intake_transactions_total") - tx0 == 1 + (1 + 6) + (1 + 2)
+    assert metric(srv, "hotline_intake_batches_split_total") - split0 == 2
     got = [r[0] for r in replies]
     assert_error(got[0], 422, "invalid_field", "department")
     assert_error(got[1], 422, "invalid_field", "category")
@@ -385,11 +387,10 @@ def batch_plans(srv, calls):
     """The plans of `calls` executions of the server's batch statement (server/api/intake_batch.sql)
     in one new session with the generic plan, as the intake's connections run it (auto_explain's
     LOG lines, which psql prints on stderr): two cases each, the first with a new
-    Idempotency-Key, the second with the key of the execution before (a key claimed before the
-    batch)."""
+    Idempotency-Key, the second without one."""
     user = srv.cluster.psql("SELECT min(id) FROM users", db=srv.db)
     run = uuid.uuid4().hex
-    key = lambda i: "'plan-%s-%d'" % (run, i) if i >= 0 else "NULL"
+    key = lambda i: "'plan-%s-%d'" % (run, i)
     body = lambda i: "'{\"text\": \"计划 %d\", \"channel\": \"phone\", \"type\": \"complaint\"}'" % i
     two = lambda v: "ARRAY[%s, %s]" % (v, v)
     sql = ["LOAD 'auto_explain'; SET auto_explain.log_min_duration = 0; SET client_min_messages = log; "
@@ -400,7 +401,7 @@ def batch_plans(srv, calls):
                    "ARRAY[NULL, NULL]::text[], ARRAY[NULL, NULL]::timestamptz[], ARRAY[NULL, NULL]::timestamptz[], "
                    "ARRAY[NULL, NULL]::timestamptz[], ARRAY[now(), now()], ARRAY[NULL, NULL]::smallint[], "
                    "ARRAY['123456', '654321']);"
-                   % (two(user), two("'plan'"), two("'operator'"), key(i), key(i - 1), body(i), body(i - 1),
+                   % (two(user), two("'plan'"), two("'operator'"), key(i), "NULL", body(i), body(i - 1),
                       two("'pending'"), two("'none'")))
     r = subprocess.run(srv.cluster.psql_command(srv.db) + ["-c", "\n".join(sql)],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=True)
@@ -413,21 +414,22 @@ def test_batch_reads_no_growing_table_whole(srv, op):
     (or every key from idempotency_keys) got a hash join over the whole table and kept it as the
     table grew (022's first version: 136 cases a second). Neither table is ever scanned whole."""
     plans = batch_plans(srv, 3)
-    # three batches ran, each claiming its new key (since 023 a key claimed before the batch is
-    # answered with a NULL status and replayed by case_create, sent alone by the server)
+    # three batches ran, each claiming its new key
     assert plans.count("Insert on cases c") == 3, plans
-    assert plans.count("Insert on idempotency_keys k") == 3, plans
+    assert plans.count("Insert on idempotency_keys") == 3, plans
     for table in ("cases", "idempotency_keys", "case_events", "case_facts"):
         assert not re.search(r"Seq Scan on %s\b" % table, plans), plans
 
 
 def test_batched_rule_routing_counts_every_case(srv, op):
-    """Cases routed by rules in one batch: each case names its rule, and the rule counts grow by
-    the number of cases each rule dispatched (one counter row per rule and batch)."""
+    """Cases routed by rules in one batch: each case names its rule, and the rule stats grow by
+    the number of cases each rule dispatched, at once (rule_stats adds the create events not
+    folded yet) and once folded into rule_counts (sql/025, the sweeper's fold)."""
     district = "批区" + uuid.uuid4().hex[:8]
     bodies = [{"text": "风光路占道经营摆摊，影响通行（%d）" % i, "district": district} for i in range(6)]
-    before = dict(line.split("|") for line in srv.cluster.psql(
-        "SELECT rule_id, sum(dispatched) FROM rule_counts GROUP BY rule_id", db=srv.db).splitlines() if line)
+    stats = lambda: dict(line.split("|") for line in srv.cluster.psql(
+        "SELECT rule_id, dispatched FROM rule_stats()", db=srv.db).splitlines() if line)
+    before = stats()
 
     with creates_held(srv, op, {"text": "先到的一件", "district": district}) as send:
         replies = send_all(send, bodies)
@@ -439,10 +441,16 @@ def test_batched_rule_routing_counts_every_case(srv, op):
     per_rule = {}
     for c in routed:
         per_rule[str(c["routing"]["rule_id"])] = per_rule.get(str(c["routing"]["rule_id"]), 0) + 1
-    after = dict(line.split("|") for line in srv.cluster.psql(
-        "SELECT rule_id, sum(dispatched) FROM rule_counts GROUP BY rule_id", db=srv.db).splitlines() if line)
+    after = stats()
     for rule, n in per_rule.items():
         assert int(after[rule]) - int(before.get(rule, 0)) == n, (rule, before, after)
+    # two folds: the first chooses its bound (or folds one chosen before), the second folds up
+    # to it; then rule_counts alone holds them, and the stats have not moved
+    srv.cluster.psql("SELECT rule_counts_fold(); SELECT rule_counts_fold()", db=srv.db)
+    assert stats() == after
+    folded = dict(line.split("|") for line in srv.cluster.psql(
+        "SELECT rule_id, sum(dispatched) FROM rule_counts GROUP BY rule_id", db=srv.db).splitlines() if line)
+    assert {r: folded.get(r) for r in per_rule} == {r: after[r] for r in per_rule}, (folded, after)
     assert srv.cluster.psql("SELECT count(*) FROM case_events e JOIN cases c ON c.id = e.case_id "
                             "WHERE c.district = '%s' AND e.data #>> '{routing,method}' = 'rule'" % district,
                             db=srv.db) == str(len(bodies))
@@ -503,10 +511,10 @@ def test_a_second_transaction_waits_for_a_batch_worth_its_commit(srv, make_serve
 def test_batch_running_into_a_key_another_transaction_commits(srv, make_server):
     """Two intake transactions at once, the same Idempotency-Key in both: the batch's claim
     waits for the other transaction's key and finds it committed, a key claimed before the
-    batch that its snapshot may not show. The batch answers that case with a NULL status and
-    the server sends it again alone (case_create replays it: 200, the first's case); the
-    batch's other cases are created as usual (since 023; before, a second statement in the
-    function replayed it)."""
+    batch that its snapshot may not show. The batch fails on it (unique_violation; since
+    session 9, before a NULL status answered that case alone) and the server sends each of its
+    cases again alone: case_create replays the retry (200, the first's case), the others are
+    created."""
     two = make_server(srv.cluster, intake_transactions=2, intake_batch_min=4, intake_batch_max=BATCH_MAX,
                       queue_timeout_ms=600000)
     op2 = two.make_user("operator")
@@ -528,11 +536,10 @@ def test_batch_running_into_a_key_another_transaction_commits(srv, make_server):
     # four cases: the first (whose case the retry shows) and the batch's other three
     assert len(made) == 4 and str(retry[0][2]["id"]) == made[0], (retry, made)
     assert retry[0][2]["text"] == body["text"]
-    # the first alone, the batch of four, the retry alone again; no batch failed; five answers,
-    # the retry counted once
-    assert metric(two, "hotline_intake_transactions_total") - tx0 == 3
+    # the first alone, the batch of four that failed, its four again alone; five answers
+    assert metric(two, "hotline_intake_transactions_total") - tx0 == 1 + 1 + 4
     assert metric(two, "hotline_intake_cases_total") - cases0 == 5
-    assert metric(two, "hotline_intake_batches_split_total") == split0
+    assert metric(two, "hotline_intake_batches_split_total") - split0 == 1
     assert two.cluster.psql("SELECT count(*) FROM idempotency_keys WHERE key = '%s'" % key["Idempotency-Key"],
                             db=two.db) == "1"
 
