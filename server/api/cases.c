@@ -125,10 +125,19 @@ static const char sql_create[] =
 	"SELECT status, body FROM case_create($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, "
 	"$17)";
 /* The same calls, several in one transaction, are api/intake_batch.sql (intake_batch_sql): a
- * created case comes with a NULL body and the columns below, the call's index last; a NULL
- * status asks db/batch to send the call again alone (its key was claimed before the batch).
- * Its calls' keys (user and Idempotency-Key, parameters 1 and 5) are distinct: */
+ * created case comes with a NULL body and the columns below, the call's index last. Its calls'
+ * keys (user and Idempotency-Key, parameters 1 and 5) are distinct: */
 enum { CREATE_PARAM_USER = 0, CREATE_PARAM_KEY = 4 };
+/* How the batch sends each parameter's array: in binary, but the four instants, which stay
+ * array literals of text (a binary timestamptz is microseconds since 2000: the server would
+ * parse its own text back). array_in's parsing of the literals was ~1.9% of the backends' CPU
+ * under load (bench/RESULTS.md, session 9). */
+static const PgArrayElem create_elem[CREATE_PARAMS] = {
+	PG_ARRAY_INT8, PG_ARRAY_TEXT, PG_ARRAY_TEXT, PG_ARRAY_TEXT, PG_ARRAY_TEXT,   /* user .. key */
+	PG_ARRAY_JSONB, PG_ARRAY_TEXT, PG_ARRAY_TEXT, PG_ARRAY_TEXT, PG_ARRAY_INT8,  /* input .. rule id */
+	PG_ARRAY_TEXT, PG_ARRAY_LITERAL, PG_ARRAY_LITERAL, PG_ARRAY_LITERAL,        /* rule name, deadlines */
+	PG_ARRAY_LITERAL, PG_ARRAY_INT2, PG_ARRAY_TEXT,                             /* at, kinds, code */
+};
 /* A created case's row: what PostgreSQL made (id, number) or prints its own way (lat and lon,
  * as float8out does); the rest of its columns are what the server sent (CreatedCase). */
 enum {
@@ -216,7 +225,7 @@ cases_intake_batch_new(struct event_base *base, DbPool *pool, const Config *cfg)
 {
 	DbBatchConfig bc = {sql_create, intake_batch_sql, CREATE_PARAMS, cfg->intake_transactions,
 			    cfg->intake_batch_max, cfg->intake_batch_min, cfg->intake_linger_us, cfg->queue_max,
-			    2, {CREATE_PARAM_USER, CREATE_PARAM_KEY}};
+			    2, {CREATE_PARAM_USER, CREATE_PARAM_KEY}, create_elem};
 
 	return db_batch_new(base, pool, &bc);
 }

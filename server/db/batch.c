@@ -7,6 +7,7 @@
  */
 #include "db/batch.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
@@ -62,6 +63,8 @@ static bool batch_keys_valid(const DbBatchConfig *cfg);
 static bool batch_key_taken(const DbBatch *batch, BatchCall *const *calls, int n, const BatchCall *call);
 static void batch_fail_waiting(DbBatch *batch, DbStatus status);
 static bool batch_submit_run(DbBatch *batch, BatchRun *run);
+static bool batch_array(PgArrayElem elem, const char *const *values, size_t n, char **out, int *len,
+			int *format);
 static void batch_run_done(const DbResult *result, void *arg);
 static void batch_run_answer(DbBatch *batch, BatchRun *run, const DbResult *result);
 static void batch_run_split(DbBatch *batch, BatchRun *run, const DbResult *result);
@@ -208,6 +211,7 @@ batch_submit_run(DbBatch *batch, BatchRun *run)
 	int np = batch->cfg.nparams;
 	const char **column;
 	char **arrays;
+	int *lengths, *formats;
 	bool ok;
 
 	if (run->n == 1)
@@ -215,19 +219,40 @@ batch_submit_run(DbBatch *batch, BatchRun *run)
 				      batch_run_done, run);
 	column = calloc((size_t)run->n, sizeof(*column));
 	arrays = calloc((size_t)np, sizeof(*arrays));
-	ok = column && arrays;
+	lengths = calloc((size_t)np, sizeof(*lengths));
+	formats = calloc((size_t)np, sizeof(*formats));
+	ok = column && arrays && lengths && formats;
 	for (int k = 0; ok && k < np; k++) {
 		for (int i = 0; i < run->n; i++)
 			column[i] = run->calls[i]->params[k];
-		ok = (arrays[k] = pg_array_literal(column, (size_t)run->n)) != NULL;
+		ok = batch_array(batch->cfg.elem ? batch->cfg.elem[k] : PG_ARRAY_LITERAL, column, (size_t)run->n,
+				 &arrays[k], &lengths[k], &formats[k]);
 	}
-	ok = ok && db_pool_submit(batch->pool, batch->cfg.batch_sql, np, (const char *const *)arrays,
-				  batch_run_done, run);
+	ok = ok && db_pool_submit_formats(batch->pool, batch->cfg.batch_sql, np, (const char *const *)arrays,
+					  lengths, formats, batch_run_done, run);
 	for (int k = 0; arrays && k < np; k++)
 		free(arrays[k]);
 	free(arrays);
+	free(lengths);
+	free(formats);
 	free(column);
 	return ok;
+}
+
+/* One parameter of a batch: the array of its calls' values, as a literal or in binary. */
+static bool
+batch_array(PgArrayElem elem, const char *const *values, size_t n, char **out, int *len, int *format)
+{
+	size_t bytes = 0;
+
+	if (elem == PG_ARRAY_LITERAL)
+		return (*out = pg_array_literal(values, n)) != NULL;
+	*out = (char *)pg_array_binary(values, n, elem, &bytes);
+	if (!*out || bytes > INT_MAX)
+		return false;
+	*len = (int)bytes;
+	*format = 1;
+	return true;
 }
 
 /* Whether a statement of n calls may start now: a slot is free, and n is a batch worth a

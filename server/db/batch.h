@@ -22,6 +22,7 @@
 
 #include <stdbool.h>
 
+#include "core/pg_array.h"
 #include "db/pool.h"
 
 struct event_base;
@@ -45,6 +46,8 @@ typedef struct DbBatchConfig {
 				 * statement: the later waits for the next (batch_sql may assume its
 				 * calls' keys distinct) */
 	int key[2];
+	const PgArrayElem *elem; /* elem[k]: how batch_sql's array k is sent (core/pg_array.h);
+				  * NULL: every one as a text literal */
 } DbBatchConfig;
 
 /*

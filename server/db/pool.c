@@ -47,6 +47,8 @@ typedef struct DbQuery {
 	char *sql;
 	int nparams;
 	char **params;
+	int *lengths;              /* NULL when every parameter is text, else with formats: */
+	int *formats;              /* 1 where params[i] is lengths[i] bytes of a binary form */
 	DbCallback cb;
 	void *arg;
 	double queued_at;          /* monotonic seconds when submitted (the janitor's deadline) */
@@ -199,6 +201,14 @@ bool
 db_pool_submit(DbPool *pool, const char *sql, int nparams, const char *const *params, DbCallback cb,
 	       void *arg)
 {
+	return db_pool_submit_formats(pool, sql, nparams, params, NULL, NULL, cb, arg);
+}
+
+bool
+db_pool_submit_formats(DbPool *pool, const char *sql, int nparams, const char *const *params,
+		       const int *lengths, const int *formats, DbCallback cb, void *arg)
+{
+	size_t slots = (size_t)(nparams > 0 ? nparams : 1);
 	DbQuery *q;
 
 	if (pool_connected(pool) == 0 || pool->waiting >= pool->cfg.queue_max)
@@ -208,15 +218,28 @@ db_pool_submit(DbPool *pool, const char *sql, int nparams, const char *const *pa
 		return false;
 	q->sql = strdup(sql);
 	q->nparams = nparams;
-	q->params = calloc((size_t)(nparams > 0 ? nparams : 1), sizeof(char *));
+	q->params = calloc(slots, sizeof(char *));
 	q->cb = cb;
 	q->arg = arg;
 	q->queued_at = monotonic_seconds();
 	if (!q->sql || !q->params)
 		goto fail;
+	if (formats && (!(q->lengths = calloc(slots, sizeof(int))) || !(q->formats = calloc(slots, sizeof(int)))))
+		goto fail;
 	for (int i = 0; i < nparams; i++) {
-		if (params[i] && !(q->params[i] = strdup(params[i])))
+		bool binary = formats && formats[i] == 1;
+
+		if (!params[i])
+			continue;
+		if (binary && !(q->params[i] = malloc(lengths[i] > 0 ? (size_t)lengths[i] : 1)))
 			goto fail;
+		if (binary) {
+			memcpy(q->params[i], params[i], (size_t)lengths[i]);
+			q->lengths[i] = lengths[i];
+			q->formats[i] = 1;
+		} else if (!(q->params[i] = strdup(params[i]))) {
+			goto fail;
+		}
 	}
 	TAILQ_INSERT_TAIL(&pool->queue, q, link);
 	pool->waiting++;
@@ -478,9 +501,9 @@ conn_send_query(DbConn *conn)
 
 	snprintf(name, sizeof(name), "hl_%016llx", (unsigned long long)hash);
 	if (conn_has_prepared(conn, hash))
-		return PQsendQueryPrepared(conn->pg, name, q->nparams, params, NULL, NULL, 0);
+		return PQsendQueryPrepared(conn->pg, name, q->nparams, params, q->lengths, q->formats, 0);
 	if (conn->nprepared == DB_PREPARED_MAX)
-		return PQsendQueryParams(conn->pg, q->sql, q->nparams, NULL, params, NULL, NULL, 0);
+		return PQsendQueryParams(conn->pg, q->sql, q->nparams, NULL, params, q->lengths, q->formats, 0);
 	conn->preparing = true;
 	return PQsendPrepare(conn->pg, name, q->sql, q->nparams, NULL);
 }
@@ -662,6 +685,8 @@ query_free(DbQuery *q)
 	for (int i = 0; q->params && i < q->nparams; i++)
 		free(q->params[i]);
 	free(q->params);
+	free(q->lengths);
+	free(q->formats);
 	free(q->sql);
 	free(q);
 }

@@ -64,6 +64,11 @@ void db_pool_free(DbPool *pool);
  */
 bool db_pool_submit(DbPool *pool, const char *sql, int nparams, const char *const *params,
 		    DbCallback cb, void *arg) __attribute__((warn_unused_result));
+/* The same with parameters in binary: where formats[i] is 1, params[i] is lengths[i] bytes of
+ * its type's binary form (copied too); where 0, text as above. */
+bool db_pool_submit_formats(DbPool *pool, const char *sql, int nparams, const char *const *params,
+			    const int *lengths, const int *formats, DbCallback cb, void *arg)
+	__attribute__((warn_unused_result));
 
 /* The value at (row, col) as text; NULL when it is SQL NULL (PQgetvalue gives "" for both). */
 const char *db_value(const PGresult *res, int row, int col);
