@@ -31,8 +31,8 @@ WITH i AS MATERIALIZED ( -- once: the refusal is read by n's id and by the answe
 	       CASE WHEN x.input->>'category' IS NOT NULL AND NOT EXISTS (
 	                 SELECT 1 FROM categories g WHERE g.code = x.input->>'category' AND g.enabled)
 	            THEN case_error('invalid_field', format('unknown category %s', x.input->>'category'), 'category')
-	            WHEN x.department IS NOT NULL AND NOT EXISTS (
-	                 SELECT 1 FROM departments d WHERE d.code = x.department AND d.enabled)
+	            WHEN x.department IS NOT NULL AND x.department <> ALL (ARRAY( -- once a statement,
+	                 SELECT d.code FROM departments d WHERE d.enabled)) -- not a probe a case
 	            THEN case_error('invalid_field', format('unknown department %s', x.department), 'department')
 	            WHEN x.input->>'kb' IS NOT NULL AND NOT EXISTS (
 	                 SELECT 1 FROM kb_articles b WHERE b.id = (x.input->>'kb')::bigint AND b.enabled)

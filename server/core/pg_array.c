@@ -14,6 +14,7 @@
 
 static void pg_array_add_element(TextBuf *t, const char *value);
 static bool pg_array_add_binary(TextBuf *t, const char *value, PgArrayElem elem);
+static bool add_integer(TextBuf *t, const char *s, long long min, long long max, int bytes);
 static bool decimal_in_range(const char *s, long long min, long long max, long long *out);
 static void add_be(TextBuf *t, uint64_t v, int bytes);
 
@@ -87,7 +88,6 @@ pg_array_binary(const char *const *values, size_t n, PgArrayElem elem, size_t *l
 static bool
 pg_array_add_binary(TextBuf *t, const char *value, PgArrayElem elem)
 {
-	long long v;
 	size_t n = value ? strlen(value) : 0;
 
 	if (!value) {
@@ -96,17 +96,9 @@ pg_array_add_binary(TextBuf *t, const char *value, PgArrayElem elem)
 	}
 	switch (elem) {
 	case PG_ARRAY_INT8:
-		if (!decimal_in_range(value, INT64_MIN, INT64_MAX, &v))
-			return false;
-		add_be(t, 8, 4);
-		add_be(t, (uint64_t)v, 8);
-		return true;
+		return add_integer(t, value, INT64_MIN, INT64_MAX, 8);
 	case PG_ARRAY_INT2:
-		if (!decimal_in_range(value, INT16_MIN, INT16_MAX, &v))
-			return false;
-		add_be(t, 2, 4);
-		add_be(t, (uint64_t)v, 2);
-		return true;
+		return add_integer(t, value, INT16_MIN, INT16_MAX, 2);
 	case PG_ARRAY_JSONB:
 		add_be(t, n + 1, 4);
 		add_be(t, JSONB_BINARY_VERSION, 1);
@@ -120,6 +112,19 @@ pg_array_add_binary(TextBuf *t, const char *value, PgArrayElem elem)
 		break;
 	}
 	return false;
+}
+
+/* An integer element of `bytes` bytes: s in decimal, within min..max. */
+static bool
+add_integer(TextBuf *t, const char *s, long long min, long long max, int bytes)
+{
+	long long v;
+
+	if (!decimal_in_range(s, min, max, &v))
+		return false;
+	add_be(t, (uint64_t)bytes, 4);
+	add_be(t, (uint64_t)v, bytes);
+	return true;
 }
 
 /* Whether s is a whole decimal integer (an optional '-', digits) within min..max. */
