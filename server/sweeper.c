@@ -37,6 +37,7 @@ static void sweeper_reap(void);
 static void sweeper_reap_cb(const DbResult *r, void *arg);
 static void sweeper_fold(void);
 static void sweeper_fold_cb(const DbResult *r, void *arg);
+static bool sweeper_job_answered(const DbResult *r, const char *job);
 static void sweeper_settle(bool ok, const char *why);
 
 /*
@@ -141,13 +142,8 @@ sweeper_reap_cb(const DbResult *r, void *arg)
 {
 	(void)arg;
 	sw.reaping = false;
-	if (!sw.app)
-		return;
-	if (r->status == DB_OK && PQntuples(r->res) == 1)
+	if (sweeper_job_answered(r, "idempotency_reap"))
 		log_debug("sweeper: %s expired idempotency keys deleted", PQgetvalue(r->res, 0, 0));
-	else if (r->status == DB_FAILED)
-		log_error("sweeper: idempotency_reap failed: %s %s", r->sqlstate, r->message);
-	/* Otherwise the database is away; the sweep pass logs that, and the next reap retries. */
 }
 
 /* The rules' dispatch counts, folded in from the create events (sql/025_rule_counts_fold.sql):
@@ -165,14 +161,21 @@ sweeper_fold_cb(const DbResult *r, void *arg)
 {
 	(void)arg;
 	sw.folding = false;
-	if (!sw.app)
-		return;
-	if (r->status == DB_OK && PQntuples(r->res) == 1)
+	if (sweeper_job_answered(r, "rule_counts_fold"))
 		log_debug("sweeper: create events %s..%s folded into rule_counts", PQgetvalue(r->res, 0, 0),
 			  PQgetvalue(r->res, 0, 1));
-	else if (r->status == DB_FAILED)
-		log_error("sweeper: rule_counts_fold failed: %s %s", r->sqlstate, r->message);
-	/* Otherwise the database is away; the sweep pass logs that, and the next tick retries. */
+}
+
+/* Whether a job's call (while the sweeper runs) answered its one row. A failure is logged; a
+ * database that is away is the sweep pass's to log, and the job runs again at its next turn. */
+static bool
+sweeper_job_answered(const DbResult *r, const char *job)
+{
+	if (!sw.app)
+		return false;
+	if (r->status == DB_FAILED)
+		log_error("sweeper: %s failed: %s %s", job, r->sqlstate, r->message);
+	return r->status == DB_OK && PQntuples(r->res) == 1;
 }
 
 /* Log a run of failed passes once when it starts and once when it ends. */
