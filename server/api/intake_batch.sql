@@ -65,9 +65,11 @@ claim AS (
 -- the cases: what the others need straight from RETURNING, never read back from the table (in
 -- a generic plan made when the table was small, a join back to it became a scan of the whole
 -- table). As columns, not as the row c whole: each field of a whole row read later is found
--- by walking its ~60 columns again (8 fields for the history, 22 for the facts; the facts'
--- row is built here, where case_facts_of's fields are plain columns): +2.9% cases/s
--- (bench/RESULTS.md, session 8)
+-- by walking its ~60 columns again (8 fields for the history, 22 for the facts): +2.9% cases/s
+-- (bench/RESULTS.md, session 8). The facts' columns are case_facts_of(c) expanded, which
+-- PostgreSQL inlines into plain columns of c (a facts row built here and taken apart again by
+-- its 22 fields cost ~1% more; session 9); the case's id, department and channel are among
+-- them (case_id, and for a new case department = last_department).
 made AS (
 	INSERT INTO cases AS c (id, created_at, number, created_by, channel, type, urgent, category, title, text,
 	                        district, address, lat, lon, caller_name, caller_phone, caller_confidential, answer,
@@ -89,21 +91,25 @@ made AS (
 	  FROM n
 	 WHERE n.id IS NOT NULL
 	 ORDER BY n.id
-	RETURNING case_facts_of(c) AS facts, c.id, c.number, c.lat, c.lon, c.state, c.department, c.kb,
-	          c.routing_method, c.routing_rule_id, c.routing_rule_name, c.channel),
+	RETURNING (case_facts_of(c)).*, c.number, c.lat, c.lon, c.state, c.kb, c.routing_method,
+	          c.routing_rule_id, c.routing_rule_name),
 facts AS (
-	INSERT INTO case_facts SELECT (made.facts).* FROM made),
+	INSERT INTO case_facts
+	SELECT case_id, created_at, department, district, category, type, channel, answered, dispatched,
+	       signed_on_time, contacted_on_time, replied, replied_on_time, score, resolved, returned,
+	       reopened, next_deadline, declined, suspended, bad, rectified_on_time
+	  FROM made),
 history AS (
 	INSERT INTO case_events (case_id, actor_id, actor, role, action, from_state, to_state, data)
-	SELECT made.id, n.user_id, n.user_name, n.role, 'create', NULL, made.state,
+	SELECT made.case_id, n.user_id, n.user_name, n.role, 'create', NULL, made.state,
 	       jsonb_strip_nulls(jsonb_build_object('department', made.department, 'kb', made.kb, 'routing',
 	               jsonb_build_object('method', made.routing_method, 'rule_id', made.routing_rule_id,
 	                                  'rule_name', made.routing_rule_name)))
 	       || jsonb_build_object('channel', made.channel) || coalesce(n.input->'history', '{}')
-	  FROM made JOIN n ON n.id = made.id
-	 ORDER BY made.id)
+	  FROM made JOIN n ON n.id = made.case_id
+	 ORDER BY made.case_id)
 SELECT CASE WHEN n.refusal IS NOT NULL THEN 422 ELSE 201 END AS status,
        n.refusal AS body,
-       x.id, x.number, x.lat, x.lon, n.track_code, n.ord::integer - 1
+       x.case_id, x.number, x.lat, x.lon, n.track_code, n.ord::integer - 1
   FROM n
-  LEFT JOIN made x ON x.id = n.id
+  LEFT JOIN made x ON x.case_id = n.id
