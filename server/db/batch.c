@@ -471,13 +471,13 @@ batch_count_answer(DbBatch *batch)
 		batch->calls++;
 }
 
-/* Nothing of a failed batch committed: each of its calls is sent again, alone. A unique
- * violation is the expected way a batch meets a key claimed already (a client's retry: see
- * api/intake_batch.sql), not worth a warning. */
+/* Nothing of a failed batch committed: each of its calls is sent again, alone. */
 static void
 batch_run_split(DbBatch *batch, BatchRun *run, const DbResult *result)
 {
-	log_write(strcmp(result->sqlstate, "23505") == 0 ? LOG_INFO : LOG_WARN,
+	const char *expected = batch->cfg.split_expected;
+
+	log_write(expected && strcmp(result->sqlstate, expected) == 0 ? LOG_INFO : LOG_WARN,
 		  "a batch of %d calls failed (%s %s): sending each alone", run->n, result->sqlstate,
 		  result->message);
 	batch->split++;

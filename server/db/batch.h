@@ -48,6 +48,9 @@ typedef struct DbBatchConfig {
 	int key[2];
 	const PgArrayElem *elem; /* elem[k]: how batch_sql's array k is sent (core/pg_array.h);
 				  * NULL: every one as a text literal */
+	const char *split_expected; /* the SQLSTATE of a batch_sql failure that is an expected way
+				     * of sending its calls again alone (logged at info, others
+				     * warn); NULL: none */
 } DbBatchConfig;
 
 /*
