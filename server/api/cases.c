@@ -353,10 +353,11 @@ created_case_keep(Req *req, const CaseInput *in, const CreatePlan *plan, const C
 	const char *text[CASE_COL__COUNT] = {NULL};
 	char kb[24], at[LOCAL_TIME_TEXT], clock[3][LOCAL_TIME_TEXT];
 	bool dispatched = plan->state == CASE_DISPATCHED;
-	bool ok = k && local_time_text(now, at, sizeof(at));
+	bool ok;
 
 	if (!k)
 		return false;
+	ok = local_time_text(now, at, sizeof(at));
 	for (int i = 0; ok && dispatched && i < 3; i++) {
 		ok = local_time_text(p->clocks[i], clock[i], sizeof(clock[i]));
 		text[clock_col[i]] = clock[i];

@@ -88,12 +88,13 @@ pg_array_binary(const char *const *values, size_t n, PgArrayElem elem, size_t *l
 static bool
 pg_array_add_binary(TextBuf *t, const char *value, PgArrayElem elem)
 {
-	size_t n = value ? strlen(value) : 0;
+	size_t n;
 
 	if (!value) {
 		add_be(t, UINT32_MAX, 4);
 		return true;
 	}
+	n = strlen(value);
 	switch (elem) {
 	case PG_ARRAY_INT8:
 		return add_integer(t, value, INT64_MIN, INT64_MAX, 8);

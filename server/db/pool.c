@@ -227,13 +227,11 @@ db_pool_submit_formats(DbPool *pool, const char *sql, int nparams, const char *c
 	if (formats && (!(q->lengths = calloc(slots, sizeof(int))) || !(q->formats = calloc(slots, sizeof(int)))))
 		goto fail;
 	for (int i = 0; i < nparams; i++) {
-		bool binary = formats && formats[i] == 1;
-
 		if (!params[i])
 			continue;
-		if (binary && !(q->params[i] = malloc(lengths[i] > 0 ? (size_t)lengths[i] : 1)))
-			goto fail;
-		if (binary) {
+		if (formats && formats[i] == 1) {
+			if (!(q->params[i] = malloc(lengths[i] > 0 ? (size_t)lengths[i] : 1)))
+				goto fail;
 			memcpy(q->params[i], params[i], (size_t)lengths[i]);
 			q->lengths[i] = lengths[i];
 			q->formats[i] = 1;
