@@ -10,9 +10,11 @@
 #include "sla_state.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include <json-c/json.h>
 
+#include "core/fnv.h"
 #include "core/sla.h"
 #include "core/workcal.h"
 #include "db/reloader.h"
@@ -21,10 +23,28 @@
 /* Both versions as one text, the same in the check and the load: "<policy>/<calendar>". */
 #define SLA_STATE_VERSION "format('%s/%s', v.sla_version, v.calendar_version)"
 
+/*
+ * The deadlines computed last for a type and urgency, by the instant they were computed from:
+ * every create of that kind within one second has the same (deadlines count whole seconds),
+ * and workcal's walk day by day through localtime_r and mktime cost ~1.7 us a create, 3% of
+ * the server's CPU under intake (bench/RESULTS.md, session 10). In the SlaRules they were
+ * computed with, so that a reload starts with none.
+ */
+#define DEADLINE_MEMO_SLOTS 16
+
+typedef struct DeadlineMemo {
+	bool set;
+	bool urgent;
+	char type[SLA_TYPE_MAX];
+	time_t at;
+	time_t t[3]; /* sign_by, contact_by, finish_by */
+} DeadlineMemo;
+
 /* What deadlines are computed from. */
 typedef struct SlaRules {
 	SlaPolicy policy;
 	Workcal *cal;
+	DeadlineMemo memo[DEADLINE_MEMO_SLOTS];
 } SlaRules;
 
 static void *sla_state_build_cb(const PGresult *res);
@@ -90,9 +110,39 @@ bool
 sla_state_deadlines(const char *type, bool urgent, time_t at, time_t *sign_by, time_t *contact_by,
 		    time_t *finish_by)
 {
-	const SlaRules *s = reloader_current(&reloader);
+	SlaRules *s = reloader_current(&reloader);
+	DeadlineMemo *m;
 
-	return s && sla_deadlines(&s->policy, s->cal, type, urgent, at, sign_by, contact_by, finish_by);
+	if (!s || !type)
+		return false;
+	m = &s->memo[(fnv1a64(type) + urgent) % DEADLINE_MEMO_SLOTS];
+	if (!m->set || m->at != at || m->urgent != urgent || strcmp(m->type, type) != 0) {
+		if (strlen(type) >= sizeof(m->type) ||
+		    !sla_deadlines(&s->policy, s->cal, type, urgent, at, &m->t[0], &m->t[1], &m->t[2])) {
+			m->set = false;
+			return false;
+		}
+		m->set = true;
+		m->urgent = urgent;
+		m->at = at;
+		strcpy(m->type, type);
+	}
+	*sign_by = m->t[0];
+	*contact_by = m->t[1];
+	*finish_by = m->t[2];
+	return true;
+}
+
+bool
+sla_state_clock_workdays(const char *type, bool urgent, unsigned *out)
+{
+	const SlaRules *s = reloader_current(&reloader);
+	const SlaRule *rule = s ? sla_pick(&s->policy, type, urgent) : NULL;
+
+	if (!rule)
+		return false;
+	*out = sla_clock_workdays(rule);
+	return true;
 }
 
 bool
@@ -174,7 +224,7 @@ sla_state_warn_at(void)
 static void *
 sla_state_build_cb(const PGresult *res)
 {
-	SlaRules *s = malloc(sizeof(*s));
+	SlaRules *s = calloc(1, sizeof(*s));
 
 	if (!s)
 		return NULL;

@@ -28,6 +28,8 @@ void sla_state_reload_then(void (*done)(void *arg), void *arg);
  * False until the policy is loaded, or for an unknown type. */
 bool sla_state_deadlines(const char *type, bool urgent, time_t at, time_t *sign_by, time_t *contact_by,
 			 time_t *finish_by) __attribute__((warn_unused_result));
+/* Which of those clocks count working days (SLA_CLOCK_* bits); false as sla_state_deadlines. */
+bool sla_state_clock_workdays(const char *type, bool urgent, unsigned *out) __attribute__((warn_unused_result));
 /* finish_by of a case reopened at `at` (整改时限). */
 bool sla_state_rectify(time_t at, time_t *finish_by) __attribute__((warn_unused_result));
 /* finish_by moved by n approved working days. */

@@ -151,6 +151,10 @@ enum {
 	CREATED_TRACK_CODE,
 	CREATED__COUNT = CREATED_TRACK_CODE + 2 /* and the call's index */
 };
+/* The local texts of the instants new cases were created at and are due at (created_case_keep):
+ * the same four for every create of a kind within a second. The loop's thread only. */
+static LocalTimeMemo created_times;
+
 static const char sql_get[] = "SELECT status, body FROM case_get($1, $2, $3)";
 static const char sql_events[] = "SELECT status, body FROM case_events_list($1, $2, $3)";
 static const char sql_list[] =
@@ -357,9 +361,9 @@ created_case_keep(Req *req, const CaseInput *in, const CreatePlan *plan, const C
 
 	if (!k)
 		return false;
-	ok = local_time_text(now, at, sizeof(at));
+	ok = local_time_memo_text(&created_times, now, at, sizeof(at));
 	for (int i = 0; ok && dispatched && i < 3; i++) {
-		ok = local_time_text(p->clocks[i], clock[i], sizeof(clock[i]));
+		ok = local_time_memo_text(&created_times, p->clocks[i], clock[i], sizeof(clock[i]));
 		text[clock_col[i]] = clock[i];
 	}
 	snprintf(kb, sizeof(kb), "%lld", (long long)in->kb.value);
@@ -916,12 +920,11 @@ unavailable:
 static bool
 clock_kinds(const char *type, bool urgent, char *buf, size_t len)
 {
-	SlaPolicy policy;
-	const SlaRule *rule;
+	unsigned workdays;
 
-	if (!sla_state_policy(&policy) || !(rule = sla_pick(&policy, type, urgent)))
+	if (!sla_state_clock_workdays(type, urgent, &workdays))
 		return false;
-	snprintf(buf, len, "%u", sla_clock_workdays(rule));
+	snprintf(buf, len, "%u", workdays);
 	return true;
 }
 

@@ -19,4 +19,24 @@
 /* Writes t into buf (len >= LOCAL_TIME_TEXT); false when t has no local time or len is short. */
 bool local_time_text(time_t t, char *buf, size_t len) __attribute__((warn_unused_result));
 
+/*
+ * The texts of the instants written last, for a caller that writes the same few over and over:
+ * glibc's localtime_r parses the zone's rule again (sscanf) for every instant after the zone's
+ * last transition, ~1.5 us a call, and every create of a type and urgency within one second
+ * writes the same four instants (api/cases.c). Direct-mapped by the instant; the zone must
+ * stay the one the memo was filled in (the server sets it once, at start). Zero it to start.
+ */
+#define LOCAL_TIME_MEMO_SLOTS 64
+
+typedef struct LocalTimeMemo {
+	struct {
+		bool set;
+		time_t t;
+		char text[LOCAL_TIME_TEXT];
+	} slot[LOCAL_TIME_MEMO_SLOTS];
+} LocalTimeMemo;
+
+/* local_time_text, from the memo when it has t. */
+bool local_time_memo_text(LocalTimeMemo *m, time_t t, char *buf, size_t len) __attribute__((warn_unused_result));
+
 #endif

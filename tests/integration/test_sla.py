@@ -337,6 +337,19 @@ def test_create_deadlines_follow_policy_and_calendar(sla, holiday_week, policy, 
     assert got["deadlines"] == case["deadlines"]
 
 
+def test_kinds_created_in_one_second_keep_their_own_deadlines(sla, holiday_week, policy):
+    """The server keeps the deadlines it computed last for each type and urgency, by the
+    second (sla_state.c): cases of every kind created back to back, most within one second,
+    each get their own rule's deadlines, and the same kind again the same ones."""
+    policy(TEST_POLICY)
+    kinds = [("consult", False), ("consult", True), ("complaint", False), ("complaint", True),
+             ("praise", False), ("consult", False), ("help", True), ("complaint", False)]
+    for case_type, urgent in kinds * 2:
+        case = create(sla, case_type, urgent)
+        start = ts(case["timestamps"]["dispatched_at"])
+        assert_deadlines(case, start, pick(TEST_POLICY, case_type, urgent), holiday_week)
+
+
 def test_holiday_week_pushes_a_working_day_past_it(sla, holiday_week, policy):
     """Spelled out for one case: 1wd from today is the first make-up day or working day after
     the holiday week, whichever comes first, never a day inside it."""

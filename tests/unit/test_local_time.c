@@ -79,6 +79,30 @@ test_short_buffer_refused(void **state)
 	assert_false(local_time_text(0, buf, sizeof(buf)));
 }
 
+/* The memo answers what local_time_text answers, for instants sharing a slot too, and refuses
+ * what it refuses. */
+static void
+test_memo_answers_as_local_time_text(void **state)
+{
+	static const time_t instants[] = {DEC_5_2026, DEC_5_2026 + LOCAL_TIME_MEMO_SLOTS, DEC_5_2026, JUL_1_2026,
+					  0, -1, -LOCAL_TIME_MEMO_SLOTS - 1, DEC_5_2026 + LOCAL_TIME_MEMO_SLOTS};
+	LocalTimeMemo *memo = calloc(1, sizeof(*memo));
+	char got[LOCAL_TIME_TEXT], want[LOCAL_TIME_TEXT], shortbuf[LOCAL_TIME_TEXT - 1];
+
+	(void)state;
+	assert_non_null(memo);
+	zone("Europe/Berlin");
+	for (int round = 0; round < 2; round++) {
+		for (size_t i = 0; i < sizeof(instants) / sizeof(instants[0]); i++) {
+			assert_true(local_time_text(instants[i], want, sizeof(want)));
+			assert_true(local_time_memo_text(memo, instants[i], got, sizeof(got)));
+			assert_string_equal(got, want);
+		}
+	}
+	assert_false(local_time_memo_text(memo, DEC_5_2026, shortbuf, sizeof(shortbuf)));
+	free(memo);
+}
+
 int
 main(void)
 {
@@ -87,6 +111,7 @@ main(void)
 		cmocka_unit_test(test_negative_and_half_hour_offsets),
 		cmocka_unit_test(test_summer_time),
 		cmocka_unit_test(test_short_buffer_refused),
+		cmocka_unit_test(test_memo_answers_as_local_time_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
