@@ -32,18 +32,18 @@ route_blend(const Router *router, const Classifier *model, const RouteInput *in,
 	double best_score = -INFINITY;
 
 	memset(out, 0, sizeof(*out));
-	if (!router_route(router, in, &out->route))
+	nall = in ? classifier_predict(model, in->title, in->text, all, CLASSIFIER_LABELS_MAX) : 0;
+	/* the candidates only when the model has a say: from the route's own scan of the text */
+	if (!router_route_candidates(router, in, &out->route, nall ? cands : NULL, CANDIDATES_MAX, &ncands))
 		return false;
 	out->rules = out->route;
 	if (!in)
 		return true;
-	nall = classifier_predict(model, in->title, in->text, all, CLASSIFIER_LABELS_MAX);
 	out->nsuggestions = nall < 3 ? nall : 3;
 	memcpy(out->suggestion, all, out->nsuggestions * sizeof(*all));
 	if (!nall || out->route.method == ROUTE_CATEGORY ||
 	    (out->route.method == ROUTE_RULE && !out->route.shipped))
 		return true;
-	ncands = router_candidates(router, in, cands, CANDIDATES_MAX);
 	for (size_t i = 0; i < ncands; i++)
 		if (cands[i].admin)
 			return true;

@@ -77,7 +77,7 @@ typedef struct BestRule {
 	uint32_t count;	/* its distinct matched positives */
 } BestRule;
 
-/* router_candidates' walk: the departments found so far. */
+/* router_route_candidates' walk: the departments found so far. */
 typedef struct Candidates {
 	CaseScan scan;
 	RouterCandidate *out;
@@ -385,18 +385,33 @@ router_keyword_count(const Router *r)
 bool
 router_route(const Router *r, const RouteInput *in, RouteResult *out)
 {
+	return router_route_candidates(r, in, out, NULL, 0, NULL);
+}
+
+bool
+router_route_candidates(const Router *r, const RouteInput *in, RouteResult *out, RouterCandidate *cands,
+			size_t max, size_t *ncands)
+{
 	uint64_t stack_seen[SEEN_STACK_WORDS];
 	uint64_t *seen = stack_seen;
 	BestRule walk = {{r, in, NULL, 0, 0}, NULL, 0};
 	const CRule *best;
 
 	memset(out, 0, sizeof(*out));
+	if (ncands)
+		*ncands = 0;
 	if (!r || !in)
 		goto category;
 	if (!scan_case(r, in, &seen, &walk.scan.type_bit, &walk.scan.channel_bit))
 		return false;
 	walk.scan.seen = seen;
 	walk_candidates(&walk.scan, consider, &walk);
+	if (cands && ncands) {
+		Candidates all = {walk.scan, cands, 0, max};
+
+		walk_candidates(&all.scan, candidate_add, &all);
+		*ncands = all.n;
+	}
 	best = walk.best;
 	if (best) {
 		out->method = ROUTE_RULE;
@@ -423,22 +438,6 @@ category:
 		}
 	}
 	return true;
-}
-
-size_t
-router_candidates(const Router *r, const RouteInput *in, RouterCandidate *out, size_t max)
-{
-	uint64_t stack_seen[SEEN_STACK_WORDS];
-	uint64_t *seen = stack_seen;
-	Candidates walk = {{r, in, NULL, 0, 0}, out, 0, max};
-
-	if (!r || !in || !scan_case(r, in, &seen, &walk.scan.type_bit, &walk.scan.channel_bit))
-		return 0;
-	walk.scan.seen = seen;
-	walk_candidates(&walk.scan, candidate_add, &walk);
-	if (seen != stack_seen)
-		free(seen);
-	return walk.n;
 }
 
 bool
@@ -990,7 +989,7 @@ consider(const CRule *c, void *ctx)
 	return true;
 }
 
-/* router_candidates' visit: when rule c matches, add its department (at most max of them) or
+/* router_route_candidates' visit: when rule c matches, add its department (at most max of them) or
  * improve that department's entry. Every rule counts: the walk goes on. A rule visited twice
  * changes nothing the second time. */
 static bool

@@ -204,7 +204,7 @@ size_t router_keyword_count(const Router *router);
  */
 bool router_route(const Router *router, const RouteInput *in, RouteResult *out) __attribute__((warn_unused_result));
 
-/* One department with a matching rule, as router_candidates lists them. */
+/* One department with a matching rule, as router_route_candidates lists them. */
 typedef struct RouterCandidate {
 	const char *department;	/* borrowed from the router */
 	int priority;		/* the best (lowest) priority among its matching rules */
@@ -212,12 +212,14 @@ typedef struct RouterCandidate {
 } RouterCandidate;
 
 /*
- * Every department that some matching enabled rule names (in no particular order, each
- * once), with its best priority, into out (at most max); returns how many. Same
- * matching as router_route, without its shortcut past worse priorities. 0 when a
- * scratch allocation fails (see router_route) or for a NULL router or input.
+ * router_route, and into cands (at most max; *ncands of them) every department that some
+ * matching enabled rule names (in no particular order, each once) with its best priority:
+ * the same matching, without the route's shortcut past worse priorities, over the same one
+ * scan of the text (a second scan was ~2.4% of the server's CPU under intake). With cands
+ * or ncands NULL, router_route. False as router_route's.
  */
-size_t router_candidates(const Router *router, const RouteInput *in, RouterCandidate *out, size_t max);
+bool router_route_candidates(const Router *router, const RouteInput *in, RouteResult *out, RouterCandidate *cands,
+			     size_t max, size_t *ncands) __attribute__((warn_unused_result));
 
 /* True when some enabled rule names the department (false for a NULL router). */
 bool router_department_has_rules(const Router *router, const char *department);

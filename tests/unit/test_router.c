@@ -255,7 +255,23 @@ candidate(const RouterCandidate *c, size_t n, const char *department)
 	return NULL;
 }
 
-/* router_candidates: every department with a matching rule, each once, with its best
+/* router_route_candidates' candidates, checking that its route is router_route's. */
+static size_t
+candidates(const Router *r, const RouteInput *in, RouterCandidate *c, size_t max)
+{
+	RouteResult alone, with;
+	size_t n = 99;
+
+	assert_true(router_route(r, in, &alone));
+	assert_true(router_route_candidates(r, in, &with, c, max, &n));
+	assert_int_equal(with.method, alone.method);
+	assert_ptr_equal(with.department, alone.department);
+	assert_int_equal(with.rule_id, alone.rule_id);
+	assert_int_equal(with.nmatched, alone.nmatched);
+	return n;
+}
+
+/* router_route_candidates: every department with a matching rule, each once, with its best
  * priority and whether an admin's rule matched: rules with an empty `any`, rules reached
  * through several seen keywords, vetoed and filtered rules, and one that matches with
  * none of its keywords seen first in priority order. */
@@ -282,7 +298,7 @@ test_candidates_every_matching_department(void **state)
 	r = router_build(rules, nrules, NULL, 0);
 	assert_non_null(r);
 	free_rules(rules, nrules);
-	n = router_candidates(r, &in, c, 8);
+	n = candidates(r, &in, c, 8);
 	assert_int_equal(n, 4); /* water vetoed by 燃气 */
 	assert_int_equal(candidate(c, n, "gas_supply")->priority, 5);
 	assert_true(candidate(c, n, "gas_supply")->admin);
@@ -292,11 +308,11 @@ test_candidates_every_matching_department(void **state)
 	assert_int_equal(candidate(c, n, "civil_affairs")->priority, 1000);
 	assert_null(candidate(c, n, "water_supply"));
 	/* at most max, each department once */
-	assert_int_equal(router_candidates(r, &in, c, 2), 2);
+	assert_int_equal(candidates(r, &in, c, 2), 2);
 	assert_string_not_equal(c[0].department, c[1].department);
 	/* nothing seen: only the rule with an empty any */
 	in = (RouteInput){.text = "没有关键词"};
-	n = router_candidates(r, &in, c, 8);
+	n = candidates(r, &in, c, 8);
 	assert_int_equal(n, 1);
 	assert_string_equal(c[0].department, "civil_affairs");
 	router_free(r);
