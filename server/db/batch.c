@@ -40,6 +40,7 @@ LIST_HEAD(BatchRunList, BatchRun);
 struct DbBatch {
 	DbPool *pool;
 	DbBatchConfig cfg;
+	DbStatement single, many; /* cfg's single_sql and batch_sql */
 	struct event *linger;  /* fires when the oldest waiting call has lingered (none running) */
 	struct BatchCallQueue queue;
 	struct BatchRunList running;
@@ -85,6 +86,8 @@ db_batch_new(struct event_base *base, DbPool *pool, const DbBatchConfig *cfg)
 		return NULL;
 	batch->pool = pool;
 	batch->cfg = *cfg;
+	batch->single = db_statement(cfg->single_sql);
+	batch->many = db_statement(cfg->batch_sql);
 	if (batch->cfg.inflight_max < 1)
 		batch->cfg.inflight_max = 1;
 	if (batch->cfg.items_max < 1)
@@ -215,8 +218,8 @@ batch_submit_run(DbBatch *batch, BatchRun *run)
 	bool ok;
 
 	if (run->n == 1)
-		return db_pool_submit(batch->pool, batch->cfg.single_sql, np, (const char *const *)run->calls[0]->params,
-				      batch_run_done, run);
+		return db_pool_submit_statement(batch->pool, &batch->single, np,
+						(const char *const *)run->calls[0]->params, NULL, NULL, batch_run_done, run);
 	column = calloc((size_t)run->n, sizeof(*column));
 	arrays = calloc((size_t)np, sizeof(*arrays));
 	lengths = calloc((size_t)np, sizeof(*lengths));
@@ -228,8 +231,8 @@ batch_submit_run(DbBatch *batch, BatchRun *run)
 		ok = batch_array(batch->cfg.elem ? batch->cfg.elem[k] : PG_ARRAY_LITERAL, column, (size_t)run->n,
 				 &arrays[k], &lengths[k], &formats[k]);
 	}
-	ok = ok && db_pool_submit_formats(batch->pool, batch->cfg.batch_sql, np, (const char *const *)arrays,
-					  lengths, formats, batch_run_done, run);
+	ok = ok && db_pool_submit_statement(batch->pool, &batch->many, np, (const char *const *)arrays, lengths,
+					    formats, batch_run_done, run);
 	for (int k = 0; arrays && k < np; k++)
 		free(arrays[k]);
 	free(arrays);

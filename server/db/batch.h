@@ -30,7 +30,8 @@ struct event_base;
 typedef struct DbBatch DbBatch;
 
 typedef struct DbBatchConfig {
-	const char *single_sql; /* one call: $1..$nparams; answers one row */
+	const char *single_sql; /* one call: $1..$nparams; answers one row (both texts are kept by
+				 * reference: they must outlive the batch) */
 	const char *batch_sql;  /* n calls: $k is the array of their values of parameter k; answers
 				 * one row per call, the call's 0-based index in the LAST column */
 	int nparams;

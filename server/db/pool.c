@@ -44,7 +44,9 @@ typedef enum DbConnState { DB_DOWN, DB_CONNECTING, DB_IDLE, DB_BUSY } DbConnStat
 
 typedef struct DbQuery {
 	TAILQ_ENTRY(DbQuery) link;
-	char *sql;
+	const char *sql;           /* sql_copy, or a DbStatement's text */
+	char *sql_copy;
+	uint64_t hash;             /* of sql: the name of its prepared statement */
 	int nparams;
 	char **params;
 	int *lengths;              /* NULL when every parameter is text, else with formats: */
@@ -102,6 +104,9 @@ static DbStatus status_of_error(const char *sqlstate);
 static void query_deliver(DbQuery *q, DbStatus status, PGresult *res);
 static void query_defer(DbPool *pool, DbQuery *q, DbStatus status);
 static void pool_kick_cb(evutil_socket_t fd, short what, void *arg);
+static bool query_submit(DbPool *pool, const char *sql, const DbStatement *st, int nparams,
+			 const char *const *params, const int *lengths, const int *formats, DbCallback cb, void *arg);
+static uint64_t statement_hash(const char *sql);
 static void query_free(DbQuery *q);
 static void pool_note_outage(DbPool *pool, const DbConn *conn);
 static void pool_note_recovery(DbPool *pool);
@@ -197,60 +202,24 @@ db_pool_free(DbPool *pool)
 	free(pool);
 }
 
+DbStatement
+db_statement(const char *sql)
+{
+	return (DbStatement){sql, statement_hash(sql)};
+}
+
 bool
 db_pool_submit(DbPool *pool, const char *sql, int nparams, const char *const *params, DbCallback cb,
 	       void *arg)
 {
-	return db_pool_submit_formats(pool, sql, nparams, params, NULL, NULL, cb, arg);
+	return query_submit(pool, sql, NULL, nparams, params, NULL, NULL, cb, arg);
 }
 
 bool
-db_pool_submit_formats(DbPool *pool, const char *sql, int nparams, const char *const *params,
-		       const int *lengths, const int *formats, DbCallback cb, void *arg)
+db_pool_submit_statement(DbPool *pool, const DbStatement *st, int nparams, const char *const *params,
+			 const int *lengths, const int *formats, DbCallback cb, void *arg)
 {
-	size_t slots = (size_t)(nparams > 0 ? nparams : 1);
-	DbQuery *q;
-
-	if (pool_connected(pool) == 0 || pool->waiting >= pool->cfg.queue_max)
-		return false;
-	q = calloc(1, sizeof(*q));
-	if (!q)
-		return false;
-	q->sql = strdup(sql);
-	q->nparams = nparams;
-	q->params = calloc(slots, sizeof(char *));
-	q->cb = cb;
-	q->arg = arg;
-	q->queued_at = monotonic_seconds();
-	if (!q->sql || !q->params)
-		goto fail;
-	if (formats && (!(q->lengths = calloc(slots, sizeof(int))) || !(q->formats = calloc(slots, sizeof(int)))))
-		goto fail;
-	for (int i = 0; i < nparams; i++) {
-		if (!params[i])
-			continue;
-		if (formats && formats[i] == 1) {
-			if (!(q->params[i] = malloc(lengths[i] > 0 ? (size_t)lengths[i] : 1)))
-				goto fail;
-			memcpy(q->params[i], params[i], (size_t)lengths[i]);
-			q->lengths[i] = lengths[i];
-			q->formats[i] = 1;
-		} else if (!(q->params[i] = strdup(params[i]))) {
-			goto fail;
-		}
-	}
-	TAILQ_INSERT_TAIL(&pool->queue, q, link);
-	pool->waiting++;
-	for (int i = 0; i < pool->cfg.size; i++) {
-		if (pool->conns[i].state == DB_IDLE) {
-			conn_send_next(&pool->conns[i]);
-			break;
-		}
-	}
-	return true;
-fail:
-	query_free(q);
-	return false;
+	return query_submit(pool, NULL, st, nparams, params, lengths, formats, cb, arg);
 }
 
 const char *
@@ -297,6 +266,67 @@ db_pool_expire(DbPool *pool, int max_wait_ms)
 		query_deliver(q, DB_TIMEOUT, NULL);
 	}
 	return n;
+}
+
+/*
+ *********************************
+ * Queries
+ *********************************
+ */
+
+/* Queue a query of the text sql (copied) or of the statement st (kept by reference). */
+static bool
+query_submit(DbPool *pool, const char *sql, const DbStatement *st, int nparams, const char *const *params,
+	     const int *lengths, const int *formats, DbCallback cb, void *arg)
+{
+	size_t slots = (size_t)(nparams > 0 ? nparams : 1);
+	DbQuery *q;
+
+	if (pool_connected(pool) == 0 || pool->waiting >= pool->cfg.queue_max)
+		return false;
+	q = calloc(1, sizeof(*q));
+	if (!q)
+		return false;
+	if (st) {
+		q->sql = st->sql;
+		q->hash = st->hash;
+	} else if ((q->sql = q->sql_copy = strdup(sql))) {
+		q->hash = statement_hash(sql);
+	}
+	q->nparams = nparams;
+	q->params = calloc(slots, sizeof(char *));
+	q->cb = cb;
+	q->arg = arg;
+	q->queued_at = monotonic_seconds();
+	if (!q->sql || !q->params)
+		goto fail;
+	if (formats && (!(q->lengths = calloc(slots, sizeof(int))) || !(q->formats = calloc(slots, sizeof(int)))))
+		goto fail;
+	for (int i = 0; i < nparams; i++) {
+		if (!params[i])
+			continue;
+		if (formats && formats[i] == 1) {
+			if (!(q->params[i] = malloc(lengths[i] > 0 ? (size_t)lengths[i] : 1)))
+				goto fail;
+			memcpy(q->params[i], params[i], (size_t)lengths[i]);
+			q->lengths[i] = lengths[i];
+			q->formats[i] = 1;
+		} else if (!(q->params[i] = strdup(params[i]))) {
+			goto fail;
+		}
+	}
+	TAILQ_INSERT_TAIL(&pool->queue, q, link);
+	pool->waiting++;
+	for (int i = 0; i < pool->cfg.size; i++) {
+		if (pool->conns[i].state == DB_IDLE) {
+			conn_send_next(&pool->conns[i]);
+			break;
+		}
+	}
+	return true;
+fail:
+	query_free(q);
+	return false;
 }
 
 /*
@@ -494,11 +524,10 @@ conn_send_query(DbConn *conn)
 {
 	DbQuery *q = conn->query;
 	const char *const *params = (const char *const *)q->params;
-	uint64_t hash = statement_hash(q->sql);
 	char name[24];
 
-	snprintf(name, sizeof(name), "hl_%016llx", (unsigned long long)hash);
-	if (conn_has_prepared(conn, hash))
+	snprintf(name, sizeof(name), "hl_%016llx", (unsigned long long)q->hash);
+	if (conn_has_prepared(conn, q->hash))
 		return PQsendQueryPrepared(conn->pg, name, q->nparams, params, q->lengths, q->formats, 0);
 	if (conn->nprepared == DB_PREPARED_MAX)
 		return PQsendQueryParams(conn->pg, q->sql, q->nparams, NULL, params, q->lengths, q->formats, 0);
@@ -520,7 +549,7 @@ conn_prepared_done(DbConn *conn)
 	}
 	PQclear(res);
 	conn->result = NULL;
-	conn->prepared[conn->nprepared++] = statement_hash(conn->query->sql);
+	conn->prepared[conn->nprepared++] = conn->query->hash;
 	conn_send_and_watch(conn);
 }
 
@@ -685,7 +714,7 @@ query_free(DbQuery *q)
 	free(q->params);
 	free(q->lengths);
 	free(q->formats);
-	free(q->sql);
+	free(q->sql_copy);
 	free(q);
 }
 

@@ -15,6 +15,7 @@
 #define HOTLINE_DB_POOL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <libpq-fe.h>
 
 struct event_base;
@@ -64,10 +65,24 @@ void db_pool_free(DbPool *pool);
  */
 bool db_pool_submit(DbPool *pool, const char *sql, int nparams, const char *const *params,
 		    DbCallback cb, void *arg) __attribute__((warn_unused_result));
-/* The same with parameters in binary: where formats[i] is 1, params[i] is lengths[i] bytes of
- * its type's binary form (copied too); where 0, text as above. */
-bool db_pool_submit_formats(DbPool *pool, const char *sql, int nparams, const char *const *params,
-			    const int *lengths, const int *formats, DbCallback cb, void *arg)
+
+/*
+ * A statement sent over and over, its text kept by reference and hashed once (the pool names
+ * a prepared statement by the hash of its text): copying and hashing the intake's ~6 KB batch
+ * statement for every batch was ~2.5% of the server's CPU (bench/RESULTS.md, session 10). The
+ * text must outlive every query submitted with it.
+ */
+typedef struct DbStatement {
+	const char *sql;
+	uint64_t hash;
+} DbStatement;
+
+DbStatement db_statement(const char *sql);
+/* db_pool_submit of a DbStatement, with parameters in binary: where formats[i] is 1, params[i]
+ * is lengths[i] bytes of its type's binary form (copied too); where 0 (or formats NULL), text
+ * as above. */
+bool db_pool_submit_statement(DbPool *pool, const DbStatement *st, int nparams, const char *const *params,
+			      const int *lengths, const int *formats, DbCallback cb, void *arg)
 	__attribute__((warn_unused_result));
 
 /* The value at (row, col) as text; NULL when it is SQL NULL (PQgetvalue gives "" for both). */
