@@ -27,10 +27,14 @@
  * The deadlines computed last for a type and urgency, by the instant they were computed from:
  * every create of that kind within one second has the same (deadlines count whole seconds),
  * and workcal's walk day by day through localtime_r and mktime cost ~1.7 us a create, 3% of
- * the server's CPU under intake (bench/RESULTS.md, session 10). In the SlaRules they were
- * computed with, so that a reload starts with none.
+ * the server's CPU under intake (bench/RESULTS.md, session 10). A kind's entry may sit in any
+ * of DEADLINE_MEMO_WAYS slots from its hash's (kinds alternate from one create to the next: two
+ * sharing one slot would evict each other every time); a new entry replaces the one computed
+ * from the earliest instant. In the SlaRules they were computed with, so that a reload starts
+ * with none.
  */
 #define DEADLINE_MEMO_SLOTS 16
+#define DEADLINE_MEMO_WAYS 4
 
 typedef struct DeadlineMemo {
 	bool set;
@@ -47,6 +51,7 @@ typedef struct SlaRules {
 	DeadlineMemo memo[DEADLINE_MEMO_SLOTS];
 } SlaRules;
 
+static DeadlineMemo *deadline_memo_find(SlaRules *s, const char *type, bool urgent, time_t at, bool *hit);
 static void *sla_state_build_cb(const PGresult *res);
 static void sla_state_free_cb(void *rules);
 static bool sla_state_parse_policy(const char *text, SlaPolicy *out);
@@ -112,11 +117,12 @@ sla_state_deadlines(const char *type, bool urgent, time_t at, time_t *sign_by, t
 {
 	SlaRules *s = reloader_current(&reloader);
 	DeadlineMemo *m;
+	bool hit;
 
 	if (!s || !type)
 		return false;
-	m = &s->memo[(fnv1a64(type) + urgent) % DEADLINE_MEMO_SLOTS];
-	if (!m->set || m->at != at || m->urgent != urgent || strcmp(m->type, type) != 0) {
+	m = deadline_memo_find(s, type, urgent, at, &hit);
+	if (!hit) {
 		if (strlen(type) >= sizeof(m->type) ||
 		    !sla_deadlines(&s->policy, s->cal, type, urgent, at, &m->t[0], &m->t[1], &m->t[2])) {
 			m->set = false;
@@ -131,6 +137,24 @@ sla_state_deadlines(const char *type, bool urgent, time_t at, time_t *sign_by, t
 	*contact_by = m->t[1];
 	*finish_by = m->t[2];
 	return true;
+}
+
+/* The entry of (type, urgent, at) (*hit), or the one to replace with it. */
+static DeadlineMemo *
+deadline_memo_find(SlaRules *s, const char *type, bool urgent, time_t at, bool *hit)
+{
+	size_t first = (size_t)((fnv1a64(type) + urgent) % DEADLINE_MEMO_SLOTS);
+	DeadlineMemo *victim = &s->memo[first];
+
+	for (size_t w = 0; w < DEADLINE_MEMO_WAYS; w++) {
+		DeadlineMemo *m = &s->memo[(first + w) % DEADLINE_MEMO_SLOTS];
+
+		if ((*hit = m->set && m->at == at && m->urgent == urgent && strcmp(m->type, type) == 0))
+			return m;
+		if (victim->set && (!m->set || m->at < victim->at))
+			victim = m;
+	}
+	return victim;
 }
 
 bool

@@ -61,7 +61,6 @@ static bool vocab_build(Classifier *c, const ClassifierExample *ex, size_t n);
 static size_t vocab_add_text(uint32_t *out, const char *s);
 static int u32_cmp(const void *a, const void *b);
 static uint64_t xorshift(uint64_t *s);
-static int guess_rank_cmp(const void *a, const void *b);
 
 /*
  *********************************
@@ -205,23 +204,18 @@ classifier_predict(const Classifier *c, const char *title, const char *text, Cla
 	softmax(z, c->nlabels, c->info.temperature, prob);
 	m = ntop < c->nlabels ? ntop : c->nlabels;
 	/* Every label ranked, not the best m selected one by one: routing asks for all of them
-	 * (route_blend), and selecting 30 of 30 cost more than the rest of the prediction. */
-	for (uint32_t k = 0; k < c->nlabels; k++)
-		ranked[k] = (ClassifierGuess){c->labels[k], k, prob[k]};
-	qsort(ranked, c->nlabels, sizeof(*ranked), guess_rank_cmp);
+	 * (route_blend), and selecting 30 of 30 cost more than the rest of the prediction. By
+	 * insertion, in index order: a few dozen labels, where qsort's calls of a comparison were
+	 * ~2% of the server's CPU under intake (bench/RESULTS.md, session 10). */
+	for (uint32_t k = 0; k < c->nlabels; k++) {
+		uint32_t at = k;
+
+		for (; at > 0 && ranked[at - 1].confidence < prob[k]; at--)
+			ranked[at] = ranked[at - 1];
+		ranked[at] = (ClassifierGuess){c->labels[k], k, prob[k]};
+	}
 	memcpy(top, ranked, m * sizeof(*top));
 	return m;
-}
-
-/* Higher confidence first; between equals, the label defined first. */
-static int
-guess_rank_cmp(const void *a, const void *b)
-{
-	const ClassifierGuess *x = a, *y = b;
-
-	if (x->confidence != y->confidence)
-		return x->confidence > y->confidence ? -1 : 1;
-	return x->index < y->index ? -1 : x->index > y->index;
 }
 
 size_t
@@ -576,6 +570,11 @@ grams_bound(const char *s)
  * so nearly every n-gram's row comes from memory; fetching a few ahead overlaps the waits. */
 #define ROW_PREFETCH 8
 
+/* The buckets of a case this short are listed on the stack: the heap's, of a size that made
+ * malloc consolidate its free chunks each time, were ~3% of the server's CPU under intake
+ * (bench/RESULTS.md, session 10). */
+#define ROW_STACK_GRAMS 2048
+
 /* The summed weight rows of a case's n-grams into row; returns how many n-grams. The buckets
  * are listed first, then their rows added in the same order as walk_case would (the same
  * sums, bit for bit) with the rows ahead prefetched. */
@@ -583,7 +582,9 @@ static size_t
 row_of_case(const Classifier *c, const char *title, const char *text, float *row)
 {
 	uint32_t mask = (1u << c->dim_bits) - 1, k = c->nlabels;
-	uint32_t *b = malloc(sizeof(*b) * (grams_bound(title) + grams_bound(text) + 1));
+	uint32_t stack[ROW_STACK_GRAMS];
+	size_t bound = grams_bound(title) + grams_bound(text) + 1;
+	uint32_t *b = bound <= ROW_STACK_GRAMS ? stack : malloc(sizeof(*b) * bound);
 	size_t n;
 
 	if (!b)
@@ -598,7 +599,8 @@ row_of_case(const Classifier *c, const char *title, const char *text, float *row
 		}
 		emit(b[i], NULL, 0, row, c->w, k);
 	}
-	free(b);
+	if (b != stack)
+		free(b);
 	return n;
 }
 

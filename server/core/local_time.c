@@ -30,18 +30,26 @@ local_time_text(time_t t, char *buf, size_t len)
 bool
 local_time_memo_text(LocalTimeMemo *m, time_t t, char *buf, size_t len)
 {
-	size_t i = (size_t)((uint64_t)t % LOCAL_TIME_MEMO_SLOTS);
+	/* Fibonacci hashing: the top bits of the product mix every bit of t */
+	size_t first = (size_t)(((uint64_t)t * 0x9E3779B97F4A7C15u) >> 58) & (LOCAL_TIME_MEMO_SLOTS - 1);
+	size_t victim = first;
 
 	if (len < LOCAL_TIME_TEXT)
 		return false;
-	if (m->slot[i].set && m->slot[i].t == t) {
-		memcpy(buf, m->slot[i].text, sizeof(m->slot[i].text));
-		return true;
+	for (size_t w = 0; w < LOCAL_TIME_MEMO_WAYS; w++) {
+		size_t i = (first + w) % LOCAL_TIME_MEMO_SLOTS;
+
+		if (m->slot[i].set && m->slot[i].t == t) {
+			memcpy(buf, m->slot[i].text, sizeof(m->slot[i].text));
+			return true;
+		}
+		if (m->slot[victim].set && (!m->slot[i].set || m->slot[i].t < m->slot[victim].t))
+			victim = i;
 	}
 	if (!local_time_text(t, buf, len))
 		return false;
-	m->slot[i].set = true;
-	m->slot[i].t = t;
-	memcpy(m->slot[i].text, buf, sizeof(m->slot[i].text));
+	m->slot[victim].set = true;
+	m->slot[victim].t = t;
+	memcpy(m->slot[victim].text, buf, sizeof(m->slot[victim].text));
 	return true;
 }

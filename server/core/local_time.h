@@ -23,10 +23,14 @@ bool local_time_text(time_t t, char *buf, size_t len) __attribute__((warn_unused
  * The texts of the instants written last, for a caller that writes the same few over and over:
  * glibc's localtime_r parses the zone's rule again (sscanf) for every instant after the zone's
  * last transition, ~1.5 us a call, and every create of a type and urgency within one second
- * writes the same four instants (api/cases.c). Direct-mapped by the instant; the zone must
- * stay the one the memo was filled in (the server sets it once, at start). Zero it to start.
+ * writes the same four instants (api/cases.c). An instant may sit in any of LOCAL_TIME_MEMO_WAYS
+ * slots from its hash's (deadlines at 23:59:59 lie whole days apart, and a day is a multiple
+ * of any power of two up to 128 seconds); a new one replaces the earliest instant there. The
+ * zone must stay the one the memo was filled in (the server sets it once, at start). Zero it to
+ * start.
  */
 #define LOCAL_TIME_MEMO_SLOTS 64
+#define LOCAL_TIME_MEMO_WAYS 4
 
 typedef struct LocalTimeMemo {
 	struct {

@@ -99,6 +99,16 @@ test_memo_answers_as_local_time_text(void **state)
 			assert_string_equal(got, want);
 		}
 	}
+	/* more instants than slots, whole days apart (one slot's worth under a plain modulo) */
+	for (int round = 0; round < 2; round++) {
+		for (time_t day = 0; day < 3 * LOCAL_TIME_MEMO_SLOTS; day++) {
+			time_t t = DEC_5_2026 + 86399 + (round ? -day : day) * 86400;
+
+			assert_true(local_time_text(t, want, sizeof(want)));
+			assert_true(local_time_memo_text(memo, t, got, sizeof(got)));
+			assert_string_equal(got, want);
+		}
+	}
 	assert_false(local_time_memo_text(memo, DEC_5_2026, shortbuf, sizeof(shortbuf)));
 	free(memo);
 }
