@@ -29,6 +29,7 @@
 #include "core/codes.h"
 #include "core/route_blend.h"
 #include "core/router.h"
+#include "core/strv.h"
 #include "core/utf8.h"
 #include "core/ymd.h"
 #include "http/reply.h"
@@ -184,7 +185,7 @@ static const char sql_facts[] =
 /* The columns of a case being created that are what the server sends (strings of its own),
  * kept until its row comes back: CaseRow's column strings, NULL for SQL NULL. */
 typedef struct CreatedCase {
-	char *col[CASE_COL__COUNT];
+	char **col; /* CASE_COL__COUNT of them, one block (core/strv) */
 } CreatedCase;
 
 static bool cases_created_body(Req *req, PGresult *res, int row, TextBuf *out);
@@ -334,7 +335,7 @@ cases_created_body(Req *req, PGresult *res, int row, TextBuf *out)
 	const CreatedCase *kept = req->state;
 	CaseRow c = {{NULL}};
 
-	if (!kept || req->state_free != created_case_free || PQnfields(res) != CREATED__COUNT ||
+	if (!kept || req->state_free != created_case_free || !kept->col || PQnfields(res) != CREATED__COUNT ||
 	    PQgetisnull(res, row, CREATED_ID))
 		return false;
 	for (int j = 0; j < CASE_COL__COUNT; j++)
@@ -393,8 +394,7 @@ created_case_keep(Req *req, const CaseInput *in, const CreatePlan *plan, const C
 	text[CASE_COL_CO] = "[]";
 	text[CASE_COL_SENT_BACK] = "0";
 	text[CASE_COL_VERSION] = "1";
-	for (int j = 0; ok && j < CASE_COL__COUNT; j++)
-		ok = !text[j] || (k->col[j] = strdup(text[j])) != NULL;
+	ok = ok && (k->col = strv_copy(text, NULL, CASE_COL__COUNT)) != NULL;
 	req->state = k;
 	req->state_free = created_case_free;
 	return ok;
@@ -405,8 +405,7 @@ created_case_free(void *state)
 {
 	CreatedCase *k = state;
 
-	for (int j = 0; j < CASE_COL__COUNT; j++)
-		free(k->col[j]);
+	free(k->col);
 	free(k);
 }
 

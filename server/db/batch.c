@@ -15,12 +15,13 @@
 #include <event2/event.h>
 
 #include "core/pg_array.h"
+#include "core/strv.h"
 #include "log.h"
 #include "monotonic.h"
 
 typedef struct BatchCall {
 	TAILQ_ENTRY(BatchCall) link;
-	char **params;        /* nparams copies (NULL = SQL NULL) */
+	char **params;        /* nparams copies (NULL = SQL NULL), one block (core/strv) */
 	int nparams;
 	DbBatchCallback cb;
 	void *arg;
@@ -517,16 +518,10 @@ call_new(const DbBatch *batch, const char *const *params, DbBatchCallback cb, vo
 	call->arg = arg;
 	call->queued_at = monotonic_seconds();
 	call->nparams = batch->cfg.nparams;
-	call->params = calloc((size_t)batch->cfg.nparams, sizeof(char *));
+	call->params = strv_copy(params, NULL, (size_t)batch->cfg.nparams);
 	if (!call->params) {
 		free(call);
 		return NULL;
-	}
-	for (int k = 0; k < batch->cfg.nparams; k++) {
-		if (params[k] && !(call->params[k] = strdup(params[k]))) {
-			call_free(call);
-			return NULL;
-		}
 	}
 	return call;
 }
@@ -545,8 +540,6 @@ call_fail(BatchCall *call, DbStatus status)
 static void
 call_free(BatchCall *call)
 {
-	for (int k = 0; call->params && k < call->nparams; k++)
-		free(call->params[k]);
 	free(call->params);
 	free(call);
 }

@@ -24,6 +24,7 @@
 #include <event2/event.h>
 
 #include "core/fnv.h"
+#include "core/strv.h"
 #include "log.h"
 #include "monotonic.h"
 
@@ -106,6 +107,7 @@ static void query_defer(DbPool *pool, DbQuery *q, DbStatus status);
 static void pool_kick_cb(evutil_socket_t fd, short what, void *arg);
 static bool query_submit(DbPool *pool, const char *sql, const DbStatement *st, int nparams,
 			 const char *const *params, const int *lengths, const int *formats, DbCallback cb, void *arg);
+static bool query_copy_params(DbQuery *q, const char *const *params, const int *lengths, const int *formats);
 static uint64_t statement_hash(const char *sql);
 static void query_free(DbQuery *q);
 static void pool_note_outage(DbPool *pool, const DbConn *conn);
@@ -279,7 +281,6 @@ static bool
 query_submit(DbPool *pool, const char *sql, const DbStatement *st, int nparams, const char *const *params,
 	     const int *lengths, const int *formats, DbCallback cb, void *arg)
 {
-	size_t slots = (size_t)(nparams > 0 ? nparams : 1);
 	DbQuery *q;
 
 	if (pool_connected(pool) == 0 || pool->waiting >= pool->cfg.queue_max)
@@ -294,27 +295,11 @@ query_submit(DbPool *pool, const char *sql, const DbStatement *st, int nparams, 
 		q->hash = statement_hash(sql);
 	}
 	q->nparams = nparams;
-	q->params = calloc(slots, sizeof(char *));
 	q->cb = cb;
 	q->arg = arg;
 	q->queued_at = monotonic_seconds();
-	if (!q->sql || !q->params)
+	if (!q->sql || !query_copy_params(q, params, lengths, formats))
 		goto fail;
-	if (formats && (!(q->lengths = calloc(slots, sizeof(int))) || !(q->formats = calloc(slots, sizeof(int)))))
-		goto fail;
-	for (int i = 0; i < nparams; i++) {
-		if (!params[i])
-			continue;
-		if (formats && formats[i] == 1) {
-			if (!(q->params[i] = malloc(lengths[i] > 0 ? (size_t)lengths[i] : 1)))
-				goto fail;
-			memcpy(q->params[i], params[i], (size_t)lengths[i]);
-			q->lengths[i] = lengths[i];
-			q->formats[i] = 1;
-		} else if (!(q->params[i] = strdup(params[i]))) {
-			goto fail;
-		}
-	}
 	TAILQ_INSERT_TAIL(&pool->queue, q, link);
 	pool->waiting++;
 	for (int i = 0; i < pool->cfg.size; i++) {
@@ -327,6 +312,36 @@ query_submit(DbPool *pool, const char *sql, const DbStatement *st, int nparams, 
 fail:
 	query_free(q);
 	return false;
+}
+
+/* The query's copy of its parameters, in one block (core/strv): text, or where formats[i] is
+ * 1, lengths[i] bytes of a binary form. None for none. False when out of memory. */
+static bool
+query_copy_params(DbQuery *q, const char *const *params, const int *lengths, const int *formats)
+{
+	size_t n = (size_t)q->nparams;
+	size_t *len;
+
+	if (q->nparams <= 0)
+		return true;
+	if (formats && (!(q->lengths = calloc(n, sizeof(int))) || !(q->formats = calloc(n, sizeof(int)))))
+		return false;
+	if (!(len = calloc(n, sizeof(*len))))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (!params[i])
+			continue;
+		if (formats && formats[i] == 1) {
+			len[i] = lengths[i] > 0 ? (size_t)lengths[i] : 0;
+			q->lengths[i] = lengths[i];
+			q->formats[i] = 1;
+		} else {
+			len[i] = strlen(params[i]) + 1;
+		}
+	}
+	q->params = strv_copy(params, len, n);
+	free(len);
+	return q->params != NULL;
 }
 
 /*
@@ -709,8 +724,6 @@ pool_kick_cb(evutil_socket_t fd, short what, void *arg)
 static void
 query_free(DbQuery *q)
 {
-	for (int i = 0; q->params && i < q->nparams; i++)
-		free(q->params[i]);
 	free(q->params);
 	free(q->lengths);
 	free(q->formats);
