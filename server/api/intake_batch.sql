@@ -102,10 +102,13 @@ facts AS (
 history AS (
 	INSERT INTO case_events (case_id, actor_id, actor, role, action, from_state, to_state, data)
 	SELECT made.case_id, n.user_id, n.user_name, n.role, 'create', NULL, made.state,
-	       jsonb_strip_nulls(jsonb_build_object('department', made.department, 'kb', made.kb, 'routing',
+	       -- 015's data: its channel, never NULL, joined here in the object stripped of NULLs
+	       -- rather than as an object of its own concatenated after it (the same jsonb)
+	       jsonb_strip_nulls(jsonb_build_object('department', made.department, 'kb', made.kb,
+	               'channel', made.channel, 'routing',
 	               jsonb_build_object('method', made.routing_method, 'rule_id', made.routing_rule_id,
 	                                  'rule_name', made.routing_rule_name)))
-	       || jsonb_build_object('channel', made.channel) || coalesce(n.input->'history', '{}')
+	       || coalesce(n.input->'history', '{}')
 	  FROM made JOIN n ON n.id = made.case_id
 	 ORDER BY made.case_id)
 SELECT CASE WHEN n.refusal IS NOT NULL THEN 422 ELSE 201 END AS status,

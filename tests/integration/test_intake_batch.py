@@ -7,6 +7,7 @@ first create of the test takes the one intake transaction (intake_transactions=1
 inside PostgreSQL; the next ones wait in the server (hotline_intake_waiting shows them); then
 the lock is released and the server sends them in batches of at most intake_batch_max."""
 import contextlib
+import json
 import re
 import signal
 import subprocess
@@ -135,6 +136,19 @@ def test_waiting_creates_go_in_batches_each_with_its_own_case(srv, op):
     keyed = srv.cluster.psql("SELECT count(*) FROM idempotency_keys k JOIN cases c ON c.id = k.case_id "
                              "WHERE c.district = '%s'" % district, db=srv.db)
     assert keyed == str(sum(1 for h in headers if h))
+    # each create event's data, the lone create's (case_create) and the batched ones alike: the
+    # case's department, channel and routing, no null anywhere
+    events = json.loads(srv.cluster.psql(
+        "SELECT json_agg(json_build_object('id', c.id, 'data', e.data)) FROM cases c JOIN case_events e "
+        "ON e.case_id = c.id AND e.action = 'create' WHERE c.district = '%s'" % district, db=srv.db))
+    assert len(events) == 21
+    for event in events:
+        case = srv.request("GET", "/v1/cases/%d" % event["id"], token=op)[2]
+        routing = {k: v for k, v in case["routing"].items() if v is not None}
+        want = {"channel": case["channel"], "routing": routing}
+        if case["department"]:
+            want["department"] = case["department"]
+        assert event["data"] == want, (event, case)
 
 
 def test_one_key_twice_in_one_batch(srv, op):
