@@ -60,6 +60,8 @@ struct Router {
 	size_t nalways;
 	CCategory *cats;	/* sorted by code */
 	size_t ncats;
+	const char **depts;	/* the departments the rules name, each once, sorted (into rules) */
+	size_t ndepts;
 };
 
 /* A case scan_case has read: what rule_matches needs. */
@@ -109,6 +111,8 @@ static bool candidate_add(const CRule *c, void *ctx);
 static bool list_has(const RouterList *l, const char *v);
 static bool put(json_object *o, const char *key, json_object *val);
 static bool put_or_null(json_object *o, const char *key, const char *s);
+static bool departments_list(Router *r);
+static int str_ptr_cmp(const void *a, const void *b);
 static int cat_cmp(const void *a, const void *b);
 
 /*
@@ -339,6 +343,8 @@ router_build(const RouterRule *rules, size_t n, const RouterCategory *cats, size
 			goto fail;
 	}
 	qsort(r->cats, r->ncats, sizeof(*r->cats), cat_cmp);
+	if (!departments_list(r))
+		goto fail;
 	free(order);
 	return r;
 fail:
@@ -355,6 +361,7 @@ router_free(Router *r)
 	for (size_t i = 0; i < r->nrules; i++)
 		router_rule_clear(&r->rules[i]);
 	free(r->rules);
+	free(r->depts);
 	free(r->crules);
 	aho_free(r->aho);
 	free(r->pool);
@@ -443,10 +450,7 @@ category:
 bool
 router_department_has_rules(const Router *r, const char *department)
 {
-	for (size_t i = 0; r && department && i < r->nrules; i++)
-		if (strcmp(r->rules[i].department, department) == 0)
-			return true;
-	return false;
+	return r && department && bsearch(&department, r->depts, r->ndepts, sizeof(*r->depts), str_ptr_cmp);
 }
 
 const char *
@@ -1045,6 +1049,34 @@ put_or_null(json_object *o, const char *key, const char *s)
 	if (!s)
 		return json_object_object_add(o, key, NULL) == 0;
 	return put(o, key, json_object_new_string(s));
+}
+
+/* r->depts from the rules: routing asks for every case whether the model's best department
+ * has rules, which a walk through every rule's department answered (~1% of the server's CPU
+ * under intake). False when out of memory. */
+static bool
+departments_list(Router *r)
+{
+	size_t n = 0;
+
+	r->depts = malloc(sizeof(*r->depts) * (r->nrules ? r->nrules : 1));
+	if (!r->depts)
+		return false;
+	for (size_t i = 0; i < r->nrules; i++)
+		r->depts[i] = r->rules[i].department;
+	qsort(r->depts, r->nrules, sizeof(*r->depts), str_ptr_cmp);
+	for (size_t i = 0; i < r->nrules; i++)
+		if (n == 0 || strcmp(r->depts[n - 1], r->depts[i]) != 0)
+			r->depts[n++] = r->depts[i];
+	r->ndepts = n;
+	return true;
+}
+
+/* Two strings given by their addresses. */
+static int
+str_ptr_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 static int

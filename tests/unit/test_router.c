@@ -318,6 +318,30 @@ test_candidates_every_matching_department(void **state)
 	router_free(r);
 }
 
+/* router_department_has_rules: every department an enabled rule names, several rules of one
+ * among them, and no other (a disabled rule's, an unknown one, NULL). */
+static void
+test_department_has_rules(void **state)
+{
+	(void)state;
+	Router *r = build_json("["
+			       "{\"name\":\"w\",\"department\":\"water_supply\",\"match\":{\"any\":[\"水\"]}},"
+			       "{\"name\":\"g1\",\"department\":\"gas_supply\",\"match\":{\"any\":[\"燃气\"]}},"
+			       "{\"name\":\"a\",\"department\":\"agriculture\",\"match\":{\"any\":[\"农\"]}},"
+			       "{\"name\":\"g2\",\"department\":\"gas_supply\",\"match\":{\"any\":[\"煤气\"]}},"
+			       "{\"name\":\"off\",\"department\":\"housing\",\"enabled\":false,\"match\":{\"any\":[\"房\"]}}"
+			       "]", NULL, 0);
+
+	assert_true(router_department_has_rules(r, "water_supply"));
+	assert_true(router_department_has_rules(r, "gas_supply"));
+	assert_true(router_department_has_rules(r, "agriculture"));
+	assert_false(router_department_has_rules(r, "housing"));
+	assert_false(router_department_has_rules(r, "transport"));
+	assert_false(router_department_has_rules(r, NULL));
+	assert_false(router_department_has_rules(NULL, "gas_supply"));
+	router_free(r);
+}
+
 static void
 test_empty_any(void **state)
 {
@@ -1102,6 +1126,7 @@ main(void)
 		cmocka_unit_test(test_tie_on_id),
 		cmocka_unit_test(test_none_vetoes),
 		cmocka_unit_test(test_all_required),
+		cmocka_unit_test(test_department_has_rules),
 		cmocka_unit_test(test_empty_any),
 		cmocka_unit_test(test_filter_districts),
 		cmocka_unit_test(test_filter_types),
